@@ -1,0 +1,37 @@
+# Thin wrapper over CMake. The README's two commands are `make demo` and `make test`.
+BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 120
+
+.PHONY: all build deps test unit bench fuzz demo clean
+
+all: build
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	bash scripts/install-deps.sh
+
+# Every test: unit, config, fuzz corpus replay plus a short fuzz run, system tests.
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j 1
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+bench: deps build
+	bash bench/tftp.sh
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DBW_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+demo: deps build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

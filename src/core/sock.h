@@ -1,0 +1,34 @@
+/* Socket helpers: address parsing and printing, UDP sockets with packet info. */
+#ifndef BW_SOCK_H
+#define BW_SOCK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define BW_ADDRSTRLEN 64 /* "[ffff:...]:65535" */
+
+/* Parses an IPv4 or IPv6 literal and a port into *ret. */
+int bw_sock_addr_parse(const char *host, uint16_t port, struct sockaddr_storage *ret);
+/* "1.2.3.4:69" or "[::1]:69". */
+const char *bw_sock_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
+/* Only the address: "1.2.3.4" or "::1". */
+const char *bw_sock_ip_str(const struct sockaddr *sa, char *buf, size_t cap);
+socklen_t bw_sock_len(const struct sockaddr *sa);
+bool bw_sock_same_ip(const struct sockaddr *a, const struct sockaddr *b);
+bool bw_sock_same(const struct sockaddr *a, const struct sockaddr *b);
+uint16_t bw_sock_port(const struct sockaddr *sa);
+
+/* A non-blocking UDP socket bound to addr. With pktinfo, recvmsg reports the local address
+ * each datagram was sent to (IP_PKTINFO / IPV6_RECVPKTINFO). Returns the fd or -errno. */
+int bw_sock_udp_bind(const struct sockaddr *addr, bool pktinfo);
+
+/* Reads the destination address of a datagram from recvmsg control data into *ret_local
+ * (port left 0). -ENOENT when absent. */
+int bw_sock_pktinfo_local(struct msghdr *mh, int family, struct sockaddr_storage *ret_local);
+
+/* Raises RLIMIT_NOFILE's soft limit to the hard limit. */
+void bw_sock_raise_nofile(void);
+
+#endif

@@ -1,0 +1,891 @@
+/* TFTP on the libuv loop. The listener and every transfer own a non-blocking UDP socket
+ * watched with uv_poll; windows go out with one sendmmsg. The state machine (tftp_xfer)
+ * decides, this file carries out its actions and writes the log lines. */
+#include "tftp/tftp_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/sock.h"
+#include "core/util.h"
+#include "tftp/tftp_opts.h"
+#include "tftp/tftp_path.h"
+#include "tftp/tftp_src.h"
+#include "tftp/tftp_wire.h"
+#include "tftp/tftp_xfer.h"
+
+#define TFTP_RX_BATCH 256           /* datagrams read per readiness callback, at most */
+#define TFTP_WINDOW_BYTES_MAX (1u << 20)
+#define TFTP_PATH_MAX 1024
+
+struct tftp_conn;
+
+struct bw_tftp_service {
+	uv_loop_t *loop;
+	const struct bw_tftp_config *cfg;
+	const char *root;
+	const struct bw_vfs *vfs;
+	int root_fd;
+	int fd;
+	uv_poll_t poll;
+	bool stopping;
+	unsigned pending_closes;
+	struct tftp_conn *conns; /* newest first */
+	unsigned n_conns;
+	unsigned conns_closing; /* closed, waiting for libuv's close callbacks */
+	struct bw_tftp_fcache fcache;
+	uint8_t rbuf[BW_TFTP_PKT_MAX + 1];
+	uint8_t tbuf[1024]; /* small replies: ERROR, ACK */
+};
+
+struct tftp_conn {
+	struct bw_tftp_service *svc;
+	struct tftp_conn *prev, *next;
+	int fd;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	unsigned pending_closes;
+	bool closing;
+	struct sockaddr_storage peer;
+	char peer_str[BW_ADDRSTRLEN];
+	char name[TFTP_PATH_MAX]; /* the normalised path, for logs and uploads */
+	uint64_t t_start_ms;
+	struct bw_tftp_neg neg;
+	struct bw_tftp_xfer x;
+	/* read */
+	struct bw_tftp_src src;
+	bool have_src;
+	uint8_t *wbuf; /* one window of data */
+	struct mmsghdr *mm;
+	struct iovec *iov;
+	uint8_t (*hdr)[BW_TFTP_HDR];
+	bool send_pending; /* blocks [pend_first, pend_last] wait for the socket */
+	uint64_t pend_first, pend_last;
+	/* write */
+	int up_dirfd, up_fd;
+	char up_tmp[64];
+	const char *up_base; /* final name inside up_dirfd */
+	const struct bw_tftp_upload *upload;
+	uint64_t up_bytes;
+	/* the OACK, kept for retransmission */
+	uint8_t oack[512];
+	size_t oack_len;
+};
+
+static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a);
+static void tftp_conn_close(struct tftp_conn *c);
+static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events);
+static void tftp_svc_maybe_free(struct bw_tftp_service *svc);
+
+/* ---- small sends ---- */
+
+static void tftp_send_error_fd(struct bw_tftp_service *svc, int fd, const struct sockaddr *to,
+			       uint16_t code, const char *msg)
+{
+	size_t len;
+
+	if (bw_tftp_build_error(svc->tbuf, sizeof(svc->tbuf), code, msg, &len) == 0)
+		sendto(fd, svc->tbuf, len, 0, to, bw_sock_len(to));
+}
+
+/* ---- closing ---- */
+
+static void tftp_conn_free(struct tftp_conn *c)
+{
+	struct bw_tftp_service *svc = c->svc;
+
+	if (c->have_src)
+		bw_tftp_src_done(&c->src);
+	if (c->up_fd >= 0) {
+		close(c->up_fd);
+		unlinkat(c->up_dirfd, c->up_tmp, 0);
+	}
+	if (c->up_dirfd >= 0)
+		close(c->up_dirfd);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->wbuf);
+	free(c->mm);
+	free(c->iov);
+	free(c->hdr);
+	free(c);
+	tftp_svc_maybe_free(svc);
+}
+
+static void tftp_conn_close_cb(uv_handle_t *h)
+{
+	struct tftp_conn *c = h->data;
+
+	if (--c->pending_closes == 0) {
+		c->svc->conns_closing--;
+		tftp_conn_free(c);
+	}
+}
+
+static void tftp_conn_close(struct tftp_conn *c)
+{
+	struct bw_tftp_service *svc = c->svc;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		svc->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	svc->n_conns--;
+	svc->conns_closing++;
+	c->pending_closes = 2;
+	uv_poll_stop(&c->poll);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->poll, tftp_conn_close_cb);
+	uv_close((uv_handle_t *)&c->timer, tftp_conn_close_cb);
+}
+
+/* ---- logging ---- */
+
+static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
+{
+	uint64_t now = bw_now_ms();
+	double secs = (double)(now - c->t_start_ms) / 1000.0;
+	uint64_t bytes = c->x.is_write ? c->up_bytes : c->x.size;
+	bool ok = c->x.state == BW_TFTP_XFER_DONE;
+	struct bw_log_field f[] = {
+		BW_LF_S("file", c->name),
+		BW_LF_U("bytes", ok ? bytes : 0),
+		BW_LF_F("seconds", secs),
+		BW_LF_F("mbps", ok && secs > 0 ? (double)bytes / secs / 1e6 : 0.0),
+		BW_LF_U("blksize", c->x.blksize),
+		BW_LF_U("windowsize", c->x.windowsize),
+		BW_LF_U("retransmits", c->x.retransmits),
+	};
+	const char *verb = c->x.is_write ? "received" : "sent";
+
+	if (ok) {
+		bw_log_f(BW_LOG_INFO, "tftp", c->peer_str, f, 7, "%s", verb);
+		return;
+	}
+	if (!bw_log_ratelimit(c->peer_str, "transfer failed", now))
+		return;
+	bw_log_f(c->x.progressed ? BW_LOG_WARN : BW_LOG_INFO, "tftp", c->peer_str, f, 7,
+		 "%s failed: %s", c->x.is_write ? "upload" : "download",
+		 a->why ? a->why : "aborted");
+}
+
+/* ---- read side: sending windows ---- */
+
+/* Sends blocks [first, last] whose data sits in wbuf from index 0; on a full socket buffer
+ * the rest waits for the socket to become writable. */
+static void tftp_conn_flush(struct tftp_conn *c, uint64_t first, uint64_t last,
+			    uint64_t wfirst)
+{
+	unsigned n = (unsigned)(last - first + 1);
+	int sent;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t b = first + i;
+		unsigned slot = (unsigned)(b - wfirst);
+		size_t hl;
+
+		bw_tftp_build_data_hdr(c->hdr[slot], BW_TFTP_HDR, (uint16_t)b, &hl);
+		c->iov[2 * i].iov_base = c->hdr[slot];
+		c->iov[2 * i].iov_len = BW_TFTP_HDR;
+		c->iov[2 * i + 1].iov_base = c->wbuf + (size_t)slot * c->x.blksize;
+		c->iov[2 * i + 1].iov_len = bw_tftp_block_len(&c->x, b);
+		memset(&c->mm[i], 0, sizeof(c->mm[i]));
+		c->mm[i].msg_hdr.msg_name = &c->peer;
+		c->mm[i].msg_hdr.msg_namelen = bw_sock_len((struct sockaddr *)&c->peer);
+		c->mm[i].msg_hdr.msg_iov = &c->iov[2 * i];
+		c->mm[i].msg_hdr.msg_iovlen = 2;
+	}
+	do {
+		sent = sendmmsg(c->fd, c->mm, n, 0);
+	} while (sent < 0 && errno == EINTR);
+	if (sent < 0 && errno != EAGAIN && errno != ENOBUFS)
+		sent = (int)n; /* a hard error: the retransmission timer recovers or gives up */
+	if (sent < 0)
+		sent = 0;
+	if ((unsigned)sent < n) {
+		c->send_pending = true;
+		c->pend_first = first + (unsigned)sent;
+		c->pend_last = last;
+		uv_poll_start(&c->poll, UV_READABLE | UV_WRITABLE, tftp_conn_poll_cb);
+	} else if (c->send_pending) {
+		c->send_pending = false;
+	}
+}
+
+static int tftp_conn_send_blocks(struct tftp_conn *c, uint64_t first, uint64_t last)
+{
+	uint64_t off = bw_tftp_block_offset(&c->x, first);
+	size_t want = (size_t)(last - first) * c->x.blksize + bw_tftp_block_len(&c->x, last);
+	ssize_t n;
+
+	bw_tftp_src_release(&c->src, off);
+	n = bw_tftp_src_read(&c->src, off, c->wbuf, want);
+	if (n < 0 || (size_t)n != want)
+		return n < 0 ? (int)n : -EIO;
+	c->send_pending = false;
+	tftp_conn_flush(c, first, last, first);
+	return 0;
+}
+
+/* ---- write side ---- */
+
+static int tftp_conn_store(struct tftp_conn *c, uint64_t block, const uint8_t *data,
+			   size_t len)
+{
+	uint64_t off = (block - 1) * c->x.blksize, end;
+
+	if (!bw_add_u64(off, len, &end) || end > c->upload->max_size)
+		return -EFBIG;
+	while (len) {
+		ssize_t n = pwrite(c->up_fd, data, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	if (end > c->up_bytes)
+		c->up_bytes = end;
+	return 0;
+}
+
+/* Makes the upload durable and visible under its final name. */
+static int tftp_conn_commit(struct tftp_conn *c)
+{
+	int r = 0;
+
+	if (fsync(c->up_fd) < 0)
+		r = -errno;
+	close(c->up_fd);
+	c->up_fd = -1;
+	if (r == 0) {
+		if (c->upload->overwrite)
+			r = renameat(c->up_dirfd, c->up_tmp, c->up_dirfd, c->up_base) < 0 ? -errno : 0;
+		else
+			r = linkat(c->up_dirfd, c->up_tmp, c->up_dirfd, c->up_base, 0) < 0 ? -errno
+											   : 0;
+	}
+	unlinkat(c->up_dirfd, c->up_tmp, 0);
+	if (r == 0)
+		fsync(c->up_dirfd);
+	return r;
+}
+
+/* ---- executing the state machine's actions ---- */
+
+static void tftp_conn_fail_local(struct tftp_conn *c, uint16_t code, const char *msg)
+{
+	struct bw_tftp_act a;
+
+	tftp_send_error_fd(c->svc, c->fd, (struct sockaddr *)&c->peer, code, msg);
+	bw_tftp_xfer_fail(&c->x, msg, &a);
+	tftp_conn_execute(c, &a);
+}
+
+static void tftp_timer_cb(uv_timer_t *t)
+{
+	struct tftp_conn *c = t->data;
+	struct bw_tftp_act a;
+
+	bw_tftp_xfer_on_timeout(&c->x, &a);
+	tftp_conn_execute(c, &a);
+}
+
+static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a)
+{
+	struct sockaddr *peer = (struct sockaddr *)&c->peer;
+
+	if (c->closing)
+		return;
+	if (a->send_oack)
+		sendto(c->fd, c->oack, c->oack_len, 0, peer, bw_sock_len(peer));
+	if (a->send_blocks && tftp_conn_send_blocks(c, a->first, a->last) < 0) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "read error: the file changed");
+		return;
+	}
+	if (a->send_ack) {
+		size_t len;
+		bw_tftp_build_ack(c->svc->tbuf, sizeof(c->svc->tbuf), (uint16_t)a->ack, &len);
+		sendto(c->fd, c->svc->tbuf, len, 0, peer, bw_sock_len(peer));
+	}
+	if (a->arm_timer)
+		uv_timer_start(&c->timer, tftp_timer_cb, a->timer_ms, 0);
+	if (a->finished) {
+		tftp_log_end(c, a);
+		tftp_conn_close(c);
+	}
+}
+
+static void tftp_conn_on_data(struct tftp_conn *c, const struct bw_tftp_msg *m)
+{
+	struct bw_tftp_act a;
+	int r;
+
+	bw_tftp_xfer_on_data(&c->x, m->data.block, m->data.len, &a);
+	if (a.accept_data) {
+		r = tftp_conn_store(c, c->x.expected - 1, m->data.data, m->data.len);
+		if (r == 0 && c->x.state == BW_TFTP_XFER_DALLY)
+			r = tftp_conn_commit(c);
+		if (r == -EFBIG) {
+			tftp_conn_fail_local(c, BW_TFTP_ERR_DISK_FULL, "upload exceeds max_size");
+			return;
+		}
+		if (r == -EEXIST) {
+			tftp_conn_fail_local(c, BW_TFTP_ERR_EXISTS, "file already exists");
+			return;
+		}
+		if (r < 0) {
+			tftp_conn_fail_local(c, BW_TFTP_ERR_DISK_FULL, strerror(-r));
+			return;
+		}
+	}
+	tftp_conn_execute(c, &a);
+}
+
+static void tftp_conn_on_packet(struct tftp_conn *c, const uint8_t *buf, size_t len)
+{
+	struct bw_tftp_msg m;
+	struct bw_tftp_act a;
+
+	if (bw_tftp_parse(buf, len, &m) < 0) {
+		if (bw_log_ratelimit(c->peer_str, "malformed packet", bw_now_ms()))
+			bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "dropping a malformed packet");
+		return;
+	}
+	switch (m.op) {
+	case BW_TFTP_OP_ACK:
+		if (c->x.is_write)
+			goto illegal;
+		bw_tftp_xfer_on_ack(&c->x, m.ack.block, &a);
+		tftp_conn_execute(c, &a);
+		return;
+	case BW_TFTP_OP_DATA:
+		if (!c->x.is_write)
+			goto illegal;
+		tftp_conn_on_data(c, &m);
+		return;
+	case BW_TFTP_OP_ERROR: {
+		char why[160], esc[96];
+		/* OVMF and others probe the size this way: an ERROR right after the OACK. */
+		snprintf(why, sizeof(why), "the client ended it with ERROR %u \"%s\"",
+			 m.error.code, bw_escape(m.error.msg, strlen(m.error.msg), esc, sizeof(esc)));
+		bw_tftp_xfer_fail(&c->x, why, &a);
+		tftp_conn_execute(c, &a);
+		return;
+	}
+	default:
+		break;
+	}
+illegal:
+	tftp_conn_fail_local(c, BW_TFTP_ERR_ILLEGAL_OP, "unexpected packet in this transfer");
+}
+
+static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct tftp_conn *c = h->data;
+	struct bw_tftp_service *svc = c->svc;
+
+	if ((events & UV_WRITABLE) && c->send_pending) {
+		uint64_t wfirst = c->x.base;
+		tftp_conn_flush(c, c->pend_first, c->pend_last, wfirst);
+		if (!c->send_pending && !c->closing)
+			uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
+	}
+	for (unsigned i = 0; i < TFTP_RX_BATCH && (events & UV_READABLE) && !c->closing; i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(c->fd, svc->rbuf, sizeof(svc->rbuf), 0,
+				     (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			break;
+		if (!bw_sock_same((struct sockaddr *)&from, (struct sockaddr *)&c->peer)) {
+			char fs[BW_ADDRSTRLEN];
+			bw_sock_addr_str((struct sockaddr *)&from, fs, sizeof(fs));
+			if (bw_log_ratelimit(fs, "unknown transfer ID", bw_now_ms()))
+				bw_log(BW_LOG_DEBUG, "tftp", fs,
+				       "packet for another client's transfer: ERROR 5");
+			tftp_send_error_fd(svc, c->fd, (struct sockaddr *)&from,
+					   BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+			continue;
+		}
+		tftp_conn_on_packet(c, svc->rbuf, (size_t)n);
+	}
+}
+
+/* ---- accepting requests ---- */
+
+struct tftp_req_ctx {
+	struct bw_tftp_service *svc;
+	const struct sockaddr *peer;
+	const struct sockaddr *local;
+	char peer_str[BW_ADDRSTRLEN];
+	const struct bw_tftp_msg *m;
+};
+
+static void tftp_refuse(struct tftp_req_ctx *rq, uint16_t code, const char *msg,
+			const char *name, enum bw_log_level level)
+{
+	char esc[256];
+
+	tftp_send_error_fd(rq->svc, rq->svc->fd, rq->peer, code, msg);
+	if (!bw_log_ratelimit(rq->peer_str, msg, bw_now_ms()))
+		return;
+	bw_escape(name, strlen(name), esc, sizeof(esc));
+	bw_log(level, "tftp", rq->peer_str, "refusing %s \"%s\": %s (ERROR %u)",
+	       bw_tftp_op_name(rq->m->op), esc, msg, code);
+}
+
+/* The oldest transfer that never made progress (of one client when peer is set). */
+static struct tftp_conn *tftp_find_stalled(struct bw_tftp_service *svc,
+					   const struct sockaddr *peer)
+{
+	struct tftp_conn *found = NULL;
+
+	for (struct tftp_conn *c = svc->conns; c; c = c->next)
+		if (!c->x.progressed && (!peer || bw_sock_same_ip(peer, (struct sockaddr *)&c->peer)))
+			found = c; /* the list is newest first: keep the last match */
+	return found;
+}
+
+/* Makes room under the limits by dropping stalled transfers; false when there is none. */
+static bool tftp_admit(struct tftp_req_ctx *rq)
+{
+	struct bw_tftp_service *svc = rq->svc;
+	unsigned mine = 0;
+	struct tftp_conn *victim = NULL;
+
+	for (struct tftp_conn *c = svc->conns; c; c = c->next)
+		if (bw_sock_same_ip(rq->peer, (struct sockaddr *)&c->peer))
+			mine++;
+	if (mine >= svc->cfg->max_transfers_per_client) {
+		victim = tftp_find_stalled(svc, rq->peer);
+		if (!victim)
+			return false;
+	} else if (svc->n_conns >= svc->cfg->max_transfers) {
+		victim = tftp_find_stalled(svc, NULL);
+		if (!victim)
+			return false;
+	}
+	if (victim) {
+		struct bw_tftp_act a;
+		bw_tftp_xfer_fail(&victim->x, "evicted: no answer while the server was full", &a);
+		tftp_conn_execute(victim, &a);
+	}
+	return true;
+}
+
+/* Maps, remaps and normalises the requested name. Returns 0 or an ERROR code to send. */
+static int tftp_resolve_name(struct bw_tftp_service *svc, const struct bw_tftp_req *req,
+			     char *out, size_t cap, const char **ret_msg)
+{
+	char a[TFTP_PATH_MAX], b[TFTP_PATH_MAX];
+	const char *name = a;
+	int r;
+
+	if (req->filename_len >= sizeof(a)) {
+		*ret_msg = "file name too long";
+		return BW_TFTP_ERR_NOT_FOUND;
+	}
+	memcpy(a, req->filename, req->filename_len + 1);
+	if (svc->cfg->map_backslash)
+		bw_tftp_path_map_backslash(a);
+	r = bw_tftp_path_remap(&svc->cfg->remap, a, b, sizeof(b));
+	if (r == 1)
+		name = b;
+	else if (r < 0) {
+		*ret_msg = "file name too long";
+		return BW_TFTP_ERR_NOT_FOUND;
+	}
+	r = bw_tftp_path_normalize(name, strlen(name), svc->root, out, cap);
+	if (r == -EACCES) {
+		*ret_msg = "access violation: '..' is not allowed";
+		return BW_TFTP_ERR_ACCESS;
+	}
+	if (r < 0) {
+		*ret_msg = r == -ENOENT ? "file not found" : "file name too long";
+		return BW_TFTP_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name)
+{
+	struct bw_tftp_service *svc = rq->svc;
+	struct sockaddr_storage local;
+	struct tftp_conn *c = calloc(1, sizeof(*c));
+	int fd;
+
+	if (!c)
+		return NULL;
+	memcpy(&local, rq->local, bw_sock_len(rq->local));
+	((struct sockaddr_in *)&local)->sin_port = 0; /* same offset for sin6_port */
+	fd = bw_sock_udp_bind((struct sockaddr *)&local, false);
+	if (fd < 0) {
+		free(c);
+		return NULL;
+	}
+	c->svc = svc;
+	c->fd = fd;
+	c->up_fd = c->up_dirfd = -1;
+	memcpy(&c->peer, rq->peer, bw_sock_len(rq->peer));
+	snprintf(c->peer_str, sizeof(c->peer_str), "%s", rq->peer_str);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->t_start_ms = bw_now_ms();
+	c->x.is_write = rq->m->op == BW_TFTP_OP_WRQ;
+	uv_poll_init(svc->loop, &c->poll, fd);
+	uv_timer_init(svc->loop, &c->timer);
+	c->poll.data = c;
+	c->timer.data = c;
+	uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
+	c->next = svc->conns;
+	if (svc->conns)
+		svc->conns->prev = c;
+	svc->conns = c;
+	svc->n_conns++;
+	return c;
+}
+
+/* A request's options, decided before the file is opened so the window can be sized. */
+static void tftp_conn_negotiate(struct tftp_conn *c, const struct bw_tftp_service *svc,
+				const struct bw_tftp_req *req)
+{
+	struct bw_tftp_limits lim = {
+		.blksize_max = (uint16_t)svc->cfg->blksize_max,
+		.windowsize_max = (uint16_t)svc->cfg->windowsize_max,
+		.window_bytes_max = TFTP_WINDOW_BYTES_MAX,
+	};
+
+	bw_tftp_negotiate(req, &lim, &c->neg);
+}
+
+static int tftp_conn_alloc_window(struct tftp_conn *c)
+{
+	size_t ws = c->neg.windowsize, bytes;
+
+	if (!bw_mul_size(ws, c->neg.blksize, &bytes))
+		return -ENOMEM;
+	c->wbuf = malloc(bytes ? bytes : 1);
+	c->mm = calloc(ws, sizeof(*c->mm));
+	c->iov = calloc(2 * ws, sizeof(*c->iov));
+	c->hdr = calloc(ws, sizeof(*c->hdr));
+	return c->wbuf && c->mm && c->iov && c->hdr ? 0 : -ENOMEM;
+}
+
+/* Opens what an RRQ asks for: a virtual file or a file below the root. */
+static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netascii,
+			  struct bw_tftp_src *src)
+{
+	struct bw_tftp_service *svc = rq->svc;
+	struct bw_vfs_req vr = {.path = name, .peer = rq->peer, .service = "tftp"};
+	struct bw_blob *blob = NULL;
+	int r, fd;
+
+	r = bw_vfs_open(svc->vfs, &vr, &blob);
+	if (r == 0) {
+		r = bw_tftp_src_open_blob(src, blob, netascii);
+		bw_blob_unref(blob);
+		return r;
+	}
+	if (r != -ENOENT)
+		return r;
+	fd = bw_tftp_path_open(svc->root_fd, name, svc->cfg->case_insensitive,
+			       O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	return bw_tftp_src_open_fd(src, &svc->fcache, fd, netascii);
+}
+
+static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_tsize,
+		       uint64_t tsize)
+{
+	struct bw_tftp_xfer_params p = {
+		.is_write = rq->m->op == BW_TFTP_OP_WRQ,
+		.blksize = c->neg.blksize,
+		.windowsize = c->neg.windowsize,
+		.rto_ms = c->neg.timeout_ok ? c->neg.timeout_s * 1000u : rq->svc->cfg->timeout_ms,
+		.retries_max = rq->svc->cfg->retries,
+		.size = tsize,
+	};
+	struct bw_tftp_act a;
+
+	p.oack = bw_tftp_neg_wants_oack(&c->neg, have_tsize);
+	if (p.oack)
+		bw_tftp_neg_build_oack(&c->neg, have_tsize, tsize, c->oack, sizeof(c->oack),
+				       &c->oack_len);
+	bw_tftp_xfer_start(&c->x, &p, &a);
+	bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "%s %s: blksize=%u windowsize=%u size=%" PRIu64,
+	       bw_tftp_op_name(rq->m->op), c->name, p.blksize, p.windowsize, tsize);
+	tftp_conn_execute(c, &a);
+}
+
+static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name)
+{
+	const struct bw_tftp_req *req = &rq->m->req;
+	struct bw_tftp_src src;
+	struct tftp_conn *c;
+	int r;
+
+	r = tftp_open_read(rq, name, req->mode == BW_TFTP_MODE_NETASCII, &src);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "file not found", name, BW_LOG_INFO);
+	if (r == -EACCES || r == -EPERM)
+		return tftp_refuse(rq, BW_TFTP_ERR_ACCESS, "access violation: outside boot_root "
+			"or not readable", name, BW_LOG_WARN);
+	if (r == -EISDIR)
+		return tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "not a regular file", name,
+				   BW_LOG_INFO);
+	if (r == -EFBIG)
+		return tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "file too large for netascii mode",
+				   name, BW_LOG_INFO);
+	if (r < 0)
+		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, strerror(-r), name, BW_LOG_WARN);
+	c = tftp_conn_new(rq, name);
+	if (!c) {
+		bw_tftp_src_done(&src);
+		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "out of resources", name, BW_LOG_WARN);
+	}
+	c->src = src;
+	c->have_src = true;
+	tftp_conn_negotiate(c, rq->svc, req);
+	if (tftp_conn_alloc_window(c) < 0) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "out of memory");
+		return;
+	}
+	/* An empty file's tsize is left out of the OACK: curl (7.88) rejects "tsize 0". */
+	tftp_start(c, rq, src.size > 0, src.size);
+}
+
+/* Creates the temporary file an upload goes into, next to its final name. */
+static int tftp_upload_open(struct tftp_conn *c, const char *name)
+{
+	struct bw_tftp_service *svc = c->svc;
+	char dir[TFTP_PATH_MAX];
+	const char *slash = strrchr(name, '/');
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+	c->up_base = c->name + (slash - name) + 1;
+	c->up_dirfd = bw_tftp_path_open(svc->root_fd, dir, svc->cfg->case_insensitive,
+					O_RDONLY | O_DIRECTORY, 0);
+	if (c->up_dirfd < 0)
+		return c->up_dirfd;
+	if (!c->upload->overwrite && fstatat(c->up_dirfd, c->up_base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	for (int tries = 0; tries < 8; tries++) {
+		snprintf(c->up_tmp, sizeof(c->up_tmp), ".bootwire-upload.%d.%08x", (int)getpid(),
+			 (unsigned)random());
+		c->up_fd = bw_tftp_path_open(c->up_dirfd, c->up_tmp, false,
+					     O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (c->up_fd != -EEXIST)
+			break;
+	}
+	return c->up_fd < 0 ? c->up_fd : 0;
+}
+
+static void tftp_handle_wrq(struct tftp_req_ctx *rq, const char *name)
+{
+	const struct bw_tftp_upload *up = bw_tftp_upload_match(&rq->svc->cfg->uploads, name);
+	struct tftp_conn *c;
+	int r;
+
+	if (!up)
+		return tftp_refuse(rq, BW_TFTP_ERR_ACCESS,
+				   "access violation: uploads are not enabled here", name,
+				   BW_LOG_WARN);
+	if (rq->m->req.mode != BW_TFTP_MODE_OCTET)
+		return tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "uploads take octet mode only", name,
+				   BW_LOG_INFO);
+	c = tftp_conn_new(rq, name);
+	if (!c)
+		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "out of resources", name, BW_LOG_WARN);
+	c->upload = up;
+	tftp_conn_negotiate(c, rq->svc, &rq->m->req);
+	if (c->neg.tsize_ok && c->neg.tsize_req > up->max_size) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_DISK_FULL, "upload exceeds max_size");
+		return;
+	}
+	r = tftp_upload_open(c, name);
+	if (r == -EEXIST) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_EXISTS, "file already exists");
+		return;
+	}
+	if (r < 0) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_ACCESS, "cannot create the file");
+		return;
+	}
+	/* tsize in a WRQ is echoed with the client's value (RFC 2349). */
+	tftp_start(c, rq, c->neg.tsize_ok, c->neg.tsize_req);
+}
+
+static void tftp_handle_request(struct tftp_req_ctx *rq)
+{
+	const struct bw_tftp_req *req = &rq->m->req;
+	char name[TFTP_PATH_MAX];
+	const char *msg;
+	int code;
+
+	code = tftp_resolve_name(rq->svc, req, name, sizeof(name), &msg);
+	if (code) {
+		char raw[TFTP_PATH_MAX];
+		snprintf(raw, sizeof(raw), "%s", req->filename);
+		return tftp_refuse(rq, (uint16_t)code, msg, raw,
+				   code == BW_TFTP_ERR_ACCESS ? BW_LOG_WARN : BW_LOG_INFO);
+	}
+	if (!tftp_admit(rq))
+		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "server busy: too many transfers", name,
+				   BW_LOG_WARN);
+	if (rq->m->op == BW_TFTP_OP_WRQ)
+		return tftp_handle_wrq(rq, name);
+	tftp_handle_rrq(rq, name);
+}
+
+static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf, size_t len,
+				 const struct sockaddr *peer, const struct sockaddr *local)
+{
+	struct bw_tftp_msg m;
+	struct tftp_req_ctx rq = {.svc = svc, .peer = peer, .local = local, .m = &m};
+	int r;
+
+	bw_sock_addr_str(peer, rq.peer_str, sizeof(rq.peer_str));
+	r = bw_tftp_parse(buf, len, &m);
+	if (r == -EOPNOTSUPP) {
+		m.op = BW_TFTP_OP_RRQ;
+		return tftp_refuse(&rq, BW_TFTP_ERR_ILLEGAL_OP,
+				   "unsupported mode (octet and netascii only)", "", BW_LOG_INFO);
+	}
+	if (r < 0 || (m.op != BW_TFTP_OP_RRQ && m.op != BW_TFTP_OP_WRQ)) {
+		/* Not a request: answering garbage would make us a reflector; drop it. */
+		if (bw_log_ratelimit(rq.peer_str, "dropping a packet", bw_now_ms()))
+			bw_log(BW_LOG_DEBUG, "tftp", rq.peer_str,
+			       "dropping a %s on the request port (%zu bytes)",
+			       r < 0 ? "malformed packet" : bw_tftp_op_name(m.op), len);
+		return;
+	}
+	tftp_handle_request(&rq);
+}
+
+static void tftp_listener_cb(uv_poll_t *h, int status, int events)
+{
+	struct bw_tftp_service *svc = h->data;
+
+	for (unsigned i = 0; i < TFTP_RX_BATCH; i++) {
+		struct sockaddr_storage peer, local;
+		union {
+			struct cmsghdr align;
+			uint8_t buf[256];
+		} ctl;
+		struct iovec iov = {.iov_base = svc->rbuf, .iov_len = sizeof(svc->rbuf)};
+		struct msghdr mh = {.msg_name = &peer, .msg_namelen = sizeof(peer),
+				    .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+		ssize_t n = recvmsg(svc->fd, &mh, 0);
+
+		if (n < 0)
+			break;
+		if (bw_sock_pktinfo_local(&mh, peer.ss_family, &local) < 0)
+			continue;
+		tftp_listener_packet(svc, svc->rbuf, (size_t)n, (struct sockaddr *)&peer,
+				     (struct sockaddr *)&local);
+	}
+}
+
+int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
+			const char *boot_root, const struct bw_vfs *vfs,
+			struct bw_tftp_service **ret)
+{
+	struct bw_tftp_service *svc = calloc(1, sizeof(*svc));
+	struct sockaddr_storage addr;
+	char as[BW_ADDRSTRLEN];
+	int r;
+
+	if (!svc)
+		return -ENOMEM;
+	svc->loop = loop;
+	svc->cfg = cfg;
+	svc->root = boot_root;
+	svc->vfs = vfs;
+	bw_tftp_fcache_init(&svc->fcache);
+	r = bw_sock_addr_parse(cfg->listen, (uint16_t)cfg->port, &addr);
+	if (r < 0)
+		goto out_free;
+	svc->root_fd = open(boot_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (svc->root_fd < 0) {
+		r = -errno;
+		bw_log(BW_LOG_ERROR, "tftp", NULL, "cannot open boot_root %s: %s", boot_root,
+		       strerror(errno));
+		goto out_free;
+	}
+	svc->fd = bw_sock_udp_bind((struct sockaddr *)&addr, true);
+	if (svc->fd < 0) {
+		r = svc->fd;
+		bw_log(BW_LOG_ERROR, "tftp", NULL, "cannot bind %s: %s",
+		       bw_sock_addr_str((struct sockaddr *)&addr, as, sizeof(as)), strerror(-r));
+		goto out_root;
+	}
+	uv_poll_init(loop, &svc->poll, svc->fd);
+	svc->poll.data = svc;
+	uv_poll_start(&svc->poll, UV_READABLE, tftp_listener_cb);
+	bw_log(BW_LOG_INFO, "tftp", NULL, "listening on %s, serving %s",
+	       bw_sock_addr_str((struct sockaddr *)&addr, as, sizeof(as)), boot_root);
+	*ret = svc;
+	return 0;
+out_root:
+	close(svc->root_fd);
+out_free:
+	free(svc);
+	return r;
+}
+
+/* Frees the stopped service once the listener and every transfer are closed. */
+static void tftp_svc_maybe_free(struct bw_tftp_service *svc)
+{
+	if (!svc->stopping || svc->n_conns || svc->pending_closes || svc->conns_closing)
+		return;
+	bw_tftp_fcache_done(&svc->fcache);
+	free(svc);
+}
+
+static void tftp_listener_close_cb(uv_handle_t *h)
+{
+	struct bw_tftp_service *svc = h->data;
+
+	close(svc->fd);
+	close(svc->root_fd);
+	svc->pending_closes--;
+	tftp_svc_maybe_free(svc);
+}
+
+void bw_tftp_service_stop(struct bw_tftp_service *svc)
+{
+	if (!svc || svc->stopping)
+		return;
+	svc->stopping = true;
+	while (svc->conns) {
+		struct bw_tftp_act a;
+		struct tftp_conn *c = svc->conns;
+		bw_tftp_xfer_fail(&c->x, "server shutting down", &a);
+		tftp_conn_execute(c, &a);
+		if (c == svc->conns) /* already finished: close it directly */
+			tftp_conn_close(c);
+	}
+	svc->pending_closes = 1;
+	uv_poll_stop(&svc->poll);
+	uv_close((uv_handle_t *)&svc->poll, tftp_listener_close_cb);
+}

@@ -1,0 +1,22 @@
+/* The TFTP service on the event loop: the listening socket, one socket and timer per
+ * transfer, limits, logging. */
+#ifndef BW_TFTP_IO_H
+#define BW_TFTP_IO_H
+
+#include <uv.h>
+
+#include "core/vfs.h"
+#include "tftp/tftp_config.h"
+
+struct bw_tftp_service;
+
+/* Binds the listening socket and starts serving. cfg, boot_root and vfs must outlive the
+ * service. */
+int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
+			const char *boot_root, const struct bw_vfs *vfs,
+			struct bw_tftp_service **ret);
+/* Aborts every transfer (partial uploads are removed), closes the sockets and frees the
+ * service once libuv has closed its handles. */
+void bw_tftp_service_stop(struct bw_tftp_service *svc);
+
+#endif

@@ -1,0 +1,271 @@
+#include "tftp/tftp_src.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct bw_tftp_fentry {
+	struct bw_tftp_fentry *next;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int fd;
+	unsigned refs;
+};
+
+void bw_tftp_fcache_init(struct bw_tftp_fcache *c)
+{
+	c->head = NULL;
+	c->n = 0;
+}
+
+void bw_tftp_fcache_done(struct bw_tftp_fcache *c)
+{
+	while (c->head) {
+		struct bw_tftp_fentry *e = c->head;
+		c->head = e->next;
+		close(e->fd);
+		free(e);
+	}
+	c->n = 0;
+}
+
+static void fcache_put(struct bw_tftp_fcache *c, struct bw_tftp_fentry *e)
+{
+	if (--e->refs)
+		return;
+	for (struct bw_tftp_fentry **pp = &c->head; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	c->n--;
+	close(e->fd);
+	free(e);
+}
+
+/* Raw bytes of the source. */
+static ssize_t src_pread(struct bw_tftp_src *s, uint64_t off, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	if (off >= s->raw_size)
+		return 0;
+	if (len > s->raw_size - off)
+		len = (size_t)(s->raw_size - off);
+	if (s->blob) {
+		memcpy(buf, s->blob->data + off, len);
+		return (ssize_t)len;
+	}
+	while (got < len) {
+		ssize_t n = pread(s->file->fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO; /* the file shrank while being served */
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int src_netascii_size(struct bw_tftp_src *s)
+{
+	uint8_t buf[16384];
+	uint64_t off = 0, extra = 0;
+
+	if (s->raw_size > BW_TFTP_NETASCII_MAX)
+		return -EFBIG;
+	while (off < s->raw_size) {
+		ssize_t n = src_pread(s, off, buf, sizeof(buf));
+		if (n <= 0)
+			return n < 0 ? (int)n : -EIO;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\n' || buf[i] == '\r')
+				extra++;
+		off += (uint64_t)n;
+	}
+	s->size = s->raw_size + extra;
+	return 0;
+}
+
+static int src_finish_open(struct bw_tftp_src *s, bool netascii)
+{
+	s->netascii = netascii;
+	s->size = s->raw_size;
+	s->ck_out = s->ck_in = 0;
+	s->ck_pending = -1;
+	if (netascii)
+		return src_netascii_size(s);
+	return 0;
+}
+
+int bw_tftp_src_open_fd(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int fd,
+			bool netascii)
+{
+	struct bw_tftp_fentry *e;
+	struct stat st;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	for (e = cache->head; e; e = e->next) {
+		if (e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
+		    e->mtime.tv_sec == st.st_mtim.tv_sec && e->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			break;
+	}
+	if (e) {
+		close(fd);
+		e->refs++;
+	} else {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			close(fd);
+			return -ENOMEM;
+		}
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->size = st.st_size;
+		e->mtime = st.st_mtim;
+		e->fd = fd;
+		e->refs = 1;
+		e->next = cache->head;
+		cache->head = e;
+		cache->n++;
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	s->cache = cache;
+	s->file = e;
+	s->raw_size = (uint64_t)st.st_size;
+	r = src_finish_open(s, netascii);
+	if (r < 0)
+		bw_tftp_src_done(s);
+	return r;
+}
+
+int bw_tftp_src_open_blob(struct bw_tftp_src *s, struct bw_blob *blob, bool netascii)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->blob = bw_blob_ref(blob);
+	s->raw_size = blob->len;
+	r = src_finish_open(s, netascii);
+	if (r < 0)
+		bw_tftp_src_done(s);
+	return r;
+}
+
+/* A netascii converter positioned at a checkpoint, reading raw bytes in chunks. */
+struct src_conv {
+	uint64_t out, in;
+	int pending;
+	uint8_t raw[8192];
+	size_t raw_off, raw_len;
+};
+
+static void src_conv_init(struct src_conv *cv, const struct bw_tftp_src *s)
+{
+	cv->out = s->ck_out;
+	cv->in = s->ck_in;
+	cv->pending = s->ck_pending;
+	cv->raw_off = cv->raw_len = 0;
+}
+
+/* The next converted byte, or a negative errno. */
+static int src_conv_next(struct bw_tftp_src *s, struct src_conv *cv)
+{
+	uint8_t c;
+
+	cv->out++;
+	if (cv->pending >= 0) {
+		c = (uint8_t)cv->pending;
+		cv->pending = -1;
+		return c;
+	}
+	if (cv->raw_off == cv->raw_len) {
+		ssize_t n = src_pread(s, cv->in, cv->raw, sizeof(cv->raw));
+		if (n <= 0)
+			return n < 0 ? (int)n : -EIO;
+		cv->raw_off = 0;
+		cv->raw_len = (size_t)n;
+	}
+	c = cv->raw[cv->raw_off++];
+	cv->in++;
+	if (c == '\n') {
+		cv->pending = '\n';
+		return '\r';
+	}
+	if (c == '\r')
+		cv->pending = '\0';
+	return c;
+}
+
+static ssize_t src_read_netascii(struct bw_tftp_src *s, uint64_t off, uint8_t *buf, size_t len)
+{
+	struct src_conv cv;
+	size_t got = 0;
+
+	if (off < s->ck_out)
+		return -EINVAL; /* released already: the state machine never asks for it */
+	src_conv_init(&cv, s);
+	while (got < len && cv.out < s->size) {
+		uint64_t at = cv.out;
+		int c = src_conv_next(s, &cv);
+
+		if (c < 0)
+			return c;
+		if (at >= off)
+			buf[got++] = (uint8_t)c;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t bw_tftp_src_read(struct bw_tftp_src *s, uint64_t off, uint8_t *buf, size_t len)
+{
+	if (off >= s->size)
+		return 0;
+	if (len > s->size - off)
+		len = (size_t)(s->size - off);
+	if (!s->netascii)
+		return src_pread(s, off, buf, len);
+	return src_read_netascii(s, off, buf, len);
+}
+
+void bw_tftp_src_release(struct bw_tftp_src *s, uint64_t off)
+{
+	struct src_conv cv;
+
+	if (!s->netascii || off <= s->ck_out)
+		return;
+	src_conv_init(&cv, s);
+	while (cv.out < off && cv.out < s->size)
+		if (src_conv_next(s, &cv) < 0)
+			return;
+	s->ck_out = cv.out;
+	s->ck_in = cv.in;
+	s->ck_pending = cv.pending;
+}
+
+void bw_tftp_src_done(struct bw_tftp_src *s)
+{
+	if (s->file)
+		fcache_put(s->cache, s->file);
+	s->file = NULL;
+	bw_blob_unref(s->blob);
+	s->blob = NULL;
+}

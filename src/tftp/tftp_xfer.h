@@ -1,0 +1,89 @@
+/* One TFTP transfer as a state machine: windows, acknowledgements, retransmission, block
+ * number rollover. Input: parsed ACK/DATA block numbers, timer expiry and `now`. Output:
+ * actions for the io layer (send these blocks, send the OACK, arm the timer, finish).
+ * No sockets, no files, no clock of its own. */
+#ifndef BW_TFTP_XFER_H
+#define BW_TFTP_XFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bw_tftp_xfer_state {
+	BW_TFTP_XFER_OACK,    /* OACK sent, waiting for ACK 0 (read) or DATA 1 (write) */
+	BW_TFTP_XFER_RUNNING, /* blocks flowing */
+	BW_TFTP_XFER_DALLY,   /* write finished; re-ACK a retransmitted last DATA for a while */
+	BW_TFTP_XFER_DONE,
+	BW_TFTP_XFER_FAILED,
+};
+
+/* What the io layer must do after a step; several may be set at once. */
+struct bw_tftp_act {
+	bool send_oack;
+	bool send_blocks;      /* read: send blocks [first, last] */
+	uint64_t first, last;
+	bool send_ack;         /* write: send ACK for block ack (wire number = ack & 0xffff) */
+	uint64_t ack;
+	bool accept_data;      /* write: the DATA just given is the next in order: store it */
+	bool arm_timer;        /* (re)arm the retransmission timer for timer_ms */
+	uint32_t timer_ms;
+	bool finished;         /* state is DONE or FAILED now */
+	const char *why;       /* on FAILED: a short reason for the log */
+};
+
+struct bw_tftp_xfer {
+	bool is_write;
+	enum bw_tftp_xfer_state state;
+	uint16_t blksize;
+	uint16_t windowsize;
+	uint32_t rto_ms;       /* initial retransmission timeout */
+	uint32_t rto_max_ms;
+	uint32_t cur_rto_ms;
+	unsigned retries_max;
+	unsigned retries;      /* consecutive timeouts without progress */
+	/* read side */
+	uint64_t size;         /* bytes to send */
+	uint64_t nblocks;      /* size / blksize + 1: the last one is short, maybe empty */
+	uint64_t base;         /* first block not yet acknowledged */
+	uint64_t sent_hi;      /* highest block sent */
+	/* write side */
+	uint64_t expected;     /* next block in order */
+	uint64_t gap_acked;    /* `expected` when we last ACKed a gap (0: none) */
+	unsigned in_window;    /* in-order blocks since the last ACK we sent */
+	/* statistics */
+	bool progressed;       /* the peer ever acknowledged or sent data */
+	uint64_t retransmits;  /* blocks (or OACK/ACK packets) sent again */
+};
+
+struct bw_tftp_xfer_params {
+	bool is_write;
+	bool oack;             /* an OACK opens the transfer */
+	uint16_t blksize;
+	uint16_t windowsize;
+	uint32_t rto_ms;
+	unsigned retries_max;
+	uint64_t size;         /* read: bytes to send */
+};
+
+/* Starts a transfer: returns the first actions (OACK, first window, or ACK 0). */
+void bw_tftp_xfer_start(struct bw_tftp_xfer *x, const struct bw_tftp_xfer_params *p,
+			struct bw_tftp_act *ret_act);
+/* A read transfer received ACK `wire_block`. */
+void bw_tftp_xfer_on_ack(struct bw_tftp_xfer *x, uint16_t wire_block, struct bw_tftp_act *ret);
+/* A write transfer received DATA `wire_block` with len payload bytes. When ret->accept_data is
+ * set the io layer stores the payload; a store failure is reported with _fail(). */
+void bw_tftp_xfer_on_data(struct bw_tftp_xfer *x, uint16_t wire_block, size_t len,
+			  struct bw_tftp_act *ret);
+/* The retransmission timer fired. */
+void bw_tftp_xfer_on_timeout(struct bw_tftp_xfer *x, struct bw_tftp_act *ret);
+/* Aborts (peer error, local error). */
+void bw_tftp_xfer_fail(struct bw_tftp_xfer *x, const char *why, struct bw_tftp_act *ret);
+
+/* Maps a 16-bit wire block number onto the 64-bit block nearest to ref (rollover). */
+uint64_t bw_tftp_block_unwrap(uint64_t ref, uint16_t wire);
+
+/* Byte offset and length of read block b (1-based). */
+uint64_t bw_tftp_block_offset(const struct bw_tftp_xfer *x, uint64_t b);
+size_t bw_tftp_block_len(const struct bw_tftp_xfer *x, uint64_t b);
+
+#endif
