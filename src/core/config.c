@@ -498,6 +498,15 @@ static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 		bw_cfg_error_key(ctx, NULL, "boot_root", "boot_root: must be set to a directory");
 		return;
 	}
+	/* A relative boot_root is relative to the config file's directory. */
+	if (c->boot_root[0] != '/' && cfg->file && strchr(cfg->file, '/')) {
+		char joined[PATH_MAX];
+		int dl = (int)(strrchr(cfg->file, '/') - cfg->file);
+
+		snprintf(joined, sizeof(joined), "%.*s/%s", dl, cfg->file, c->boot_root);
+		free(c->boot_root);
+		c->boot_root = strdup(joined);
+	}
 	if (!realpath(c->boot_root, resolved) || stat(resolved, &st) < 0) {
 		bw_cfg_error_key(ctx, NULL, "boot_root", "boot_root: '%s': %s", c->boot_root,
 				 strerror(errno));

@@ -1,0 +1,104 @@
+/* Transfer sources: files shared between readers, blobs from virtual files, netascii. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "core/vfs.h"
+#include "tftp/tftp_src.h"
+
+static void test_netascii_blob(void)
+{
+	static const char text[] = "a\nb\rc\n\n";
+	static const char want[] = "a\r\nb\r\0c\r\n\r\n";
+	struct bw_blob *b = bw_blob_new(text, sizeof(text) - 1);
+	struct bw_tftp_src s;
+	uint8_t buf[64];
+
+	if (!CHECK_EQ_INT(bw_tftp_src_open_blob(&s, b, true), 0))
+		return;
+	bw_blob_unref(b); /* the source keeps its own reference */
+	CHECK_EQ_U64(s.size, sizeof(want) - 1);
+	CHECK_EQ_INT(bw_tftp_src_read(&s, 0, buf, sizeof(buf)), sizeof(want) - 1);
+	CHECK_EQ_MEM(buf, sizeof(want) - 1, want, sizeof(want) - 1);
+	/* block-sized reads from a moving checkpoint, as the transfer does */
+	for (uint64_t off = 0; off < s.size; off += 3) {
+		ssize_t n;
+		bw_tftp_src_release(&s, off);
+		n = bw_tftp_src_read(&s, off, buf, 3);
+		CHECK(n > 0);
+		CHECK_EQ_MEM(buf, (size_t)n, want + off, (size_t)n);
+	}
+	CHECK_EQ_INT(bw_tftp_src_read(&s, 0, buf, 3), -EINVAL); /* released */
+	CHECK_EQ_INT(bw_tftp_src_read(&s, s.size, buf, 3), 0);
+	bw_tftp_src_done(&s);
+}
+
+static int vfs_hello(void *ctx, const struct bw_vfs_req *req, struct bw_blob **ret)
+{
+	(*(int *)ctx)++;
+	if (strcmp(req->path, "pxelinux.cfg/default") != 0)
+		return -ENOENT;
+	*ret = bw_blob_new("DEFAULT x\n", 10);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void test_vfs(void)
+{
+	struct bw_vfs vfs;
+	struct bw_blob *b = NULL;
+	struct bw_tftp_src s;
+	struct bw_vfs_req req = {.path = "pxelinux.cfg/default", .service = "tftp"};
+	int calls = 0;
+	uint8_t buf[32];
+
+	bw_vfs_init(&vfs);
+	CHECK_EQ_INT(bw_vfs_register(&vfs, "hello", vfs_hello, &calls), 0);
+	CHECK_EQ_INT(bw_vfs_open(&vfs, &req, &b), 0);
+	if (!CHECK(b != NULL))
+		return;
+	CHECK_EQ_INT(bw_tftp_src_open_blob(&s, b, false), 0);
+	CHECK_EQ_U64(s.size, 10); /* what tsize reports */
+	CHECK_EQ_INT(bw_tftp_src_read(&s, 8, buf, 32), 2);
+	bw_tftp_src_done(&s);
+	bw_blob_unref(b);
+	req.path = "other";
+	CHECK_EQ_INT(bw_vfs_open(&vfs, &req, &b), -ENOENT);
+	CHECK_EQ_INT(calls, 2);
+}
+
+static void test_file_cache(void)
+{
+	char path[] = "/tmp/bw-src-XXXXXX";
+	int fd = mkstemp(path);
+	struct bw_tftp_fcache cache;
+	struct bw_tftp_src a, b;
+	uint8_t buf[16];
+
+	if (!CHECK(fd >= 0))
+		return;
+	CHECK_EQ_INT(write(fd, "0123456789", 10), 10);
+	close(fd);
+	bw_tftp_fcache_init(&cache);
+	CHECK_EQ_INT(bw_tftp_src_open_fd(&a, &cache, open(path, O_RDONLY), false), 0);
+	CHECK_EQ_INT(bw_tftp_src_open_fd(&b, &cache, open(path, O_RDONLY), false), 0);
+	CHECK_EQ_INT(cache.n, 1); /* one open file for both readers */
+	CHECK_EQ_INT(bw_tftp_src_read(&b, 4, buf, 16), 6);
+	CHECK_EQ_MEM(buf, 6, "456789", 6);
+	/* the file shrinks under the reader: an error, not a crash or garbage */
+	CHECK_EQ_INT(truncate(path, 5), 0);
+	CHECK_EQ_INT(bw_tftp_src_read(&a, 0, buf, 10), -EIO);
+	bw_tftp_src_done(&a);
+	CHECK_EQ_INT(cache.n, 1);
+	bw_tftp_src_done(&b);
+	CHECK_EQ_INT(cache.n, 0);
+	bw_tftp_fcache_done(&cache);
+	unlink(path);
+}
+
+int main(void)
+{
+	test_netascii_blob();
+	test_vfs();
+	test_file_cache();
+	return check_summary();
+}
