@@ -127,7 +127,7 @@ static size_t log_field_json(char *out, size_t o, size_t cap, const struct bw_lo
 static void log_emit(enum bw_log_level level, const char *service, const char *peer,
 		     const struct bw_log_field *fields, unsigned n, const char *msg)
 {
-	char ts[40], line[4096];
+	char ts[64], line[4096];
 	size_t o = 0, cap = sizeof(line) - 2;
 
 	log_timestamp(ts, sizeof(ts));
@@ -157,31 +157,36 @@ static void log_emit(enum bw_log_level level, const char *service, const char *p
 	fwrite(line, 1, o, stderr);
 }
 
+static void log_vemit(enum bw_log_level level, const char *service, const char *peer,
+		      const struct bw_log_field *fields, unsigned n, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_emit(level, service, peer, fields, n, msg);
+}
+
 void bw_log_f(enum bw_log_level level, const char *service, const char *peer,
 	      const struct bw_log_field *fields, unsigned n, const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	if (!bw_log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vemit(level, service, peer, fields, n, fmt, ap);
 	va_end(ap);
-	log_emit(level, service, peer, fields, n, msg);
 }
 
 void bw_log(enum bw_log_level level, const char *service, const char *peer, const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	if (!bw_log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vemit(level, service, peer, NULL, 0, fmt, ap);
 	va_end(ap);
-	log_emit(level, service, peer, NULL, 0, msg);
 }
 
 #define LOG_RL_BUCKETS 256

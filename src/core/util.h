@@ -16,15 +16,30 @@ int bw_parse_size(const char *s, uint64_t *ret);
 /* Checked arithmetic: false on overflow (and *ret untouched). */
 static inline bool bw_add_u64(uint64_t a, uint64_t b, uint64_t *ret)
 {
-	return !__builtin_add_overflow(a, b, ret);
+	uint64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return false;
+	*ret = r;
+	return true;
 }
 static inline bool bw_mul_u64(uint64_t a, uint64_t b, uint64_t *ret)
 {
-	return !__builtin_mul_overflow(a, b, ret);
+	uint64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return false;
+	*ret = r;
+	return true;
 }
 static inline bool bw_mul_size(size_t a, size_t b, size_t *ret)
 {
-	return !__builtin_mul_overflow(a, b, ret);
+	size_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return false;
+	*ret = r;
+	return true;
 }
 
 /* Copies at most len bytes of untrusted text into out (cap bytes, always NUL-terminated),

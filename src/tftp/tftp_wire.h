@@ -85,7 +85,10 @@ struct bw_tftp_msg {
  * -EMSGSIZE: request longer than BW_TFTP_REQ_MAX, DATA longer than BW_TFTP_PKT_MAX, or more
  *           than BW_TFTP_MAX_OPTS options.
  * -EOPNOTSUPP: a request with a mode other than octet/netascii ("mail" or unknown).
- * Mode and option names compare case-insensitively (RFC 1350, RFC 2347). */
+ * Mode and option names compare case-insensitively (RFC 1350, RFC 2347).
+ * Deliberate leniencies: NUL padding after the mode or the last option value ends the
+ * request (some PXE ROMs pad); an ERROR without message or terminator parses with msg "";
+ * bytes after an ACK's block number are ignored. */
 int bw_tftp_parse(const uint8_t *buf, size_t len, struct bw_tftp_msg *ret_msg);
 
 /* Builders write into buf (cap bytes), store the packet length in *ret_len and return 0, or
