@@ -23,6 +23,7 @@
 #include "tftp/tftp_xfer.h"
 
 #define TFTP_RX_BATCH 256           /* datagrams read per readiness callback, at most */
+#define TFTP_RX_SLOTS 16            /* datagrams read by one recvmmsg on a transfer socket */
 #define TFTP_WINDOW_BYTES_MAX (1u << 20)
 #define TFTP_PATH_MAX 1024
 
@@ -43,6 +44,11 @@ struct bw_tftp_service {
 	unsigned conns_closing; /* closed, waiting for libuv's close callbacks */
 	struct bw_tftp_fcache fcache;
 	uint8_t rbuf[BW_TFTP_PKT_MAX + 1];
+	/* one recvmmsg per readiness of a transfer socket */
+	struct mmsghdr rx_mm[TFTP_RX_SLOTS];
+	struct iovec rx_iov[TFTP_RX_SLOTS];
+	struct sockaddr_storage rx_from[TFTP_RX_SLOTS];
+	uint8_t rx_buf[TFTP_RX_SLOTS][BW_TFTP_PKT_MAX + 1];
 	uint8_t tbuf[1024]; /* small replies: ERROR, ACK */
 };
 
@@ -396,36 +402,49 @@ illegal:
 	tftp_conn_fail_local(c, BW_TFTP_ERR_ILLEGAL_OP, "unexpected packet in this transfer");
 }
 
+/* A datagram on a transfer socket: ours, or another port's (ERROR 5, transfer untouched). */
+static void tftp_conn_rx(struct tftp_conn *c, const struct sockaddr *from, const uint8_t *buf,
+			 size_t len)
+{
+	char fs[BW_ADDRSTRLEN];
+
+	if (bw_sock_same(from, (struct sockaddr *)&c->peer)) {
+		tftp_conn_on_packet(c, buf, len);
+		return;
+	}
+	bw_sock_addr_str(from, fs, sizeof(fs));
+	if (bw_log_ratelimit(fs, "unknown transfer ID", bw_now_ms()))
+		bw_log(BW_LOG_DEBUG, "tftp", fs, "packet for another client's transfer: ERROR 5");
+	tftp_send_error_fd(c->svc, c->fd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+}
+
 static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct tftp_conn *c = h->data;
 	struct bw_tftp_service *svc = c->svc;
+	int n = TFTP_RX_SLOTS;
 
 	if ((events & UV_WRITABLE) && c->send_pending) {
-		uint64_t wfirst = c->x.base;
-		tftp_conn_flush(c, c->pend_first, c->pend_last, wfirst);
+		tftp_conn_flush(c, c->pend_first, c->pend_last, c->x.base);
 		if (!c->send_pending && !c->closing)
 			uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
 	}
-	for (unsigned i = 0; i < TFTP_RX_BATCH && (events & UV_READABLE) && !c->closing; i++) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(c->fd, svc->rbuf, sizeof(svc->rbuf), 0,
-				     (struct sockaddr *)&from, &fl);
-
-		if (n < 0)
-			break;
-		if (!bw_sock_same((struct sockaddr *)&from, (struct sockaddr *)&c->peer)) {
-			char fs[BW_ADDRSTRLEN];
-			bw_sock_addr_str((struct sockaddr *)&from, fs, sizeof(fs));
-			if (bw_log_ratelimit(fs, "unknown transfer ID", bw_now_ms()))
-				bw_log(BW_LOG_DEBUG, "tftp", fs,
-				       "packet for another client's transfer: ERROR 5");
-			tftp_send_error_fd(svc, c->fd, (struct sockaddr *)&from,
-					   BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
-			continue;
+	/* Read in batches until the queue is empty (a short batch), bounded per callback. */
+	for (unsigned round = 0; round < TFTP_RX_BATCH / TFTP_RX_SLOTS && n == TFTP_RX_SLOTS &&
+				 (events & UV_READABLE) && !c->closing; round++) {
+		for (unsigned i = 0; i < TFTP_RX_SLOTS; i++) {
+			svc->rx_iov[i].iov_base = svc->rx_buf[i];
+			svc->rx_iov[i].iov_len = sizeof(svc->rx_buf[i]);
+			memset(&svc->rx_mm[i].msg_hdr, 0, sizeof(svc->rx_mm[i].msg_hdr));
+			svc->rx_mm[i].msg_hdr.msg_name = &svc->rx_from[i];
+			svc->rx_mm[i].msg_hdr.msg_namelen = sizeof(svc->rx_from[i]);
+			svc->rx_mm[i].msg_hdr.msg_iov = &svc->rx_iov[i];
+			svc->rx_mm[i].msg_hdr.msg_iovlen = 1;
 		}
-		tftp_conn_on_packet(c, svc->rbuf, (size_t)n);
+		n = recvmmsg(c->fd, svc->rx_mm, TFTP_RX_SLOTS, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n && !c->closing; i++)
+			tftp_conn_rx(c, (struct sockaddr *)&svc->rx_from[i], svc->rx_buf[i],
+				     svc->rx_mm[i].msg_len);
 	}
 }
 
