@@ -26,6 +26,7 @@
 #define TFTP_RX_SLOTS 16            /* datagrams read by one recvmmsg on a transfer socket */
 #define TFTP_WINDOW_BYTES_MAX (1u << 20)
 #define TFTP_PATH_MAX 1024
+#define TFTP_READAHEAD (64u << 10) /* read at least this much per pread once data flows */
 
 struct tftp_conn;
 
@@ -69,7 +70,10 @@ struct tftp_conn {
 	/* read */
 	struct bw_tftp_src src;
 	bool have_src;
-	uint8_t *wbuf; /* one window of data */
+	uint8_t *wbuf; /* file bytes [buf_off, buf_off + buf_len): a window or more */
+	size_t wcap;
+	uint64_t buf_off;
+	size_t buf_len;
 	struct mmsghdr *mm;
 	struct iovec *iov;
 	uint8_t (*hdr)[BW_TFTP_HDR];
@@ -191,23 +195,21 @@ static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 
 /* ---- read side: sending windows ---- */
 
-/* Sends blocks [first, last] whose data sits in wbuf from index 0; on a full socket buffer
- * the rest waits for the socket to become writable. */
-static void tftp_conn_flush(struct tftp_conn *c, uint64_t first, uint64_t last,
-			    uint64_t wfirst)
+/* Sends blocks [first, last] whose data sits in wbuf; on a full socket buffer the rest
+ * waits for the socket to become writable. */
+static void tftp_conn_flush(struct tftp_conn *c, uint64_t first, uint64_t last)
 {
 	unsigned n = (unsigned)(last - first + 1);
 	int sent;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t b = first + i;
-		unsigned slot = (unsigned)(b - wfirst);
 		size_t hl;
 
-		bw_tftp_build_data_hdr(c->hdr[slot], BW_TFTP_HDR, (uint16_t)b, &hl);
-		c->iov[2 * i].iov_base = c->hdr[slot];
+		bw_tftp_build_data_hdr(c->hdr[i], BW_TFTP_HDR, (uint16_t)b, &hl);
+		c->iov[2 * i].iov_base = c->hdr[i];
 		c->iov[2 * i].iov_len = BW_TFTP_HDR;
-		c->iov[2 * i + 1].iov_base = c->wbuf + (size_t)slot * c->x.blksize;
+		c->iov[2 * i + 1].iov_base = c->wbuf + (bw_tftp_block_offset(&c->x, b) - c->buf_off);
 		c->iov[2 * i + 1].iov_len = bw_tftp_block_len(&c->x, b);
 		memset(&c->mm[i], 0, sizeof(c->mm[i]));
 		c->mm[i].msg_hdr.msg_name = &c->peer;
@@ -216,7 +218,10 @@ static void tftp_conn_flush(struct tftp_conn *c, uint64_t first, uint64_t last,
 		c->mm[i].msg_hdr.msg_iovlen = 2;
 	}
 	do {
-		sent = sendmmsg(c->fd, c->mm, n, 0);
+		/* One datagram goes out with sendmsg: a sendmmsg of one costs several times
+		 * more in lock-step here (it reschedules), while windows gain from it. */
+		sent = n == 1 ? (sendmsg(c->fd, &c->mm[0].msg_hdr, 0) < 0 ? -1 : 1)
+			      : sendmmsg(c->fd, c->mm, n, 0);
 	} while (sent < 0 && errno == EINTR);
 	if (sent < 0 && errno != EAGAIN && errno != ENOBUFS)
 		sent = (int)n; /* a hard error: the retransmission timer recovers or gives up */
@@ -232,18 +237,45 @@ static void tftp_conn_flush(struct tftp_conn *c, uint64_t first, uint64_t last,
 	}
 }
 
+/* Once a transfer makes progress its buffer grows to TFTP_READAHEAD, so lock-step
+ * transfers read the file once per 64 KiB instead of once per block. Transfers that never
+ * answer (a flood) keep one window's worth. */
+static void tftp_conn_grow_buffer(struct tftp_conn *c)
+{
+	size_t want = TFTP_READAHEAD - TFTP_READAHEAD % c->x.blksize;
+	uint8_t *nb;
+
+	if (!c->x.progressed || c->wcap >= want)
+		return;
+	nb = realloc(c->wbuf, want);
+	if (!nb)
+		return; /* keep the window-sized buffer */
+	c->wbuf = nb;
+	c->wcap = want;
+	c->buf_len = 0;
+}
+
 static int tftp_conn_send_blocks(struct tftp_conn *c, uint64_t first, uint64_t last)
 {
 	uint64_t off = bw_tftp_block_offset(&c->x, first);
-	size_t want = (size_t)(last - first) * c->x.blksize + bw_tftp_block_len(&c->x, last);
+	uint64_t end = bw_tftp_block_offset(&c->x, last) + bw_tftp_block_len(&c->x, last);
 	ssize_t n;
 
-	bw_tftp_src_release(&c->src, off);
-	n = bw_tftp_src_read(&c->src, off, c->wbuf, want);
-	if (n < 0 || (size_t)n != want)
-		return n < 0 ? (int)n : -EIO;
+	tftp_conn_grow_buffer(c);
+	if (c->buf_len == 0 || off < c->buf_off || end > c->buf_off + c->buf_len) {
+		size_t want = c->wcap;
+
+		if (want > c->src.size - off)
+			want = (size_t)(c->src.size - off);
+		bw_tftp_src_release(&c->src, off);
+		n = bw_tftp_src_read(&c->src, off, c->wbuf, want);
+		if (n < 0 || (size_t)n != want || want < end - off)
+			return n < 0 ? (int)n : -EIO;
+		c->buf_off = off;
+		c->buf_len = want;
+	}
 	c->send_pending = false;
-	tftp_conn_flush(c, first, last, first);
+	tftp_conn_flush(c, first, last);
 	return 0;
 }
 
@@ -425,7 +457,7 @@ static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events)
 	int n = TFTP_RX_SLOTS;
 
 	if ((events & UV_WRITABLE) && c->send_pending) {
-		tftp_conn_flush(c, c->pend_first, c->pend_last, c->x.base);
+		tftp_conn_flush(c, c->pend_first, c->pend_last);
 		if (!c->send_pending && !c->closing)
 			uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
 	}
@@ -601,6 +633,7 @@ static int tftp_conn_alloc_window(struct tftp_conn *c)
 	if (!bw_mul_size(ws, c->neg.blksize, &bytes))
 		return -ENOMEM;
 	c->wbuf = malloc(bytes ? bytes : 1);
+	c->wcap = bytes;
 	c->mm = calloc(ws, sizeof(*c->mm));
 	c->iov = calloc(2 * ws, sizeof(*c->iov));
 	c->hdr = calloc(ws, sizeof(*c->hdr));
