@@ -161,3 +161,51 @@ void bw_sock_raise_nofile(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+size_t bw_sock_pktinfo_build(void *buf, const struct sockaddr *local)
+{
+	struct msghdr mh = {.msg_control = buf, .msg_controllen = BW_SOCK_PKTINFO_SPACE};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	memset(buf, 0, BW_SOCK_PKTINFO_SPACE);
+	if (local->sa_family == AF_INET) {
+		struct in_pktinfo pi = {0};
+
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (local->sa_family == AF_INET6) {
+		struct in6_pktinfo pi = {0};
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)local;
+
+		pi.ipi6_addr = in6->sin6_addr;
+		pi.ipi6_ifindex = in6->sin6_scope_id;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
+bool bw_sock_is_wildcard(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
+
+void bw_sock_set_buffers(int fd, int rcv, int snd)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+}

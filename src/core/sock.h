@@ -28,6 +28,18 @@ int bw_sock_udp_bind(const struct sockaddr *addr, bool pktinfo);
  * (port left 0). -ENOENT when absent. */
 int bw_sock_pktinfo_local(struct msghdr *mh, int family, struct sockaddr_storage *ret_local);
 
+/* Writes an IP_PKTINFO / IPV6_PKTINFO control message that makes a datagram leave from
+ * local's address; returns its length (0 when local has no address family we know). buf
+ * must hold BW_SOCK_PKTINFO_SPACE bytes and be aligned for struct cmsghdr. */
+#define BW_SOCK_PKTINFO_SPACE 64
+size_t bw_sock_pktinfo_build(void *buf, const struct sockaddr *local);
+
+/* True for 0.0.0.0 and ::. */
+bool bw_sock_is_wildcard(const struct sockaddr *sa);
+
+/* Asks for large socket buffers (forcing them past the sysctl limits when privileged). */
+void bw_sock_set_buffers(int fd, int rcv, int snd);
+
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit. */
 void bw_sock_raise_nofile(void);
 

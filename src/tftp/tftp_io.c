@@ -1,6 +1,9 @@
-/* TFTP on the libuv loop. The listener and every transfer own a non-blocking UDP socket
- * watched with uv_poll; windows go out with one sendmmsg. The state machine (tftp_xfer)
- * decides, this file carries out its actions and writes the log lines. */
+/* TFTP on the libuv loop. Two non-blocking UDP sockets watched with uv_poll: the request
+ * socket (port 69) and one transfer socket on an ephemeral port shared by every transfer
+ * (the server's TID; transfers are told apart by the client's address and port, as
+ * dnsmasq's --tftp-single-port does). Datagrams of all transfers are read with one
+ * recvmmsg and sent with one sendmmsg per loop turn, so a syscall serves many clients.
+ * The state machine (tftp_xfer) decides; this file carries out its actions and logs. */
 #include "tftp/tftp_io.h"
 
 #include <errno.h>
@@ -23,7 +26,9 @@
 #include "tftp/tftp_xfer.h"
 
 #define TFTP_RX_BATCH 256           /* datagrams read per readiness callback, at most */
-#define TFTP_RX_SLOTS 16            /* datagrams read by one recvmmsg on a transfer socket */
+#define TFTP_RX_SLOTS 32            /* datagrams read by one recvmmsg on the transfer socket */
+#define TFTP_TXQ 256                /* datagrams queued for one sendmmsg */
+#define TFTP_HASH 4096              /* buckets of the peer -> transfer table */
 #define TFTP_WINDOW_BYTES_MAX (1u << 20)
 #define TFTP_PATH_MAX 1024
 #define TFTP_READAHEAD (64u << 10) /* read at least this much per pread once data flows */
@@ -38,11 +43,16 @@ struct bw_tftp_service {
 	int root_fd;
 	int fd;
 	uv_poll_t poll;
+	int xfd;          /* the transfer socket */
+	uv_poll_t xpoll;
+	bool x_wildcard;  /* xfd is bound to 0.0.0.0 or ::: each datagram names its source */
+	bool tx_blocked;  /* the queue waits for xfd to become writable */
 	bool stopping;
 	unsigned pending_closes;
 	struct tftp_conn *conns; /* newest first */
 	unsigned n_conns;
 	unsigned conns_closing; /* closed, waiting for libuv's close callbacks */
+	struct tftp_conn *hash[TFTP_HASH];
 	struct bw_tftp_fcache fcache;
 	uint8_t rbuf[BW_TFTP_PKT_MAX + 1];
 	/* one recvmmsg per readiness of a transfer socket */
@@ -51,17 +61,30 @@ struct bw_tftp_service {
 	struct sockaddr_storage rx_from[TFTP_RX_SLOTS];
 	uint8_t rx_buf[TFTP_RX_SLOTS][BW_TFTP_PKT_MAX + 1];
 	uint8_t tbuf[1024]; /* small replies: ERROR, ACK */
+	/* DATA waiting for the next sendmmsg */
+	unsigned txq_n;
+	struct tftp_txslot {
+		struct tftp_conn *c;
+		uint8_t hdr[BW_TFTP_HDR];
+		struct iovec iov[2];
+	} txq[TFTP_TXQ];
+	struct mmsghdr tx_mm[TFTP_TXQ];
 };
 
 struct tftp_conn {
 	struct bw_tftp_service *svc;
 	struct tftp_conn *prev, *next;
-	int fd;
-	uv_poll_t poll;
+	struct tftp_conn *hnext; /* bucket chain */
 	uv_timer_t timer;
 	unsigned pending_closes;
 	bool closing;
 	struct sockaddr_storage peer;
+	struct sockaddr_storage local; /* the address the request was sent to */
+	union {
+		struct cmsghdr align;
+		uint8_t buf[BW_SOCK_PKTINFO_SPACE];
+	} ctl;                         /* source address for each datagram (wildcard xfd) */
+	size_t ctl_len;
 	char peer_str[BW_ADDRSTRLEN];
 	char name[TFTP_PATH_MAX]; /* the normalised path, for logs and uploads */
 	uint64_t t_start_ms;
@@ -74,11 +97,6 @@ struct tftp_conn {
 	size_t wcap;
 	uint64_t buf_off;
 	size_t buf_len;
-	struct mmsghdr *mm;
-	struct iovec *iov;
-	uint8_t (*hdr)[BW_TFTP_HDR];
-	bool send_pending; /* blocks [pend_first, pend_last] wait for the socket */
-	uint64_t pend_first, pend_last;
 	/* write */
 	int up_dirfd, up_fd;
 	char up_tmp[64];
@@ -92,8 +110,119 @@ struct tftp_conn {
 
 static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a);
 static void tftp_conn_close(struct tftp_conn *c);
-static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events);
+static void tftp_xpoll_cb(uv_poll_t *h, int status, int events);
 static void tftp_svc_maybe_free(struct bw_tftp_service *svc);
+
+/* ---- the peer -> transfer table ---- */
+
+static unsigned tftp_hash(const struct sockaddr *sa)
+{
+	uint32_t h = 2166136261u;
+	const uint8_t *p;
+	size_t n;
+
+	if (sa->sa_family == AF_INET6) {
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		n = 16;
+	} else {
+		p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		n = 4;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h = (h ^ bw_sock_port(sa)) * 16777619u;
+	return h & (TFTP_HASH - 1);
+}
+
+static struct tftp_conn *tftp_lookup(struct bw_tftp_service *svc, const struct sockaddr *peer)
+{
+	struct tftp_conn *c = svc->hash[tftp_hash(peer)];
+
+	while (c && !bw_sock_same(peer, (struct sockaddr *)&c->peer))
+		c = c->hnext;
+	return c;
+}
+
+static void tftp_unhash(struct tftp_conn *c)
+{
+	struct tftp_conn **pp = &c->svc->hash[tftp_hash((struct sockaddr *)&c->peer)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	c->hnext = NULL;
+}
+
+/* ---- sending ---- */
+
+static void tftp_conn_send(struct tftp_conn *c, const void *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_name = &c->peer,
+			    .msg_namelen = bw_sock_len((struct sockaddr *)&c->peer),
+			    .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = c->ctl_len ? c->ctl.buf : NULL,
+			    .msg_controllen = c->ctl_len};
+
+	sendmsg(c->svc->xfd, &mh, 0);
+}
+
+/* Drops the queued DATA of c (its buffer is about to change, or it is closing). */
+static void tftp_tx_purge(struct bw_tftp_service *svc, struct tftp_conn *c)
+{
+	unsigned o = 0;
+
+	for (unsigned i = 0; i < svc->txq_n; i++)
+		if (svc->txq[i].c != c)
+			svc->txq[o++] = svc->txq[i];
+	svc->txq_n = o;
+}
+
+/* Sends what is queued: one sendmmsg per TFTP_TXQ datagrams. A full socket buffer keeps
+ * the rest until the socket is writable; a datagram that cannot be sent at all (no route)
+ * is dropped and the transfer's retransmission deals with it. */
+static void tftp_tx_flush(struct bw_tftp_service *svc)
+{
+	unsigned done = 0;
+	bool blocked = false;
+
+	for (unsigned guard = 0; done < svc->txq_n && guard < 2 * TFTP_TXQ; guard++) {
+		unsigned n = svc->txq_n - done;
+		int sent;
+
+		for (unsigned i = 0; i < n; i++) {
+			struct tftp_txslot *t = &svc->txq[done + i];
+			struct msghdr *mh = &svc->tx_mm[i].msg_hdr;
+
+			mh->msg_name = &t->c->peer;
+			mh->msg_namelen = bw_sock_len((struct sockaddr *)&t->c->peer);
+			mh->msg_iov = t->iov;
+			mh->msg_iovlen = 2;
+			mh->msg_control = t->c->ctl_len ? t->c->ctl.buf : NULL;
+			mh->msg_controllen = t->c->ctl_len;
+			mh->msg_flags = 0;
+		}
+		/* A sendmmsg of one datagram costs several times a sendmsg here (it
+		 * reschedules); batches gain from it. */
+		do {
+			sent = n == 1 ? (sendmsg(svc->xfd, &svc->tx_mm[0].msg_hdr, 0) < 0 ? -1 : 1)
+				      : sendmmsg(svc->xfd, svc->tx_mm, n, 0);
+		} while (sent < 0 && errno == EINTR);
+		if (sent < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			blocked = true;
+			break;
+		}
+		done += sent < 0 ? 1 : (unsigned)sent;
+	}
+	memmove(svc->txq, svc->txq + done, (svc->txq_n - done) * sizeof(svc->txq[0]));
+	svc->txq_n -= done;
+	if (blocked != svc->tx_blocked && !svc->stopping) {
+		svc->tx_blocked = blocked;
+		uv_poll_start(&svc->xpoll, blocked ? UV_READABLE | UV_WRITABLE : UV_READABLE,
+			      tftp_xpoll_cb);
+	}
+}
 
 /* ---- small sends ---- */
 
@@ -120,12 +249,7 @@ static void tftp_conn_free(struct tftp_conn *c)
 	}
 	if (c->up_dirfd >= 0)
 		close(c->up_dirfd);
-	if (c->fd >= 0)
-		close(c->fd);
 	free(c->wbuf);
-	free(c->mm);
-	free(c->iov);
-	free(c->hdr);
 	free(c);
 	tftp_svc_maybe_free(svc);
 }
@@ -156,10 +280,10 @@ static void tftp_conn_close(struct tftp_conn *c)
 	c->prev = c->next = NULL;
 	svc->n_conns--;
 	svc->conns_closing++;
-	c->pending_closes = 2;
-	uv_poll_stop(&c->poll);
+	tftp_unhash(c);
+	tftp_tx_purge(svc, c);
+	c->pending_closes = 1;
 	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->poll, tftp_conn_close_cb);
 	uv_close((uv_handle_t *)&c->timer, tftp_conn_close_cb);
 }
 
@@ -195,45 +319,28 @@ static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 
 /* ---- read side: sending windows ---- */
 
-/* Sends blocks [first, last] whose data sits in wbuf; on a full socket buffer the rest
- * waits for the socket to become writable. */
-static void tftp_conn_flush(struct tftp_conn *c, uint64_t first, uint64_t last)
+/* Queues blocks [first, last], whose data sits in wbuf, for the next flush. When the queue
+ * stays full the rest is dropped: the window is resent on timeout. */
+static void tftp_conn_queue_blocks(struct tftp_conn *c, uint64_t first, uint64_t last)
 {
-	unsigned n = (unsigned)(last - first + 1);
-	int sent;
+	struct bw_tftp_service *svc = c->svc;
 
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t b = first + i;
+	for (uint64_t b = first; b <= last; b++) {
+		struct tftp_txslot *t;
 		size_t hl;
 
-		bw_tftp_build_data_hdr(c->hdr[i], BW_TFTP_HDR, (uint16_t)b, &hl);
-		c->iov[2 * i].iov_base = c->hdr[i];
-		c->iov[2 * i].iov_len = BW_TFTP_HDR;
-		c->iov[2 * i + 1].iov_base = c->wbuf + (bw_tftp_block_offset(&c->x, b) - c->buf_off);
-		c->iov[2 * i + 1].iov_len = bw_tftp_block_len(&c->x, b);
-		memset(&c->mm[i], 0, sizeof(c->mm[i]));
-		c->mm[i].msg_hdr.msg_name = &c->peer;
-		c->mm[i].msg_hdr.msg_namelen = bw_sock_len((struct sockaddr *)&c->peer);
-		c->mm[i].msg_hdr.msg_iov = &c->iov[2 * i];
-		c->mm[i].msg_hdr.msg_iovlen = 2;
-	}
-	do {
-		/* One datagram goes out with sendmsg: a sendmmsg of one costs several times
-		 * more in lock-step here (it reschedules), while windows gain from it. */
-		sent = n == 1 ? (sendmsg(c->fd, &c->mm[0].msg_hdr, 0) < 0 ? -1 : 1)
-			      : sendmmsg(c->fd, c->mm, n, 0);
-	} while (sent < 0 && errno == EINTR);
-	if (sent < 0 && errno != EAGAIN && errno != ENOBUFS)
-		sent = (int)n; /* a hard error: the retransmission timer recovers or gives up */
-	if (sent < 0)
-		sent = 0;
-	if ((unsigned)sent < n) {
-		c->send_pending = true;
-		c->pend_first = first + (unsigned)sent;
-		c->pend_last = last;
-		uv_poll_start(&c->poll, UV_READABLE | UV_WRITABLE, tftp_conn_poll_cb);
-	} else if (c->send_pending) {
-		c->send_pending = false;
+		if (svc->txq_n == TFTP_TXQ) {
+			tftp_tx_flush(svc);
+			if (svc->txq_n == TFTP_TXQ)
+				return;
+		}
+		t = &svc->txq[svc->txq_n++];
+		t->c = c;
+		bw_tftp_build_data_hdr(t->hdr, BW_TFTP_HDR, (uint16_t)b, &hl);
+		t->iov[0].iov_base = t->hdr;
+		t->iov[0].iov_len = BW_TFTP_HDR;
+		t->iov[1].iov_base = c->wbuf + (bw_tftp_block_offset(&c->x, b) - c->buf_off);
+		t->iov[1].iov_len = bw_tftp_block_len(&c->x, b);
 	}
 }
 
@@ -261,6 +368,7 @@ static int tftp_conn_send_blocks(struct tftp_conn *c, uint64_t first, uint64_t l
 	uint64_t end = bw_tftp_block_offset(&c->x, last) + bw_tftp_block_len(&c->x, last);
 	ssize_t n;
 
+	tftp_tx_purge(c->svc, c); /* a resend replaces what is still queued */
 	tftp_conn_grow_buffer(c);
 	if (c->buf_len == 0 || off < c->buf_off || end > c->buf_off + c->buf_len) {
 		size_t want = c->wcap;
@@ -274,8 +382,7 @@ static int tftp_conn_send_blocks(struct tftp_conn *c, uint64_t first, uint64_t l
 		c->buf_off = off;
 		c->buf_len = want;
 	}
-	c->send_pending = false;
-	tftp_conn_flush(c, first, last);
+	tftp_conn_queue_blocks(c, first, last);
 	return 0;
 }
 
@@ -331,7 +438,10 @@ static void tftp_conn_fail_local(struct tftp_conn *c, uint16_t code, const char 
 {
 	struct bw_tftp_act a;
 
-	tftp_send_error_fd(c->svc, c->fd, (struct sockaddr *)&c->peer, code, msg);
+	size_t len;
+
+	if (bw_tftp_build_error(c->svc->tbuf, sizeof(c->svc->tbuf), code, msg, &len) == 0)
+		tftp_conn_send(c, c->svc->tbuf, len);
 	bw_tftp_xfer_fail(&c->x, msg, &a);
 	tftp_conn_execute(c, &a);
 }
@@ -341,18 +451,19 @@ static void tftp_timer_cb(uv_timer_t *t)
 	struct tftp_conn *c = t->data;
 	struct bw_tftp_act a;
 
+	struct bw_tftp_service *svc = c->svc;
+
 	bw_tftp_xfer_on_timeout(&c->x, &a);
 	tftp_conn_execute(c, &a);
+	tftp_tx_flush(svc);
 }
 
 static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a)
 {
-	struct sockaddr *peer = (struct sockaddr *)&c->peer;
-
 	if (c->closing)
 		return;
 	if (a->send_oack)
-		sendto(c->fd, c->oack, c->oack_len, 0, peer, bw_sock_len(peer));
+		tftp_conn_send(c, c->oack, c->oack_len);
 	if (a->send_blocks && tftp_conn_send_blocks(c, a->first, a->last) < 0) {
 		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "read error: the file changed");
 		return;
@@ -360,7 +471,7 @@ static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a)
 	if (a->send_ack) {
 		size_t len;
 		bw_tftp_build_ack(c->svc->tbuf, sizeof(c->svc->tbuf), (uint16_t)a->ack, &len);
-		sendto(c->fd, c->svc->tbuf, len, 0, peer, bw_sock_len(peer));
+		tftp_conn_send(c, c->svc->tbuf, len);
 	}
 	if (a->arm_timer)
 		uv_timer_start(&c->timer, tftp_timer_cb, a->timer_ms, 0);
@@ -434,36 +545,36 @@ illegal:
 	tftp_conn_fail_local(c, BW_TFTP_ERR_ILLEGAL_OP, "unexpected packet in this transfer");
 }
 
-/* A datagram on a transfer socket: ours, or another port's (ERROR 5, transfer untouched). */
-static void tftp_conn_rx(struct tftp_conn *c, const struct sockaddr *from, const uint8_t *buf,
-			 size_t len)
+/* A datagram on the transfer socket: a transfer's, or from a port no transfer knows
+ * (ERROR 5, and every transfer goes on undisturbed). */
+static void tftp_x_rx(struct bw_tftp_service *svc, const struct sockaddr *from,
+		      const uint8_t *buf, size_t len)
 {
+	struct tftp_conn *c = tftp_lookup(svc, from);
 	char fs[BW_ADDRSTRLEN];
 
-	if (bw_sock_same(from, (struct sockaddr *)&c->peer)) {
+	if (c) {
 		tftp_conn_on_packet(c, buf, len);
 		return;
 	}
+	if (len >= 2 && buf[1] == BW_TFTP_OP_ERROR)
+		return; /* never answer an error with an error */
 	bw_sock_addr_str(from, fs, sizeof(fs));
 	if (bw_log_ratelimit(fs, "unknown transfer ID", bw_now_ms()))
-		bw_log(BW_LOG_DEBUG, "tftp", fs, "packet for another client's transfer: ERROR 5");
-	tftp_send_error_fd(c->svc, c->fd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+		bw_log(BW_LOG_DEBUG, "tftp", fs, "packet for no transfer of ours: ERROR 5");
+	tftp_send_error_fd(svc, svc->xfd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
 }
 
-static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events)
+static void tftp_xpoll_cb(uv_poll_t *h, int status, int events)
 {
-	struct tftp_conn *c = h->data;
-	struct bw_tftp_service *svc = c->svc;
+	struct bw_tftp_service *svc = h->data;
 	int n = TFTP_RX_SLOTS;
 
-	if ((events & UV_WRITABLE) && c->send_pending) {
-		tftp_conn_flush(c, c->pend_first, c->pend_last);
-		if (!c->send_pending && !c->closing)
-			uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
-	}
+	if (events & UV_WRITABLE)
+		tftp_tx_flush(svc);
 	/* Read in batches until the queue is empty (a short batch), bounded per callback. */
 	for (unsigned round = 0; round < TFTP_RX_BATCH / TFTP_RX_SLOTS && n == TFTP_RX_SLOTS &&
-				 (events & UV_READABLE) && !c->closing; round++) {
+				 (events & UV_READABLE); round++) {
 		for (unsigned i = 0; i < TFTP_RX_SLOTS; i++) {
 			svc->rx_iov[i].iov_base = svc->rx_buf[i];
 			svc->rx_iov[i].iov_len = sizeof(svc->rx_buf[i]);
@@ -473,11 +584,12 @@ static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events)
 			svc->rx_mm[i].msg_hdr.msg_iov = &svc->rx_iov[i];
 			svc->rx_mm[i].msg_hdr.msg_iovlen = 1;
 		}
-		n = recvmmsg(c->fd, svc->rx_mm, TFTP_RX_SLOTS, MSG_DONTWAIT, NULL);
-		for (int i = 0; i < n && !c->closing; i++)
-			tftp_conn_rx(c, (struct sockaddr *)&svc->rx_from[i], svc->rx_buf[i],
-				     svc->rx_mm[i].msg_len);
+		n = recvmmsg(svc->xfd, svc->rx_mm, TFTP_RX_SLOTS, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n; i++)
+			tftp_x_rx(svc, (struct sockaddr *)&svc->rx_from[i], svc->rx_buf[i],
+				  svc->rx_mm[i].msg_len);
 	}
+	tftp_tx_flush(svc);
 }
 
 /* ---- accepting requests ---- */
@@ -579,37 +691,31 @@ static int tftp_resolve_name(struct bw_tftp_service *svc, const struct bw_tftp_r
 static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name)
 {
 	struct bw_tftp_service *svc = rq->svc;
-	struct sockaddr_storage local;
 	struct tftp_conn *c = calloc(1, sizeof(*c));
-	int fd;
+	unsigned h;
 
 	if (!c)
 		return NULL;
-	memcpy(&local, rq->local, bw_sock_len(rq->local));
-	((struct sockaddr_in *)&local)->sin_port = 0; /* same offset for sin6_port */
-	fd = bw_sock_udp_bind((struct sockaddr *)&local, false);
-	if (fd < 0) {
-		free(c);
-		return NULL;
-	}
 	c->svc = svc;
-	c->fd = fd;
 	c->up_fd = c->up_dirfd = -1;
 	memcpy(&c->peer, rq->peer, bw_sock_len(rq->peer));
+	memcpy(&c->local, rq->local, bw_sock_len(rq->local));
+	if (svc->x_wildcard)
+		c->ctl_len = bw_sock_pktinfo_build(c->ctl.buf, rq->local);
 	snprintf(c->peer_str, sizeof(c->peer_str), "%s", rq->peer_str);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->t_start_ms = bw_now_ms();
 	c->x.is_write = rq->m->op == BW_TFTP_OP_WRQ;
-	uv_poll_init(svc->loop, &c->poll, fd);
 	uv_timer_init(svc->loop, &c->timer);
-	c->poll.data = c;
 	c->timer.data = c;
-	uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
 	c->next = svc->conns;
 	if (svc->conns)
 		svc->conns->prev = c;
 	svc->conns = c;
 	svc->n_conns++;
+	h = tftp_hash(rq->peer);
+	c->hnext = svc->hash[h];
+	svc->hash[h] = c;
 	return c;
 }
 
@@ -634,10 +740,7 @@ static int tftp_conn_alloc_window(struct tftp_conn *c)
 		return -ENOMEM;
 	c->wbuf = malloc(bytes ? bytes : 1);
 	c->wcap = bytes;
-	c->mm = calloc(ws, sizeof(*c->mm));
-	c->iov = calloc(2 * ws, sizeof(*c->iov));
-	c->hdr = calloc(ws, sizeof(*c->hdr));
-	return c->wbuf && c->mm && c->iov && c->hdr ? 0 : -ENOMEM;
+	return c->wbuf ? 0 : -ENOMEM;
 }
 
 /* Opens what an RRQ asks for: a virtual file or a file below the root. */
@@ -786,6 +889,27 @@ static void tftp_handle_wrq(struct tftp_req_ctx *rq, const char *name)
 	tftp_start(c, rq, c->neg.tsize_ok, c->neg.tsize_req);
 }
 
+/* A request from a client port that already has a transfer: the same request again (the
+ * client did not hear our first answer yet; the transfer's own retransmission answers it)
+ * is ignored; anything else replaces the old transfer. */
+static bool tftp_is_duplicate(struct tftp_req_ctx *rq, const char *name)
+{
+	struct tftp_conn *old = tftp_lookup(rq->svc, rq->peer);
+	struct bw_tftp_act a;
+
+	if (!old)
+		return false;
+	if (!old->x.progressed && old->x.is_write == (rq->m->op == BW_TFTP_OP_WRQ) &&
+	    strcmp(old->name, name) == 0) {
+		bw_log(BW_LOG_DEBUG, "tftp", rq->peer_str, "ignoring a repeated %s for %s",
+		       bw_tftp_op_name(rq->m->op), old->name);
+		return true;
+	}
+	bw_tftp_xfer_fail(&old->x, "replaced by a new request from the same port", &a);
+	tftp_conn_execute(old, &a);
+	return false;
+}
+
 static void tftp_handle_request(struct tftp_req_ctx *rq)
 {
 	const struct bw_tftp_req *req = &rq->m->req;
@@ -800,6 +924,8 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 		return tftp_refuse(rq, (uint16_t)code, msg, raw,
 				   code == BW_TFTP_ERR_ACCESS ? BW_LOG_WARN : BW_LOG_INFO);
 	}
+	if (tftp_is_duplicate(rq, name))
+		return;
 	if (!tftp_admit(rq))
 		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "server busy: too many transfers", name,
 				   BW_LOG_WARN);
@@ -856,6 +982,25 @@ static void tftp_listener_cb(uv_poll_t *h, int status, int events)
 		tftp_listener_packet(svc, svc->rbuf, (size_t)n, (struct sockaddr *)&peer,
 				     (struct sockaddr *)&local);
 	}
+	tftp_tx_flush(svc);
+}
+
+/* The transfer socket: the listen address on an ephemeral port, big buffers (one socket
+ * carries every transfer). */
+static int tftp_open_xfd(struct bw_tftp_service *svc, const struct sockaddr_storage *addr)
+{
+	struct sockaddr_storage xa = *addr;
+
+	((struct sockaddr_in *)&xa)->sin_port = 0; /* same offset as sin6_port */
+	svc->xfd = bw_sock_udp_bind((struct sockaddr *)&xa, false);
+	if (svc->xfd < 0)
+		return svc->xfd;
+	svc->x_wildcard = bw_sock_is_wildcard((struct sockaddr *)&xa);
+	bw_sock_set_buffers(svc->xfd, 8 << 20, 8 << 20);
+	uv_poll_init(svc->loop, &svc->xpoll, svc->xfd);
+	svc->xpoll.data = svc;
+	uv_poll_start(&svc->xpoll, UV_READABLE, tftp_xpoll_cb);
+	return 0;
 }
 
 int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
@@ -891,6 +1036,12 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
 		       bw_sock_addr_str((struct sockaddr *)&addr, as, sizeof(as)), strerror(-r));
 		goto out_root;
 	}
+	r = tftp_open_xfd(svc, &addr);
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "tftp", NULL, "cannot open the transfer socket: %s",
+		       strerror(-r));
+		goto out_fd;
+	}
 	uv_poll_init(loop, &svc->poll, svc->fd);
 	svc->poll.data = svc;
 	uv_poll_start(&svc->poll, UV_READABLE, tftp_listener_cb);
@@ -898,6 +1049,8 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
 	       bw_sock_addr_str((struct sockaddr *)&addr, as, sizeof(as)), boot_root);
 	*ret = svc;
 	return 0;
+out_fd:
+	close(svc->fd);
 out_root:
 	close(svc->root_fd);
 out_free:
@@ -918,8 +1071,12 @@ static void tftp_listener_close_cb(uv_handle_t *h)
 {
 	struct bw_tftp_service *svc = h->data;
 
-	close(svc->fd);
-	close(svc->root_fd);
+	if (h == (uv_handle_t *)&svc->poll) {
+		close(svc->fd);
+		close(svc->root_fd);
+	} else {
+		close(svc->xfd);
+	}
 	svc->pending_closes--;
 	tftp_svc_maybe_free(svc);
 }
@@ -937,7 +1094,10 @@ void bw_tftp_service_stop(struct bw_tftp_service *svc)
 		if (c == svc->conns) /* already finished: close it directly */
 			tftp_conn_close(c);
 	}
-	svc->pending_closes = 1;
+	tftp_tx_flush(svc); /* the ERRORs just queued are sent directly; DATA was purged */
+	svc->pending_closes = 2;
 	uv_poll_stop(&svc->poll);
+	uv_poll_stop(&svc->xpoll);
 	uv_close((uv_handle_t *)&svc->poll, tftp_listener_close_cb);
+	uv_close((uv_handle_t *)&svc->xpoll, tftp_listener_close_cb);
 }
