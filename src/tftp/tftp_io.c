@@ -113,6 +113,15 @@ static void tftp_conn_close(struct tftp_conn *c);
 static void tftp_xpoll_cb(uv_poll_t *h, int status, int events);
 static void tftp_svc_maybe_free(struct bw_tftp_service *svc);
 
+/* Log lines about one client address and reason are rate-limited; the port is left out
+ * of the key so a flood from many ports of one host is one key. */
+static bool tftp_log_allowed(const struct sockaddr *peer, const char *reason)
+{
+	char ip[BW_ADDRSTRLEN];
+
+	return bw_log_ratelimit(bw_sock_ip_str(peer, ip, sizeof(ip)), reason, bw_now_ms());
+}
+
 /* ---- the peer -> transfer table ---- */
 
 static unsigned tftp_hash(const struct sockaddr *sa)
@@ -310,7 +319,7 @@ static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 		bw_log_f(BW_LOG_INFO, "tftp", c->peer_str, f, 7, "%s", verb);
 		return;
 	}
-	if (!bw_log_ratelimit(c->peer_str, "transfer failed", now))
+	if (!tftp_log_allowed((struct sockaddr *)&c->peer, "transfer failed"))
 		return;
 	bw_log_f(c->x.progressed ? BW_LOG_WARN : BW_LOG_INFO, "tftp", c->peer_str, f, 7,
 		 "%s failed: %s", c->x.is_write ? "upload" : "download",
@@ -513,7 +522,7 @@ static void tftp_conn_on_packet(struct tftp_conn *c, const uint8_t *buf, size_t 
 	struct bw_tftp_act a;
 
 	if (bw_tftp_parse(buf, len, &m) < 0) {
-		if (bw_log_ratelimit(c->peer_str, "malformed packet", bw_now_ms()))
+		if (tftp_log_allowed((struct sockaddr *)&c->peer, "malformed packet"))
 			bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "dropping a malformed packet");
 		return;
 	}
@@ -560,7 +569,7 @@ static void tftp_x_rx(struct bw_tftp_service *svc, const struct sockaddr *from,
 	if (len >= 2 && buf[1] == BW_TFTP_OP_ERROR)
 		return; /* never answer an error with an error */
 	bw_sock_addr_str(from, fs, sizeof(fs));
-	if (bw_log_ratelimit(fs, "unknown transfer ID", bw_now_ms()))
+	if (tftp_log_allowed(from, "unknown transfer ID"))
 		bw_log(BW_LOG_DEBUG, "tftp", fs, "packet for no transfer of ours: ERROR 5");
 	tftp_send_error_fd(svc, svc->xfd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
 }
@@ -608,7 +617,7 @@ static void tftp_refuse(struct tftp_req_ctx *rq, uint16_t code, const char *msg,
 	char esc[256];
 
 	tftp_send_error_fd(rq->svc, rq->svc->fd, rq->peer, code, msg);
-	if (!bw_log_ratelimit(rq->peer_str, msg, bw_now_ms()))
+	if (!tftp_log_allowed(rq->peer, msg))
 		return;
 	bw_escape(name, strlen(name), esc, sizeof(esc));
 	bw_log(level, "tftp", rq->peer_str, "refusing %s \"%s\": %s (ERROR %u)",
@@ -656,7 +665,7 @@ static bool tftp_admit(struct tftp_req_ctx *rq)
 
 /* Maps, remaps and normalises the requested name. Returns 0 or an ERROR code to send. */
 static int tftp_resolve_name(struct bw_tftp_service *svc, const struct bw_tftp_req *req,
-			     char *out, size_t cap, const char **ret_msg)
+			     char *out, size_t cap, const char **ret_msg, bool *ret_outside)
 {
 	char a[TFTP_PATH_MAX], b[TFTP_PATH_MAX];
 	const char *name = a;
@@ -676,6 +685,7 @@ static int tftp_resolve_name(struct bw_tftp_service *svc, const struct bw_tftp_r
 		*ret_msg = "file name too long";
 		return BW_TFTP_ERR_NOT_FOUND;
 	}
+	*ret_outside = bw_tftp_path_is_outside(name, svc->root);
 	r = bw_tftp_path_normalize(name, strlen(name), svc->root, out, cap);
 	if (r == -EACCES) {
 		*ret_msg = "access violation: '..' is not allowed";
@@ -760,7 +770,7 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 	}
 	if (r != -ENOENT)
 		return r;
-	fd = bw_tftp_path_open(svc->root_fd, name, svc->cfg->case_insensitive,
+	fd = bw_tftp_path_open(svc->root_fd, svc->root, name, svc->cfg->case_insensitive,
 			       O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
@@ -790,7 +800,7 @@ static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_t
 	tftp_conn_execute(c, &a);
 }
 
-static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name)
+static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outside)
 {
 	const struct bw_tftp_req *req = &rq->m->req;
 	struct bw_tftp_src src;
@@ -798,6 +808,12 @@ static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name)
 	int r;
 
 	r = tftp_open_read(rq, name, req->mode == BW_TFTP_MODE_NETASCII, &src);
+	/* "/etc/passwd": a leading '/' is fine for what lies in the root ("/pxelinux.0"); an
+	 * absolute name found nowhere in it is someone asking for the server's own files. */
+	if (r == -ENOENT && outside)
+		return tftp_refuse(rq, BW_TFTP_ERR_ACCESS,
+				   "access violation: absolute path outside boot_root", name,
+				   BW_LOG_WARN);
 	if (r == -ENOENT || r == -ENOTDIR)
 		return tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "file not found", name, BW_LOG_INFO);
 	if (r == -EACCES || r == -EPERM)
@@ -837,7 +853,7 @@ static int tftp_upload_open(struct tftp_conn *c, const char *name)
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
 	c->up_base = c->name + (slash - name) + 1;
-	c->up_dirfd = bw_tftp_path_open(svc->root_fd, dir, svc->cfg->case_insensitive,
+	c->up_dirfd = bw_tftp_path_open(svc->root_fd, svc->root, dir, svc->cfg->case_insensitive,
 					O_RDONLY | O_DIRECTORY, 0);
 	if (c->up_dirfd < 0)
 		return c->up_dirfd;
@@ -846,7 +862,7 @@ static int tftp_upload_open(struct tftp_conn *c, const char *name)
 	for (int tries = 0; tries < 8; tries++) {
 		snprintf(c->up_tmp, sizeof(c->up_tmp), ".bootwire-upload.%d.%08x", (int)getpid(),
 			 (unsigned)random());
-		c->up_fd = bw_tftp_path_open(c->up_dirfd, c->up_tmp, false,
+		c->up_fd = bw_tftp_path_open(c->up_dirfd, NULL, c->up_tmp, false,
 					     O_WRONLY | O_CREAT | O_EXCL, 0644);
 		if (c->up_fd != -EEXIST)
 			break;
@@ -915,9 +931,10 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 	const struct bw_tftp_req *req = &rq->m->req;
 	char name[TFTP_PATH_MAX];
 	const char *msg;
+	bool outside = false;
 	int code;
 
-	code = tftp_resolve_name(rq->svc, req, name, sizeof(name), &msg);
+	code = tftp_resolve_name(rq->svc, req, name, sizeof(name), &msg, &outside);
 	if (code) {
 		char raw[TFTP_PATH_MAX];
 		snprintf(raw, sizeof(raw), "%s", req->filename);
@@ -931,7 +948,7 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 				   BW_LOG_WARN);
 	if (rq->m->op == BW_TFTP_OP_WRQ)
 		return tftp_handle_wrq(rq, name);
-	tftp_handle_rrq(rq, name);
+	tftp_handle_rrq(rq, name, outside);
 }
 
 static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf, size_t len,
@@ -950,7 +967,7 @@ static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf
 	}
 	if (r < 0 || (m.op != BW_TFTP_OP_RRQ && m.op != BW_TFTP_OP_WRQ)) {
 		/* Not a request: answering garbage would make us a reflector; drop it. */
-		if (bw_log_ratelimit(rq.peer_str, "dropping a packet", bw_now_ms()))
+		if (tftp_log_allowed(peer, "dropping a packet"))
 			bw_log(BW_LOG_DEBUG, "tftp", rq.peer_str,
 			       "dropping a %s on the request port (%zu bytes)",
 			       r < 0 ? "malformed packet" : bw_tftp_op_name(m.op), len);

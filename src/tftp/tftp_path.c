@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <strings.h>
@@ -186,14 +189,51 @@ out:
 	return r;
 }
 
-int bw_tftp_path_open(int root_fd, const char *rel, bool case_insensitive, int flags,
-		      unsigned mode)
+/* RESOLVE_BENEATH refuses every absolute symlink. One whose target is inside the root is
+ * followed here: resolve the whole path, check it lies below root_path, then open that
+ * resolved path with no symlinks allowed at all, so nothing can be swapped in between. */
+static int path_open_resolved(int root_fd, const char *root_path, const char *rel, int flags,
+			      unsigned mode)
+{
+	char full[PATH_MAX], real[PATH_MAX];
+	size_t rl = strlen(root_path);
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .mode = mode,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+	long fd;
+
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", root_path, rel) >= sizeof(full))
+		return -ENAMETOOLONG;
+	if (!realpath(full, real))
+		return errno == ENOENT ? -ENOENT : -EACCES;
+	if (rl > 1 && (strncmp(real, root_path, rl) != 0 || real[rl] != '/'))
+		return -EACCES;
+	fd = syscall(SYS_openat2, root_fd, real + (rl > 1 ? rl + 1 : 1), &how, sizeof(how));
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -EACCES;
+	return (int)fd;
+}
+
+int bw_tftp_path_open(int root_fd, const char *root_path, const char *rel,
+		      bool case_insensitive, int flags, unsigned mode)
 {
 	int fd = path_openat_beneath(root_fd, rel, flags, mode);
 
 	if (fd == -ENOENT && case_insensitive)
 		fd = path_open_nocase(root_fd, rel, flags, mode);
+	if (fd == -EACCES && root_path && !(flags & O_CREAT))
+		fd = path_open_resolved(root_fd, root_path, rel, flags, mode);
 	return fd;
+}
+
+bool bw_tftp_path_is_outside(const char *in, const char *root_prefix)
+{
+	size_t rl = root_prefix ? strlen(root_prefix) : 0;
+
+	if (in[0] != '/')
+		return false;
+	while (in[1] == '/')
+		in++;
+	return !(rl > 1 && strncmp(in, root_prefix, rl) == 0 && in[rl] == '/');
 }
 
 const struct bw_tftp_upload *bw_tftp_upload_match(const struct bw_tftp_uploads *us,

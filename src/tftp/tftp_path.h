@@ -24,11 +24,18 @@ void bw_tftp_path_map_backslash(char *s);
 int bw_tftp_path_remap(const struct bw_tftp_remaps *rs, const char *in, char *out, size_t cap);
 
 /* Opens rel (normalised) below the directory root_fd, never leaving it: ".." and symlinks
- * that point outside are refused (-EACCES). With case_insensitive, a name that does not
- * exist as written is looked up component by component ignoring case. flags are open(2)
- * flags (O_RDONLY for reads). Returns an fd or a negative errno. */
-int bw_tftp_path_open(int root_fd, const char *rel, bool case_insensitive, int flags,
-		      unsigned mode);
+ * that point outside are refused (-EACCES). Absolute symlinks whose target lies inside
+ * root_path (the directory's resolved absolute path; NULL: refuse them all) are followed.
+ * With case_insensitive, a name that does not exist as written is looked up component by
+ * component ignoring case. flags are open(2) flags (O_RDONLY for reads). Returns an fd or a
+ * negative errno. */
+int bw_tftp_path_open(int root_fd, const char *root_path, const char *rel,
+		      bool case_insensitive, int flags, unsigned mode);
+
+/* Pure. True when in is an absolute name ("/etc/passwd", "//x") that does not start with
+ * root_prefix: a name of something outside the root, refused with ERROR 2 when it is not
+ * found inside the root either. */
+bool bw_tftp_path_is_outside(const char *in, const char *root_prefix);
 
 /* The upload rule whose directory contains rel, or NULL. */
 const struct bw_tftp_upload *bw_tftp_upload_match(const struct bw_tftp_uploads *us,

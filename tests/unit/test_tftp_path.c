@@ -1,5 +1,7 @@
 /* Path normalisation, remapping, upload matching and opening below the root. */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +52,17 @@ static void test_normalize(void)
 	CHECK_EQ_INT(bw_tftp_path_normalize("abcdefg", 7, NULL, small, sizeof(small)), 0);
 }
 
+static void test_outside(void)
+{
+	CHECK(bw_tftp_path_is_outside("/etc/passwd", "/srv/tftp"));
+	CHECK(bw_tftp_path_is_outside("//etc/passwd", "/srv/tftp"));
+	CHECK(bw_tftp_path_is_outside("/srv/tftp2/x", "/srv/tftp"));
+	CHECK(bw_tftp_path_is_outside("/pxelinux.0", "/srv/tftp"));
+	CHECK(!bw_tftp_path_is_outside("/srv/tftp/x", "/srv/tftp"));
+	CHECK(!bw_tftp_path_is_outside("//srv/tftp/x", "/srv/tftp"));
+	CHECK(!bw_tftp_path_is_outside("pxelinux.0", "/srv/tftp"));
+}
+
 static void test_backslash(void)
 {
 	char s[] = "\\Boot\\BCD";
@@ -96,7 +109,7 @@ static void test_open(void)
 {
 	char tmpl[] = "/tmp/bw-path-XXXXXX";
 	char *dir = mkdtemp(tmpl);
-	char p[256];
+	char p[256], target[256], real[PATH_MAX];
 	int root, fd;
 
 	if (!CHECK(dir != NULL))
@@ -115,22 +128,36 @@ static void test_open(void)
 	CHECK_EQ_INT(symlink("/etc", p), 0);
 	snprintf(p, sizeof(p), "%s/root/in", dir);
 	CHECK_EQ_INT(symlink("Sub/File.BIN", p), 0);
+	snprintf(p, sizeof(p), "%s/root/in-abs", dir);
+	snprintf(target, sizeof(target), "%s/root/Sub/File.BIN", dir);
+	CHECK_EQ_INT(symlink(target, p), 0);
+	snprintf(p, sizeof(p), "%s/root/out-abs", dir);
+	snprintf(target, sizeof(target), "%s/secret", dir);
+	CHECK_EQ_INT(symlink(target, p), 0);
 	snprintf(p, sizeof(p), "%s/root", dir);
 	root = open(p, O_RDONLY | O_DIRECTORY);
+	if (!CHECK(realpath(p, real) != NULL))
+		return;
 
-	fd = bw_tftp_path_open(root, "Sub/File.BIN", false, O_RDONLY, 0);
+	fd = bw_tftp_path_open(root, real, "Sub/File.BIN", false, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, "sub/file.bin", false, O_RDONLY, 0), -ENOENT);
-	fd = bw_tftp_path_open(root, "sub/file.bin", true, O_RDONLY, 0);
+	CHECK_EQ_INT(bw_tftp_path_open(root, real, "sub/file.bin", false, O_RDONLY, 0), -ENOENT);
+	fd = bw_tftp_path_open(root, real, "sub/file.bin", true, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, "out", false, O_RDONLY, 0), -EACCES);
-	CHECK_EQ_INT(bw_tftp_path_open(root, "outdir/passwd", false, O_RDONLY, 0), -EACCES);
-	fd = bw_tftp_path_open(root, "in", false, O_RDONLY, 0);
+	CHECK_EQ_INT(bw_tftp_path_open(root, real, "out", false, O_RDONLY, 0), -EACCES);
+	CHECK_EQ_INT(bw_tftp_path_open(root, real, "outdir/passwd", false, O_RDONLY, 0), -EACCES);
+	fd = bw_tftp_path_open(root, real, "in", false, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, "missing", true, O_RDONLY, 0), -ENOENT);
+	CHECK_EQ_INT(bw_tftp_path_open(root, real, "missing", true, O_RDONLY, 0), -ENOENT);
+	/* absolute symlinks: followed when the target is inside the root, refused otherwise */
+	fd = bw_tftp_path_open(root, real, "in-abs", false, O_RDONLY, 0);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ_INT(bw_tftp_path_open(root, NULL, "in-abs", false, O_RDONLY, 0), -EACCES);
+	CHECK_EQ_INT(bw_tftp_path_open(root, real, "out-abs", false, O_RDONLY, 0), -EACCES);
 	close(root);
 	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
 	CHECK_EQ_INT(system(p), 0);
@@ -139,6 +166,7 @@ static void test_open(void)
 int main(void)
 {
 	test_normalize();
+	test_outside();
 	test_backslash();
 	test_remap();
 	test_upload_match();
