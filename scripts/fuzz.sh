@@ -25,6 +25,15 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cc=${BW_FUZZ_CC:-clang}
 max_len=1100
 
+# -max_len per target, where the default is too short to reach every check.
+target_max_len() {
+	case $1 in
+	# BW_DHCP_MAX_LEN is 4096; a few bytes past it reach the -EMSGSIZE path
+	fuzz_dhcp_wire) echo 4200 ;;
+	*) echo "$max_len" ;;
+	esac
+}
+
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
@@ -86,7 +95,7 @@ for t in "${targets[@]}"; do
 	if [ -d "$src/tests/fuzz/corpus/$name" ]; then
 		cp -R "$src/tests/fuzz/corpus/$name/." "$corpus/"
 	fi
-	args=(-max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
+	args=(-max_total_time="$seconds" -max_len="$(target_max_len "$t")" -timeout=10 -rss_limit_mb=2048
 		-artifact_prefix="$artifacts/" -print_final_stats=1)
 	if [ -f "$src/tests/fuzz/$t.dict" ]; then
 		args+=(-dict="$src/tests/fuzz/$t.dict")

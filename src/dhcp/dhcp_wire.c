@@ -135,6 +135,9 @@ static int dhcp_parse_options(struct bw_dhcp_msg *m, const uint8_t *opts, size_t
 	r = dhcp_place_joined(m, &j);
 	for (unsigned i = 0; r == 0 && i < nf; i++)
 		r = dhcp_walk(&fields[i], m, &j, dhcp_copy_piece);
+	/* Option 52 repeated joins into more than one byte (RFC 3396): malformed. */
+	if (r == 0 && m->opt[BW_DHCP_OPT_OVERLOAD].present && m->opt[BW_DHCP_OPT_OVERLOAD].len != 1)
+		return -EBADMSG;
 	return r;
 }
 
@@ -290,15 +293,15 @@ int bw_dhcp_build_start(struct bw_dhcp_builder *b, uint8_t *buf, size_t cap,
 	bw_wcur_bytes(&w, &h->giaddr, 4);
 	bw_wcur_bytes(&w, h->chaddr, 16);
 	memset(name, 0, sizeof(name));
-	memcpy(name, h->sname, strnlen(h->sname, 63));
+	memcpy(name, h->sname, strnlen(h->sname, 64));
 	bw_wcur_bytes(&w, name, 64);
 	memset(name, 0, sizeof(name));
-	memcpy(name, h->file, strnlen(h->file, 127));
+	memcpy(name, h->file, strnlen(h->file, 128));
 	bw_wcur_bytes(&w, name, 128);
 	bw_wcur_be32(&w, BW_DHCP_COOKIE);
 	b->buf = buf;
 	b->cap = cap;
-	b->limit = cap;
+	b->limit = cap > BW_DHCP_MAX_LEN ? BW_DHCP_MAX_LEN : cap; /* what a parser accepts */
 	b->len = w.used;
 	return 0;
 }
@@ -314,8 +317,11 @@ void bw_dhcp_build_set_limit(struct bw_dhcp_builder *b, size_t limit)
 int bw_dhcp_build_opt(struct bw_dhcp_builder *b, uint8_t code, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	size_t pieces = len ? (len + 254) / 255 : 1;
+	size_t pieces;
 
+	if (len > b->limit) /* also keeps the arithmetic below from wrapping */
+		return -EMSGSIZE;
+	pieces = len ? (len + 254) / 255 : 1;
 	/* the whole option, its piece headers, and room for END */
 	if (b->len + len + 2 * pieces + 1 > b->limit)
 		return -EMSGSIZE;

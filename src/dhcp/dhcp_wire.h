@@ -82,7 +82,7 @@ struct bw_dhcp_opt {
 
 struct bw_dhcp_msg {
 	struct bw_dhcp_hdr hdr;
-	bool has_cookie;       /* false: plain BOOTP with vendor bytes we ignore */
+	bool has_cookie;       /* false: plain BOOTP (RFC 951): its vendor bytes are ignored */
 	uint8_t overload;      /* option 52: 1 file, 2 sname, 3 both carry options */
 	enum bw_dhcp_msg_type type;
 	struct bw_dhcp_opt opt[256];
@@ -91,10 +91,11 @@ struct bw_dhcp_msg {
 };
 
 /* Parses one DHCP/BOOTP packet (the UDP payload). The message holds views into buf, valid
- * while buf is; it is large (option table, scratch): keep it off small stacks.
+ * while buf is; it is large (option table, scratch): keep it off small stacks. It is
+ * written in place, so after a failure its contents are undefined.
  * -EBADMSG:    shorter than the fixed header, op not 1/2, hlen > 16, an option running
  *              past the end of its field, option 53 not one byte in 1..8, option 52 not
- *              one byte in 1..3.
+ *              one byte in 1..3 (also when repeated: the pieces join).
  * -EMSGSIZE:   longer than BW_DHCP_MAX_LEN, or concatenated options over BW_DHCP_SCRATCH.
  * -EOPNOTSUPP: htype other than Ethernet (1) or hlen other than 6.
  * Without the magic cookie (plain BOOTP, RFC 951 vendor area) no options are read.
