@@ -150,6 +150,46 @@ static void test_malformed_pxe_options(void)
 	CHECK(!ch.boot);
 }
 
+/* The same decisions on requests captured from real firmware and clients. */
+static void test_captures(void)
+{
+	static const struct {
+		const char *file;
+		bool pxe, ipxe;
+		enum bw_pxe_arch arch;
+		const char *boot;
+	} cases[] = {
+		{"dhcp/discover-ipxe-bios.bin", true, true, BW_ARCH_BIOS, "http://10.0.0.1:8080/boot.ipxe"},
+		{"dhcp/request-ipxe-bios.bin", true, true, BW_ARCH_BIOS, "http://10.0.0.1:8080/boot.ipxe"},
+		{"dhcp/discover-ovmf-x64.bin", true, false, BW_ARCH_EFI_X64, "ipxe.efi"},
+		{"dhcp/discover-dhclient.bin", false, false, BW_ARCH_UNKNOWN, ""},
+		{"dhcp/discover-udhcpc.bin", false, false, BW_ARCH_UNKNOWN, ""},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bw_pxe_client c;
+		struct bw_pxe_choice ch;
+		uint8_t *buf;
+		size_t len;
+
+		check_context = cases[i].file;
+		if (!CHECK_EQ_INT(check_load_fixture(cases[i].file, &buf, &len), 0))
+			continue;
+		if (CHECK_EQ_INT(bw_dhcp_parse(buf, len, &msg), 0)) {
+			bw_pxe_classify(&msg, &c);
+			bw_pxe_choose(&c, &bw_pxe_boot_files_default, "http://10.0.0.1:8080/", &ch);
+			CHECK_EQ_INT(c.is_pxe, cases[i].pxe);
+			CHECK_EQ_INT(c.is_ipxe, cases[i].ipxe);
+			CHECK_EQ_INT(c.arch, cases[i].arch);
+			CHECK_EQ_STR(ch.file, cases[i].boot);
+			if (cases[i].pxe)
+				CHECK(c.has_uuid);
+		}
+		free(buf);
+	}
+	check_context = NULL;
+}
+
 static void test_arch_codes(void)
 {
 	bool http = false;
@@ -168,6 +208,7 @@ int main(void)
 {
 	test_firmwares();
 	test_malformed_pxe_options();
+	test_captures();
 	test_arch_codes();
 	return check_summary();
 }
