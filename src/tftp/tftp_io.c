@@ -540,7 +540,16 @@ static void tftp_conn_on_packet(struct tftp_conn *c, const uint8_t *buf, size_t 
 		return;
 	case BW_TFTP_OP_ERROR: {
 		char why[160], esc[96];
-		/* OVMF and others probe the size this way: an ERROR right after the OACK. */
+
+		if (c->x.state == BW_TFTP_XFER_OACK && !c->x.is_write && c->neg.tsize_ok) {
+			/* OVMF, PXE ROMs and pxelinux ask for the size first and end the transfer
+			 * after the OACK: a normal step of a boot, not a failure. */
+			struct bw_log_field f[] = {BW_LF_S("file", c->name), BW_LF_U("tsize", c->x.size)};
+			bw_log_f(BW_LOG_INFO, "tftp", c->peer_str, f, 2, "size probe answered");
+			bw_tftp_xfer_fail(&c->x, NULL, &a);
+			tftp_conn_close(c);
+			return;
+		}
 		snprintf(why, sizeof(why), "the client ended it with ERROR %u \"%s\"",
 			 m.error.code, bw_escape(m.error.msg, strlen(m.error.msg), esc, sizeof(esc)));
 		bw_tftp_xfer_fail(&c->x, why, &a);
