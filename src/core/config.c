@@ -25,12 +25,6 @@ int bw_config_register(const struct bw_cfg_section *sec)
 	return 0;
 }
 
-unsigned bw_config_sections(const struct bw_cfg_section *const **ret)
-{
-	*ret = cfg_sections;
-	return cfg_n_sections;
-}
-
 static int cfg_index(const struct bw_cfg_section *sec)
 {
 	for (unsigned i = 0; i < cfg_n_sections; i++)

@@ -90,8 +90,6 @@ extern const struct bw_cfg_section bw_log_cfg_section;
 
 /* Registers a section (services call this once at start-up, before any load). */
 int bw_config_register(const struct bw_cfg_section *sec);
-/* The registered sections, in order. */
-unsigned bw_config_sections(const struct bw_cfg_section *const **ret);
 
 /* A config with every section at its defaults. */
 struct bw_config *bw_config_new_defaults(void);

@@ -2,7 +2,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -22,22 +21,6 @@ void bw_log_setup(enum bw_log_level level, enum bw_log_format format)
 bool bw_log_enabled(enum bw_log_level level)
 {
 	return level <= log_level;
-}
-
-int bw_log_level_parse(const char *s, enum bw_log_level *ret)
-{
-	for (unsigned i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++) {
-		if (strcasecmp(s, log_names[i]) == 0) {
-			*ret = (enum bw_log_level)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *bw_log_level_name(enum bw_log_level level)
-{
-	return log_names[level];
 }
 
 static void log_timestamp(char *buf, size_t cap)

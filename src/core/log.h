@@ -28,8 +28,6 @@ struct bw_log_field {
 
 void bw_log_setup(enum bw_log_level level, enum bw_log_format format);
 bool bw_log_enabled(enum bw_log_level level);
-int bw_log_level_parse(const char *s, enum bw_log_level *ret);
-const char *bw_log_level_name(enum bw_log_level level);
 
 /* service and peer may be NULL. */
 void bw_log(enum bw_log_level level, const char *service, const char *peer, const char *fmt, ...)

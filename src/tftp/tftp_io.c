@@ -79,7 +79,6 @@ struct tftp_conn {
 	unsigned pending_closes;
 	bool closing;
 	struct sockaddr_storage peer;
-	struct sockaddr_storage local; /* the address the request was sent to */
 	union {
 		struct cmsghdr align;
 		uint8_t buf[BW_SOCK_PKTINFO_SPACE];
@@ -569,7 +568,6 @@ static void tftp_x_rx(struct bw_tftp_service *svc, const struct sockaddr *from,
 		      const uint8_t *buf, size_t len)
 {
 	struct tftp_conn *c = tftp_lookup(svc, from);
-	char fs[BW_ADDRSTRLEN];
 
 	if (c) {
 		tftp_conn_on_packet(c, buf, len);
@@ -577,9 +575,11 @@ static void tftp_x_rx(struct bw_tftp_service *svc, const struct sockaddr *from,
 	}
 	if (len >= 2 && buf[1] == BW_TFTP_OP_ERROR)
 		return; /* never answer an error with an error */
-	bw_sock_addr_str(from, fs, sizeof(fs));
-	if (tftp_log_allowed(from, "unknown transfer ID"))
-		bw_log(BW_LOG_DEBUG, "tftp", fs, "packet for no transfer of ours: ERROR 5");
+	if (bw_log_enabled(BW_LOG_DEBUG) && tftp_log_allowed(from, "unknown transfer ID")) {
+		char fs[BW_ADDRSTRLEN];
+		bw_log(BW_LOG_DEBUG, "tftp", bw_sock_addr_str(from, fs, sizeof(fs)),
+		       "packet for no transfer of ours: ERROR 5");
+	}
 	tftp_send_error_fd(svc, svc->xfd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
 }
 
@@ -718,7 +718,6 @@ static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name
 	c->svc = svc;
 	c->up_fd = c->up_dirfd = -1;
 	memcpy(&c->peer, rq->peer, bw_sock_len(rq->peer));
-	memcpy(&c->local, rq->local, bw_sock_len(rq->local));
 	if (svc->x_wildcard)
 		c->ctl_len = bw_sock_pktinfo_build(c->ctl.buf, rq->local);
 	snprintf(c->peer_str, sizeof(c->peer_str), "%s", rq->peer_str);
