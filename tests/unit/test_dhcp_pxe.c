@@ -150,20 +150,40 @@ static void test_malformed_pxe_options(void)
 	CHECK(!ch.boot);
 }
 
-/* The same decisions on requests captured from real firmware and clients. */
+/* The same decisions on requests captured from real firmware and clients
+ * (tests/fixtures/dhcp/README.md). */
 static void test_captures(void)
 {
+	static const char ipxe_script[] = "http://10.0.0.1:8080/boot.ipxe";
 	static const struct {
 		const char *file;
-		bool pxe, ipxe;
+		enum bw_dhcp_msg_type type;
+		bool pxe, http, ipxe;
+		int arch_code; /* option 93, -1: none */
 		enum bw_pxe_arch arch;
 		const char *boot;
+		bool url, echo;
 	} cases[] = {
-		{"dhcp/discover-ipxe-bios.bin", true, true, BW_ARCH_BIOS, "http://10.0.0.1:8080/boot.ipxe"},
-		{"dhcp/request-ipxe-bios.bin", true, true, BW_ARCH_BIOS, "http://10.0.0.1:8080/boot.ipxe"},
-		{"dhcp/discover-ovmf-x64.bin", true, false, BW_ARCH_EFI_X64, "ipxe.efi"},
-		{"dhcp/discover-dhclient.bin", false, false, BW_ARCH_UNKNOWN, ""},
-		{"dhcp/discover-udhcpc.bin", false, false, BW_ARCH_UNKNOWN, ""},
+		{"dhcp/discover-ipxe-bios.bin", BW_DHCP_DISCOVER, true, false, true, 0, BW_ARCH_BIOS,
+		 ipxe_script, true, false},
+		{"dhcp/request-ipxe-bios.bin", BW_DHCP_REQUEST, true, false, true, 0, BW_ARCH_BIOS,
+		 ipxe_script, true, false},
+		{"dhcp/discover-ovmf-x64.bin", BW_DHCP_DISCOVER, true, false, false, 7, BW_ARCH_EFI_X64,
+		 "ipxe.efi", false, false},
+		{"dhcp/request-ovmf-pxe.bin", BW_DHCP_REQUEST, true, false, false, 7, BW_ARCH_EFI_X64,
+		 "ipxe.efi", false, false},
+		{"dhcp/discover-ovmf-http.bin", BW_DHCP_DISCOVER, false, true, false, 16,
+		 BW_ARCH_EFI_X64, "http://10.0.0.1:8080/ipxe.efi", true, true},
+		{"dhcp/request-ovmf-http.bin", BW_DHCP_REQUEST, false, true, false, 16, BW_ARCH_EFI_X64,
+		 "http://10.0.0.1:8080/ipxe.efi", true, true},
+		{"dhcp/discover-ipxe-efi.bin", BW_DHCP_DISCOVER, true, false, true, 7, BW_ARCH_EFI_X64,
+		 ipxe_script, true, false},
+		{"dhcp/request-ipxe-efi.bin", BW_DHCP_REQUEST, true, false, true, 7, BW_ARCH_EFI_X64,
+		 ipxe_script, true, false},
+		{"dhcp/discover-dhclient.bin", BW_DHCP_DISCOVER, false, false, false, -1,
+		 BW_ARCH_UNKNOWN, "", false, false},
+		{"dhcp/discover-udhcpc.bin", BW_DHCP_DISCOVER, false, false, false, -1, BW_ARCH_UNKNOWN,
+		 "", false, false},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -176,17 +196,187 @@ static void test_captures(void)
 		if (!CHECK_EQ_INT(check_load_fixture(cases[i].file, &buf, &len), 0))
 			continue;
 		if (CHECK_EQ_INT(bw_dhcp_parse(buf, len, &msg), 0)) {
+			CHECK_EQ_INT(msg.type, cases[i].type);
 			bw_pxe_classify(&msg, &c);
 			bw_pxe_choose(&c, &bw_pxe_boot_files_default, "http://10.0.0.1:8080/", &ch);
 			CHECK_EQ_INT(c.is_pxe, cases[i].pxe);
+			CHECK_EQ_INT(c.is_http, cases[i].http);
 			CHECK_EQ_INT(c.is_ipxe, cases[i].ipxe);
+			CHECK_EQ_INT(c.has_arch, cases[i].arch_code >= 0);
+			if (cases[i].arch_code >= 0)
+				CHECK_EQ_INT(c.arch_code, cases[i].arch_code);
 			CHECK_EQ_INT(c.arch, cases[i].arch);
+			CHECK_EQ_INT(ch.boot, cases[i].boot[0] != '\0');
 			CHECK_EQ_STR(ch.file, cases[i].boot);
-			if (cases[i].pxe)
-				CHECK(c.has_uuid);
+			CHECK_EQ_INT(ch.url, cases[i].url);
+			CHECK_EQ_INT(ch.echo_http_client, cases[i].echo);
+			if (cases[i].pxe || cases[i].http)
+				CHECK(c.has_uuid); /* QEMU without -uuid: 16 zero bytes, still a UUID */
 		}
 		free(buf);
 	}
+	check_context = NULL;
+}
+
+/* Loads and parses a fixture into msg; false (with a failure counted) if it cannot. */
+static bool load_capture(const char *file, uint8_t **ret_buf)
+{
+	size_t len;
+
+	check_context = file;
+	*ret_buf = NULL;
+	if (!CHECK_EQ_INT(check_load_fixture(file, ret_buf, &len), 0))
+		return false;
+	return CHECK_EQ_INT(bw_dhcp_parse(*ret_buf, len, &msg), 0);
+}
+
+static bool addr_is(const struct bw_dhcp_msg *m, uint8_t code, uint8_t a, uint8_t b, uint8_t c,
+		    uint8_t d)
+{
+	const uint8_t want[4] = {a, b, c, d};
+	uint32_t v;
+
+	return bw_dhcp_opt_addr(m, code, &v) && memcmp(&v, want, 4) == 0;
+}
+
+static bool param_list_has(const struct bw_dhcp_msg *m, uint8_t code)
+{
+	const struct bw_dhcp_opt *o = &m->opt[BW_DHCP_OPT_PARAM_LIST];
+
+	return o->present && memchr(o->data, code, o->len) != NULL;
+}
+
+/* OVMF's own UEFI HTTP boot (Debian 12 ovmf 2022.11): HTTPClient, arch 16, no option 43,
+ * 61 or 77; it only REQUESTs after an OFFER that echoes option 60 "HTTPClient". */
+static void test_capture_ovmf_http(void)
+{
+	static const char *const files[] = {"dhcp/discover-ovmf-http.bin",
+					    "dhcp/request-ovmf-http.bin"};
+	struct bw_pxe_boot_files snp = bw_pxe_boot_files_default;
+	struct bw_pxe_client c;
+	struct bw_pxe_choice ch;
+	uint8_t *buf;
+
+	snp.efi_x64 = "snponly.efi";
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (load_capture(files[i], &buf)) {
+			CHECK_EQ_INT(msg.hdr.flags, BW_DHCP_FLAG_BROADCAST);
+			CHECK(!msg.opt[BW_DHCP_OPT_VENDOR].present);
+			CHECK(!msg.opt[BW_DHCP_OPT_CLIENT_ID].present);
+			CHECK(!msg.opt[BW_DHCP_OPT_USER_CLASS].present);
+			CHECK(param_list_has(&msg, BW_DHCP_OPT_BOOTFILE));
+			CHECK(param_list_has(&msg, BW_DHCP_OPT_VENDOR_CLASS));
+			bw_pxe_classify(&msg, &c);
+			CHECK_EQ_STR(c.vendor_class, "HTTPClient:Arch:00016:UNDI:003000");
+			CHECK(c.is_http);
+			CHECK(!c.is_pxe);
+			CHECK_EQ_INT(c.arch_code, 16);
+			CHECK_EQ_INT(c.arch, BW_ARCH_EFI_X64);
+			/* the URL follows the configured x86-64 EFI program */
+			bw_pxe_choose(&c, &snp, "http://10.98.0.1/", &ch);
+			CHECK(ch.boot && ch.url && ch.echo_http_client);
+			CHECK_EQ_STR(ch.file, "http://10.98.0.1/snponly.efi");
+			/* no HTTP server: nothing, and in particular no echo of HTTPClient */
+			bw_pxe_choose(&c, &bw_pxe_boot_files_default, NULL, &ch);
+			CHECK(!ch.boot);
+			CHECK(!ch.echo_http_client);
+			CHECK_EQ_STR(ch.file, "");
+		}
+		free(buf);
+	}
+	if (load_capture("dhcp/request-ovmf-http.bin", &buf)) {
+		CHECK(addr_is(&msg, BW_DHCP_OPT_REQUESTED_IP, 10, 98, 0, 50));
+		CHECK(addr_is(&msg, BW_DHCP_OPT_SERVER_ID, 10, 98, 0, 1));
+		CHECK_EQ_INT(msg.hdr.ciaddr, 0);
+	}
+	free(buf);
+	/* the OFFER OVMF accepted: option 60 is exactly "HTTPClient", the URL is in option 67
+	 * (NUL included, as dnsmasq sends it) and the file field is empty */
+	if (load_capture("dhcp/offer-dnsmasq-http.bin", &buf)) {
+		const struct bw_dhcp_opt *vc = &msg.opt[BW_DHCP_OPT_VENDOR_CLASS];
+		const struct bw_dhcp_opt *bf = &msg.opt[BW_DHCP_OPT_BOOTFILE];
+
+		CHECK_EQ_INT(msg.hdr.op, BW_DHCP_OP_REPLY);
+		CHECK_EQ_INT(msg.type, BW_DHCP_OFFER);
+		CHECK(vc->present && vc->len == 10 && memcmp(vc->data, "HTTPClient", 10) == 0);
+		CHECK(bf->present && bf->len == 23 && memcmp(bf->data, "http://10.98.0.1/x.efi", 23) == 0);
+		CHECK_EQ_STR(msg.hdr.file, "");
+		CHECK(!msg.opt[BW_DHCP_OPT_VENDOR].present);
+	}
+	free(buf);
+	check_context = NULL;
+}
+
+/* iPXE (ipxe.efi) chainloaded by OVMF's PXE: arch 7 like the firmware itself, but user class
+ * iPXE and option 175. It gets its script, never an EFI program again (the loop). */
+static void test_capture_ipxe_efi(void)
+{
+	static const char *const files[] = {"dhcp/discover-ipxe-efi.bin",
+					    "dhcp/request-ipxe-efi.bin"};
+	struct bw_pxe_boot_files f = bw_pxe_boot_files_default;
+	struct bw_pxe_client c;
+	struct bw_pxe_choice ch;
+	uint8_t *buf;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (load_capture(files[i], &buf)) {
+			bw_pxe_classify(&msg, &c);
+			CHECK_EQ_STR(c.vendor_class, "PXEClient:Arch:00007:UNDI:003010");
+			CHECK(c.is_ipxe && c.is_pxe && !c.is_http);
+			CHECK(msg.opt[BW_DHCP_OPT_USER_CLASS].present);
+			CHECK(msg.opt[BW_DHCP_OPT_IPXE].present);
+			CHECK_EQ_INT(c.arch_code, 7);
+			CHECK_EQ_INT(c.arch, BW_ARCH_EFI_X64);
+			bw_pxe_choose(&c, &f, "http://10.0.0.1:8080/", &ch);
+			CHECK(ch.boot && ch.url && !ch.echo_http_client);
+			CHECK_EQ_STR(ch.file, "http://10.0.0.1:8080/boot.ipxe");
+			CHECK(strstr(ch.file, ".efi") == NULL);
+			/* whatever the EFI program is called */
+			f.efi_x64 = "snponly.efi";
+			bw_pxe_choose(&c, &f, "http://10.0.0.1:8080/", &ch);
+			CHECK_EQ_STR(ch.file, "http://10.0.0.1:8080/boot.ipxe");
+			f.efi_x64 = bw_pxe_boot_files_default.efi_x64;
+			/* no HTTP server: at most the script (over TFTP), never ipxe.efi */
+			bw_pxe_choose(&c, &f, NULL, &ch);
+			CHECK(strstr(ch.file, ".efi") == NULL);
+			if (ch.boot)
+				CHECK_EQ_STR(ch.file, f.ipxe);
+			else
+				CHECK_EQ_STR(ch.file, "");
+		}
+		free(buf);
+	}
+	check_context = NULL;
+}
+
+/* OVMF's UEFI PXE REQUEST after an OFFER with a boot file: arch 7, and a maximum message
+ * size of 65280 where its DISCOVER said 1472. */
+static void test_capture_ovmf_pxe_request(void)
+{
+	struct bw_pxe_client c;
+	struct bw_pxe_choice ch;
+	uint16_t max = 0;
+	uint8_t *buf;
+
+	if (load_capture("dhcp/request-ovmf-pxe.bin", &buf)) {
+		CHECK_EQ_INT(msg.type, BW_DHCP_REQUEST);
+		CHECK_EQ_INT(msg.hdr.flags, BW_DHCP_FLAG_BROADCAST);
+		CHECK(addr_is(&msg, BW_DHCP_OPT_REQUESTED_IP, 10, 98, 0, 99));
+		CHECK(addr_is(&msg, BW_DHCP_OPT_SERVER_ID, 10, 98, 0, 1));
+		CHECK(bw_dhcp_opt_u16(&msg, BW_DHCP_OPT_MAX_SIZE, &max));
+		CHECK_EQ_INT(max, 65280);
+		CHECK(!msg.opt[BW_DHCP_OPT_CLIENT_ID].present);
+		bw_pxe_classify(&msg, &c);
+		CHECK_EQ_STR(c.vendor_class, "PXEClient:Arch:00007:UNDI:003000");
+		CHECK(c.is_pxe && !c.is_http && !c.is_ipxe);
+		CHECK_EQ_INT(c.arch_code, 7);
+		CHECK_EQ_INT(c.arch, BW_ARCH_EFI_X64);
+		/* TFTP, not HTTP, even with an HTTP server */
+		bw_pxe_choose(&c, &bw_pxe_boot_files_default, "http://10.0.0.1:8080/", &ch);
+		CHECK(ch.boot && !ch.url && !ch.echo_http_client);
+		CHECK_EQ_STR(ch.file, "ipxe.efi");
+	}
+	free(buf);
 	check_context = NULL;
 }
 
@@ -209,6 +399,9 @@ int main(void)
 	test_firmwares();
 	test_malformed_pxe_options();
 	test_captures();
+	test_capture_ovmf_http();
+	test_capture_ipxe_efi();
+	test_capture_ovmf_pxe_request();
 	test_arch_codes();
 	return check_summary();
 }
