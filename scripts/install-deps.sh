@@ -5,10 +5,11 @@
 # starting: the tests and benchmarks start their own copies on their own ports.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config libuv1-dev libyaml-dev)
+BUILD_PKGS=(build-essential cmake pkg-config libuv1-dev libyaml-dev libsqlite3-dev)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
-TEST_PKGS=(curl atftp tftp-hpa nftables iproute2 coreutils procps util-linux)
-BENCH_PKGS=(tftpd-hpa dnsmasq-base)
+TEST_PKGS=(curl atftp tftp-hpa nftables iproute2 coreutils procps util-linux
+	isc-dhcp-client busybox python3-scapy qemu-system-x86 ipxe-qemu ovmf ipxe)
+BENCH_PKGS=(tftpd-hpa dnsmasq-base kea-dhcp4-server)
 
 want=("${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}")
 missing=()

@@ -14,6 +14,7 @@ static const struct bw_cmd bw_cmds[] = {
 	{"serve", bw_cmd_serve, "run every configured service from a config file"},
 	{"tftp", bw_cmd_tftp, "run only the TFTP service on a directory, no config needed"},
 	{"check-config", bw_cmd_check_config, "validate a config file (and print the effective one)"},
+	{"leases", bw_cmd_leases, "list DHCP leases from the lease database"},
 };
 
 static void usage(FILE *f)

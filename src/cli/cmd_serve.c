@@ -10,6 +10,8 @@
 #include "core/priv.h"
 #include "core/sock.h"
 #include "core/vfs.h"
+#include "dhcp/dhcp_config.h"
+#include "dhcp/dhcp_io.h"
 #include "tftp/tftp_config.h"
 #include "tftp/tftp_io.h"
 
@@ -18,6 +20,7 @@ void bw_cli_register_sections(void)
 	bw_config_register(&bw_core_cfg_section);
 	bw_config_register(&bw_log_cfg_section);
 	bw_config_register(&bw_tftp_cfg_section);
+	bw_config_register(&bw_dhcp_cfg_section);
 }
 
 void bw_cli_print_errors(const char *err)
@@ -30,6 +33,7 @@ void bw_cli_print_errors(const char *err)
 struct bw_run_state {
 	uv_signal_t sigint, sigterm;
 	struct bw_tftp_service *tftp;
+	struct bw_dhcp_service *dhcp;
 };
 
 static void run_signal_cb(uv_signal_t *h, int signum)
@@ -39,6 +43,8 @@ static void run_signal_cb(uv_signal_t *h, int signum)
 	bw_log(BW_LOG_INFO, "core", NULL, "%s: shutting down", strsignal(signum));
 	bw_tftp_service_stop(st->tftp);
 	st->tftp = NULL;
+	bw_dhcp_service_stop(st->dhcp);
+	st->dhcp = NULL;
 	uv_close((uv_handle_t *)&st->sigint, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
 }
@@ -48,6 +54,7 @@ int bw_cli_run(struct bw_config *cfg, bool allow_root)
 	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
 	const struct bw_log_config *lc = bw_config_get(cfg, &bw_log_cfg_section);
 	const struct bw_tftp_config *tc = bw_config_get(cfg, &bw_tftp_cfg_section);
+	const struct bw_dhcp_config *dc = bw_config_get(cfg, &bw_dhcp_cfg_section);
 	struct bw_run_state st = {0};
 	uv_loop_t *loop = uv_default_loop();
 	struct bw_vfs vfs;
@@ -59,13 +66,19 @@ int bw_cli_run(struct bw_config *cfg, bool allow_root)
 	bw_vfs_init(&vfs);
 	if (tc->enabled && bw_tftp_service_new(loop, tc, core->boot_root, &vfs, &st.tftp) < 0)
 		return 1;
-	if (!st.tftp) {
+	if (dc->enabled && bw_dhcp_service_new(loop, dc, &st.dhcp) < 0) {
+		bw_tftp_service_stop(st.tftp);
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
+	}
+	if (!st.tftp && !st.dhcp) {
 		bw_log(BW_LOG_ERROR, "core", NULL, "no service is enabled: nothing to do");
 		return 1;
 	}
 	r = bw_priv_drop(core->user, allow_root);
 	if (r < 0) {
 		bw_tftp_service_stop(st.tftp);
+		bw_dhcp_service_stop(st.dhcp);
 		uv_run(loop, UV_RUN_DEFAULT);
 		return 1;
 	}

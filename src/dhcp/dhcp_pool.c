@@ -8,6 +8,7 @@ int bw_dhcp_pool_init(struct bw_dhcp_pool *p, uint32_t first, uint32_t last, uin
 		      uint32_t quarantine_ms)
 {
 	uint64_t n;
+	size_t cap = 16;
 
 	memset(p, 0, sizeof(*p));
 	if (last < first)
@@ -15,9 +16,15 @@ int bw_dhcp_pool_init(struct bw_dhcp_pool *p, uint32_t first, uint32_t last, uin
 	n = (uint64_t)last - first + 1;
 	if (n > BW_DHCP_POOL_MAX)
 		return -E2BIG;
+	while (cap < 2 * n)
+		cap *= 2;
 	p->slots = calloc((size_t)n, sizeof(*p->slots));
-	if (!p->slots)
+	p->idx = calloc(cap, sizeof(*p->idx));
+	if (!p->slots || !p->idx) {
+		bw_dhcp_pool_done(p);
 		return -ENOMEM;
+	}
+	p->idx_mask = cap - 1;
 	p->first = first;
 	p->last = last;
 	p->n = (size_t)n;
@@ -29,9 +36,70 @@ int bw_dhcp_pool_init(struct bw_dhcp_pool *p, uint32_t first, uint32_t last, uin
 void bw_dhcp_pool_done(struct bw_dhcp_pool *p)
 {
 	free(p->slots);
+	free(p->idx);
 	p->slots = NULL;
+	p->idx = NULL;
 	p->n = 0;
 }
+
+/* ---- the MAC index ---- */
+
+static size_t pool_hash(const uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 0x100000001b3ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct bw_dhcp_pool_idx *pool_idx_find(const struct bw_dhcp_pool *p, const uint8_t mac[6])
+{
+	for (size_t i = pool_hash(mac) & p->idx_mask;; i = (i + 1) & p->idx_mask) {
+		struct bw_dhcp_pool_idx *e = &p->idx[i];
+
+		if (!e->used)
+			return NULL;
+		if (memcmp(e->mac, mac, 6) == 0)
+			return e;
+	}
+}
+
+static void pool_idx_set(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t slot)
+{
+	size_t i;
+
+	for (i = pool_hash(mac) & p->idx_mask; p->idx[i].used; i = (i + 1) & p->idx_mask)
+		if (memcmp(p->idx[i].mac, mac, 6) == 0)
+			break;
+	p->idx[i].used = true;
+	memcpy(p->idx[i].mac, mac, 6);
+	p->idx[i].slot = slot;
+}
+
+/* Removes mac's entry, shifting later entries of the probe run back (no tombstones). */
+static void pool_idx_del(struct bw_dhcp_pool *p, const uint8_t mac[6])
+{
+	struct bw_dhcp_pool_idx *e = pool_idx_find(p, mac);
+	size_t hole, i;
+
+	if (!e)
+		return;
+	hole = (size_t)(e - p->idx);
+	p->idx[hole].used = false;
+	for (i = (hole + 1) & p->idx_mask; p->idx[i].used; i = (i + 1) & p->idx_mask) {
+		size_t home = pool_hash(p->idx[i].mac) & p->idx_mask;
+
+		/* Move the entry into the hole unless its home lies cyclically in (hole, i]. */
+		if (((i - home) & p->idx_mask) >= ((i - hole) & p->idx_mask)) {
+			p->idx[hole] = p->idx[i];
+			p->idx[i].used = false;
+			hole = i;
+		}
+	}
+}
+
+/* ---- slots ---- */
 
 static struct bw_dhcp_slot *pool_slot(const struct bw_dhcp_pool *p, uint32_t addr)
 {
@@ -45,57 +113,112 @@ const struct bw_dhcp_slot *bw_dhcp_pool_slot(const struct bw_dhcp_pool *p, uint3
 	return pool_slot(p, addr);
 }
 
-/* A slot whose state has lapsed is free again. */
+/* A slot whose state has lapsed is free again; reserved slots never are. */
 static bool pool_is_free(const struct bw_dhcp_slot *s, uint64_t now)
 {
+	if (s->state == BW_DHCP_SLOT_RESERVED)
+		return false;
 	return s->state == BW_DHCP_SLOT_FREE || s->expires_ms <= now;
 }
 
 static bool pool_held_by(const struct bw_dhcp_slot *s, const uint8_t mac[6], uint64_t now)
 {
 	return (s->state == BW_DHCP_SLOT_OFFERED || s->state == BW_DHCP_SLOT_BOUND) &&
-	       s->expires_ms > now && memcmp(s->mac, mac, 6) == 0;
+	       s->expires_ms > now && s->has_mac && memcmp(s->mac, mac, 6) == 0;
 }
 
-static void pool_hold(struct bw_dhcp_slot *s, const uint8_t mac[6], uint64_t until)
+/* Forgets the MAC of slot i (its index entry goes too). */
+static void pool_forget(struct bw_dhcp_pool *p, struct bw_dhcp_slot *s)
 {
-	s->state = BW_DHCP_SLOT_OFFERED;
+	if (s->has_mac) {
+		struct bw_dhcp_pool_idx *e = pool_idx_find(p, s->mac);
+
+		if (e && &p->slots[e->slot] == s)
+			pool_idx_del(p, s->mac);
+	}
+	s->has_mac = false;
+	memset(s->mac, 0, 6);
+}
+
+/* Gives slot s to mac in state until `until`; mac's other slot, if any, is let go. */
+static void pool_assign(struct bw_dhcp_pool *p, struct bw_dhcp_slot *s, const uint8_t mac[6],
+			enum bw_dhcp_slot_state state, uint64_t until)
+{
+	struct bw_dhcp_pool_idx *e = pool_idx_find(p, mac);
+	uint32_t i = (uint32_t)(s - p->slots);
+
+	if (e && e->slot != i) {
+		struct bw_dhcp_slot *old = &p->slots[e->slot];
+
+		if (old->state == BW_DHCP_SLOT_OFFERED || old->state == BW_DHCP_SLOT_BOUND) {
+			old->state = BW_DHCP_SLOT_FREE;
+			old->expires_ms = 0;
+		}
+		pool_forget(p, old);
+	}
+	if (s->has_mac && memcmp(s->mac, mac, 6) != 0)
+		pool_forget(p, s);
+	s->state = state;
+	s->has_mac = true;
 	memcpy(s->mac, mac, 6);
 	s->expires_ms = until;
+	pool_idx_set(p, mac, i);
+}
+
+static struct bw_dhcp_slot *pool_mine(const struct bw_dhcp_pool *p, const uint8_t mac[6])
+{
+	struct bw_dhcp_pool_idx *e = pool_idx_find(p, mac);
+
+	return e ? &p->slots[e->slot] : NULL;
+}
+
+/* The offer made longest ago, when every address is taken. */
+static struct bw_dhcp_slot *pool_oldest_offer(struct bw_dhcp_pool *p, uint64_t now)
+{
+	struct bw_dhcp_slot *best = NULL;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct bw_dhcp_slot *s = &p->slots[i];
+
+		if (s->state == BW_DHCP_SLOT_OFFERED && s->expires_ms > now &&
+		    (!best || s->expires_ms < best->expires_ms))
+			best = s;
+	}
+	return best;
 }
 
 int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t requested,
 		       uint64_t now, uint32_t *ret_addr)
 {
-	struct bw_dhcp_slot *s;
+	struct bw_dhcp_slot *s = pool_mine(p, mac);
 
-	for (size_t i = 0; i < p->n; i++) {
-		s = &p->slots[i];
-		if (pool_held_by(s, mac, now)) {
-			if (s->state == BW_DHCP_SLOT_OFFERED)
-				s->expires_ms = now + p->offer_ms;
-			*ret_addr = p->first + (uint32_t)i;
-			return 0;
-		}
+	if (s && pool_held_by(s, mac, now)) {
+		if (s->state == BW_DHCP_SLOT_OFFERED)
+			s->expires_ms = now + p->offer_ms;
+		goto found;
 	}
+	if (s && pool_is_free(s, now))
+		goto hold; /* its old address, still untaken */
 	s = pool_slot(p, requested);
-	if (s && pool_is_free(s, now)) {
-		pool_hold(s, mac, now + p->offer_ms);
-		*ret_addr = requested;
-		return 0;
-	}
+	if (s && pool_is_free(s, now))
+		goto hold;
 	for (size_t k = 0; k < p->n; k++) {
 		size_t i = (p->next + k) % p->n;
 
 		s = &p->slots[i];
-		if (!pool_is_free(s, now))
-			continue;
-		pool_hold(s, mac, now + p->offer_ms);
-		p->next = (uint32_t)((i + 1) % p->n);
-		*ret_addr = p->first + (uint32_t)i;
-		return 0;
+		if (pool_is_free(s, now)) {
+			p->next = (uint32_t)((i + 1) % p->n);
+			goto hold;
+		}
 	}
-	return -ENOSPC;
+	s = pool_oldest_offer(p, now);
+	if (!s)
+		return -ENOSPC;
+hold:
+	pool_assign(p, s, mac, BW_DHCP_SLOT_OFFERED, now + p->offer_ms);
+found:
+	*ret_addr = p->first + (uint32_t)(s - p->slots);
+	return 0;
 }
 
 int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
@@ -107,9 +230,7 @@ int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t add
 		return -ERANGE;
 	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now))
 		return -EACCES;
-	s->state = BW_DHCP_SLOT_BOUND;
-	memcpy(s->mac, mac, 6);
-	s->expires_ms = now + lease_ms;
+	pool_assign(p, s, mac, BW_DHCP_SLOT_BOUND, now + lease_ms);
 	return 0;
 }
 
@@ -121,8 +242,9 @@ int bw_dhcp_pool_release(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t 
 		return -ERANGE;
 	if (s->state != BW_DHCP_SLOT_BOUND && s->state != BW_DHCP_SLOT_OFFERED)
 		return -EACCES;
-	if (memcmp(s->mac, mac, 6) != 0)
+	if (!s->has_mac || memcmp(s->mac, mac, 6) != 0)
 		return -EACCES;
+	/* Keep the MAC: the client gets the same address back if nobody takes it meanwhile. */
 	s->state = BW_DHCP_SLOT_FREE;
 	s->expires_ms = 0;
 	return 0;
@@ -137,9 +259,60 @@ int bw_dhcp_pool_decline(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t 
 		return -ERANGE;
 	if (!pool_held_by(s, mac, now))
 		return -EACCES;
+	pool_forget(p, s);
 	s->state = BW_DHCP_SLOT_DECLINED;
-	memset(s->mac, 0, 6);
 	s->expires_ms = now + p->quarantine_ms;
+	return 0;
+}
+
+int bw_dhcp_pool_reserve(struct bw_dhcp_pool *p, uint32_t addr)
+{
+	struct bw_dhcp_slot *s = pool_slot(p, addr);
+
+	if (!s)
+		return -ERANGE;
+	pool_forget(p, s);
+	s->state = BW_DHCP_SLOT_RESERVED;
+	s->expires_ms = 0;
+	return 0;
+}
+
+int bw_dhcp_pool_restore(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
+			 enum bw_dhcp_slot_state state, uint64_t expires_ms, uint64_t now)
+{
+	struct bw_dhcp_slot *s = pool_slot(p, addr);
+
+	if (!s)
+		return -ERANGE;
+	if (s->state == BW_DHCP_SLOT_RESERVED || (!pool_is_free(s, now) &&
+						  !pool_held_by(s, mac, now)))
+		return -EEXIST;
+	if (state == BW_DHCP_SLOT_DECLINED) {
+		pool_forget(p, s);
+		s->state = BW_DHCP_SLOT_DECLINED;
+		s->expires_ms = expires_ms;
+		return 0;
+	}
+	if (expires_ms <= now) {
+		/* Lapsed: only remember whose it was, unless that MAC already has a newer one. */
+		if (!pool_mine(p, mac))
+			pool_assign(p, s, mac, BW_DHCP_SLOT_FREE, 0);
+		return 0;
+	}
+	pool_assign(p, s, mac, BW_DHCP_SLOT_BOUND, expires_ms);
+	return 0;
+}
+
+int bw_dhcp_pool_find(const struct bw_dhcp_pool *p, const uint8_t mac[6], uint64_t now,
+		      uint32_t *ret_addr, enum bw_dhcp_slot_state *ret_state)
+{
+	const struct bw_dhcp_slot *s = pool_mine(p, mac);
+
+	if (!s || !pool_held_by(s, mac, now))
+		return -ENOENT;
+	*ret_addr = p->first + (uint32_t)(s - p->slots);
+	if (ret_state)
+		*ret_state = s->state;
 	return 0;
 }
 

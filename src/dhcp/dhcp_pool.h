@@ -13,12 +13,23 @@ enum bw_dhcp_slot_state {
 	BW_DHCP_SLOT_OFFERED,  /* held for a client until its offer expires */
 	BW_DHCP_SLOT_BOUND,    /* leased until `expires_ms` */
 	BW_DHCP_SLOT_DECLINED, /* a client found it in use (DECLINE): quarantined */
+	BW_DHCP_SLOT_RESERVED, /* a static reservation's address: never handed out dynamically */
 };
 
+/* A slot remembers the last MAC that held it even after its lease lapsed, so a client that
+ * comes back gets its old address again when nobody took it meanwhile. */
 struct bw_dhcp_slot {
 	enum bw_dhcp_slot_state state;
+	bool has_mac;
 	uint8_t mac[6];
 	uint64_t expires_ms; /* OFFERED, BOUND, DECLINED: when the state lapses */
+};
+
+/* MAC -> slot index (open addressing, linear probing, at most half full). */
+struct bw_dhcp_pool_idx {
+	uint8_t mac[6];
+	bool used;
+	uint32_t slot;
 };
 
 #define BW_DHCP_POOL_MAX 65536 /* addresses in one range */
@@ -30,6 +41,8 @@ struct bw_dhcp_pool {
 	uint32_t offer_ms;      /* how long an unanswered offer holds an address */
 	uint32_t quarantine_ms; /* how long a declined address stays out */
 	uint32_t next;          /* where the search for a free address starts (round robin) */
+	struct bw_dhcp_pool_idx *idx;
+	size_t idx_mask;        /* idx has idx_mask + 1 entries, a power of two >= 2n */
 };
 
 /* first..last in host byte order. -EINVAL for an empty or reversed range, -E2BIG above
@@ -38,14 +51,18 @@ int bw_dhcp_pool_init(struct bw_dhcp_pool *p, uint32_t first, uint32_t last, uin
 		      uint32_t quarantine_ms);
 void bw_dhcp_pool_done(struct bw_dhcp_pool *p);
 
-/* Chooses an address for mac and holds it for offer_ms: the client's current lease or
- * offer first, then the address it asked for (requested, 0 for none) when that is free,
- * then the next free one (expired offers and leases count as free, the least recently used
- * first by round robin). -ENOSPC when every address is taken. */
+/* Chooses an address for mac and holds it for offer_ms: the client's current (or lapsed
+ * but untaken) address first, then the address it asked for (requested, 0 for none) when
+ * that is free, then the next free one by round robin (lapsed offers and leases count as
+ * free). When every address is offered or bound, the OLDEST pending offer is taken over:
+ * a flood of DISCOVERs from random MACs then only ever recycles offers, and a real client,
+ * which sends its REQUEST at once, keeps its offer. -ENOSPC when every address is bound,
+ * reserved or quarantined. */
 int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t requested,
 		       uint64_t now, uint32_t *ret_addr);
 /* Binds addr to mac until now + lease_ms (a REQUEST). -ERANGE outside the pool, -EACCES
- * when another client holds it (offered or bound and not expired) or it is quarantined. */
+ * when another client holds it (offered or bound and not expired), it is quarantined or
+ * reserved. Any other address mac held in this pool is let go. */
 int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
 		      uint64_t now, uint32_t lease_ms);
 /* RELEASE: frees addr if mac holds it; -EACCES otherwise, -ERANGE outside the pool. */
@@ -53,6 +70,17 @@ int bw_dhcp_pool_release(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t 
 /* DECLINE: quarantines addr for quarantine_ms if mac holds it. */
 int bw_dhcp_pool_decline(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
 			 uint64_t now);
+/* Takes addr out of dynamic allocation (a static reservation). -ERANGE outside the pool. */
+int bw_dhcp_pool_reserve(struct bw_dhcp_pool *p, uint32_t addr);
+/* Reinstates a lease read from the store (BOUND or DECLINED until expires_ms); lapsed ones
+ * only teach the pool whose address it was. -ERANGE outside, -EEXIST when the slot is
+ * reserved or already held by another MAC (the store row loses). */
+int bw_dhcp_pool_restore(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
+			 enum bw_dhcp_slot_state state, uint64_t expires_ms, uint64_t now);
+/* The address mac holds (offered or bound and not lapsed): 0 and *ret_addr, or -ENOENT.
+ * *ret_state tells which (may be NULL). */
+int bw_dhcp_pool_find(const struct bw_dhcp_pool *p, const uint8_t mac[6], uint64_t now,
+		      uint32_t *ret_addr, enum bw_dhcp_slot_state *ret_state);
 /* The slot of addr, or NULL outside the pool. */
 const struct bw_dhcp_slot *bw_dhcp_pool_slot(const struct bw_dhcp_pool *p, uint32_t addr);
 /* Addresses neither offered, bound nor quarantined at now. */

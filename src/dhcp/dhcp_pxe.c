@@ -122,10 +122,21 @@ void bw_pxe_choose(const struct bw_pxe_client *c, const struct bw_pxe_boot_files
 
 	memset(&ch, 0, sizeof(ch));
 	if (c->is_ipxe) {
-		/* Never iPXE again: that is the chainload loop. */
-		if (http_base && files->ipxe && (size_t)snprintf(ch.file, sizeof(ch.file), "%s%s",
-					http_base, files->ipxe) < sizeof(ch.file)) {
-			ch.boot = ch.url = true;
+		/* Never iPXE again: that is the chainload loop. Without HTTP the script comes over
+		 * TFTP: iPXE reads a bare file name as tftp://next-server/name. A full URL in
+		 * files->ipxe is used as it is. */
+		if (files->ipxe && strstr(files->ipxe, "://")) {
+			if (strlen(files->ipxe) < sizeof(ch.file)) {
+				strcpy(ch.file, files->ipxe);
+				ch.boot = ch.url = true;
+			}
+		} else if (http_base && files->ipxe) {
+			if ((size_t)snprintf(ch.file, sizeof(ch.file), "%s%s", http_base,
+					     files->ipxe) < sizeof(ch.file))
+				ch.boot = ch.url = true;
+		} else if (files->ipxe && strlen(files->ipxe) < sizeof(ch.file)) {
+			strcpy(ch.file, files->ipxe);
+			ch.boot = true;
 		}
 	} else if (c->is_http) {
 		f = pxe_file_for(c->arch, files);
@@ -144,4 +155,31 @@ void bw_pxe_choose(const struct bw_pxe_client *c, const struct bw_pxe_boot_files
 	if (!ch.boot)
 		ch.file[0] = '\0';
 	*ret = ch;
+}
+
+/* What firmware needs beyond the specifications. One row per firmware family; match on the
+ * classification, first row wins, the last row is the default. */
+static const struct bw_pxe_quirks pxe_quirk_table[] = {
+	/* iPXE reads option 43 as a PXE boot menu and would try to run it; it boots from
+	 * `file` without it. */
+	{.name = "ipxe", .omit_opt43 = true, .echo_vendor = false},
+	/* UEFI HTTP boot (EDK2 HttpBootDxe): ignores offers without "HTTPClient" in option 60;
+	 * discovery control means nothing to it. */
+	{.name = "uefi-http", .omit_opt43 = true, .echo_vendor = true},
+	/* PXE ROMs (PXE 2.1, EDK2's PxeBcDxe): a reply carrying "PXEClient" needs option 43
+	 * with discovery control bit 3 (boot from `file` at once) or they start a boot server
+	 * discovery on port 4011 first. */
+	{.name = "pxe", .omit_opt43 = false, .echo_vendor = true},
+	{.name = "dhcp", .omit_opt43 = true, .echo_vendor = false},
+};
+
+const struct bw_pxe_quirks *bw_pxe_quirks_for(const struct bw_pxe_client *c)
+{
+	if (c->is_ipxe)
+		return &pxe_quirk_table[0];
+	if (c->is_http)
+		return &pxe_quirk_table[1];
+	if (c->is_pxe)
+		return &pxe_quirk_table[2];
+	return &pxe_quirk_table[3];
 }

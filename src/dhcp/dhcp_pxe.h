@@ -59,8 +59,21 @@ struct bw_pxe_choice {
 /* Chooses the boot file. An iPXE client gets the HTTP URL of its script (http_base plus
  * files->ipxe), never iPXE again; an HTTPClient gets the URL of its architecture's EFI
  * program; a PXE client gets its architecture's program over TFTP. http_base is like
- * "http://10.0.0.1:8080/" (NULL: iPXE and HTTP clients get nothing). */
+ * "http://10.0.0.1:8080/". NULL: HTTP clients get nothing; iPXE clients get files->ipxe as a
+ * bare name, which iPXE fetches over TFTP from next-server (or as is when it is a URL). */
 void bw_pxe_choose(const struct bw_pxe_client *c, const struct bw_pxe_boot_files *files,
 		   const char *http_base, struct bw_pxe_choice *ret);
+
+
+/* Per-firmware workarounds, kept in one table in dhcp_pxe.c (first matching entry wins). */
+struct bw_pxe_quirks {
+	const char *name;     /* which firmware, for the log */
+	bool omit_opt43;      /* send no option 43 (PXE discovery control) */
+	bool echo_vendor;     /* echo the client's vendor class word (PXEClient / HTTPClient) */
+	uint32_t proxy_delay_ms; /* hold proxyDHCP offers this long */
+};
+
+/* The quirks for a classified client (never NULL: a default entry ends the table). */
+const struct bw_pxe_quirks *bw_pxe_quirks_for(const struct bw_pxe_client *c);
 
 #endif

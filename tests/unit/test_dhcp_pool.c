@@ -68,12 +68,25 @@ static void test_offers_expire(void)
 		mac[5] = (uint8_t)i;
 		CHECK_EQ_INT(bw_dhcp_pool_offer(&p, mac, 0, now, &x), 0);
 	}
-	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now + 1999, &x), -ENOSPC);
 	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now + 1999), 0);
-	/* ... only until the offers lapse */
-	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now + 2000, &x), 0);
-	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, x, now + 2001, 60000), 0);
-	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now + 2001), 2);
+	/* ... but a real client still gets one: the oldest pending offer is taken over */
+	mac[5] = 1; /* the flood's second offer is refreshed: now the first is the oldest */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, mac, 0, now + 10, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now + 1999, &x), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 10));
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, x, now + 2000, 60000), 0);
+	mac[5] = 0; /* the client whose offer was taken over is refused at its REQUEST */
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, mac, x, now + 2000, 60000), -EACCES);
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now + 2001), 1); /* the third offer lapsed */
+	/* ... and the others lapse */
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now + 2010), 2);
+	/* bound addresses are never taken over */
+	for (int i = 0; i < 2; i++) {
+		mac[5] = (uint8_t)(10 + i);
+		CHECK_EQ_INT(bw_dhcp_pool_offer(&p, mac, 0, now + 3000, &x), 0);
+		CHECK_EQ_INT(bw_dhcp_pool_bind(&p, mac, x, now + 3000, 60000), 0);
+	}
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now + 3001, &x), -ENOSPC);
 	bw_dhcp_pool_done(&p);
 }
 
@@ -99,15 +112,86 @@ static void test_release_and_decline(void)
 	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, A, x, now), 0);
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, a, now + 1, &x), 0);
 	CHECK(x != a); /* quarantined: the client gets another address */
+	bw_dhcp_pool_bind(&p, A, x, now + 1, 600000);
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, a, now + 1, &x), -ENOSPC);
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, a, now + 30000, &x), 0);
 	CHECK_EQ_U64(x, a); /* back after the quarantine */
 	bw_dhcp_pool_done(&p);
 }
 
+/* The MAC index under churn: many clients, addresses changing hands, lookups stay right. */
+static void test_index_churn(void)
+{
+	struct bw_dhcp_pool p;
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0};
+	uint32_t x, y;
+	uint64_t now = 0;
+	unsigned bad = 0;
+
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 0), IP(10, 0, 3, 255), 1000, 1000);
+	for (unsigned round = 0; round < 20; round++) {
+		for (unsigned i = 0; i < 3000; i++) {
+			mac[3] = (uint8_t)round;
+			mac[4] = (uint8_t)(i >> 8);
+			mac[5] = (uint8_t)i;
+			if (bw_dhcp_pool_offer(&p, mac, 0, now, &x) < 0) {
+				bad++;
+				continue;
+			}
+			if (i % 3 == 0 && bw_dhcp_pool_bind(&p, mac, x, now, 500) < 0)
+				bad++;
+			if (bw_dhcp_pool_find(&p, mac, now, &y, NULL) < 0 || y != x)
+				bad++;
+		}
+		now += 2000; /* everything lapses */
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now), 1024);
+	bw_dhcp_pool_done(&p);
+}
+
+static void test_reserve_restore(void)
+{
+	struct bw_dhcp_pool p;
+	uint32_t x;
+	enum bw_dhcp_slot_state st;
+	uint64_t now = 100000;
+
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 13), 1000, 30000);
+	CHECK_EQ_INT(bw_dhcp_pool_reserve(&p, IP(10, 0, 0, 10)), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_reserve(&p, IP(10, 0, 0, 99)), -ERANGE);
+	CHECK_EQ_INT(bw_dhcp_pool_restore(&p, A, IP(10, 0, 0, 11), BW_DHCP_SLOT_BOUND, now + 5000,
+					  now), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_restore(&p, B, IP(10, 0, 0, 11), BW_DHCP_SLOT_BOUND, now + 5000,
+					  now), -EEXIST);
+	CHECK_EQ_INT(bw_dhcp_pool_restore(&p, B, IP(10, 0, 0, 10), BW_DHCP_SLOT_BOUND, now + 5000,
+					  now), -EEXIST); /* reserved */
+	CHECK_EQ_INT(bw_dhcp_pool_restore(&p, B, IP(10, 0, 0, 12), BW_DHCP_SLOT_DECLINED,
+					  now + 5000, now), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_restore(&p, C, IP(10, 0, 0, 13), BW_DHCP_SLOT_BOUND, now - 1,
+					  now), 0); /* lapsed: remembered, free */
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, A, now, &x, &st), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 11));
+	CHECK_EQ_INT(st, BW_DHCP_SLOT_BOUND);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, C, now, &x, NULL), -ENOENT);
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now), 1);
+	/* C comes back and gets its old address; B gets nothing (reserved, bound, declined) */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, 0, now, &x), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 13));
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, C, x, now, 60000), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now, &x), -ENOSPC);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, B, IP(10, 0, 0, 10), now, 60000), -EACCES);
+	/* binding another address lets the old one go */
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, C, IP(10, 0, 0, 12), now + 5000, 60000), 0);
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now + 5000), 2); /* 13, and A's lapsed 11 */
+	bw_dhcp_pool_done(&p);
+}
+
 int main(void)
 {
 	test_init();
+	test_index_churn();
+	test_reserve_restore();
 	test_offer_and_bind();
 	test_offers_expire();
 	test_release_and_decline();

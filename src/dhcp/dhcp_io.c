@@ -1,0 +1,671 @@
+/* DHCP on the libuv loop. Each configured interface has its own UDP socket on port 67 (and
+ * 4011 in proxy mode), bound to the device so a request is answered on the interface it
+ * came from and nothing is ever answered elsewhere. Requests are read in batches with
+ * recvmmsg, decided by dhcp_server (pure), and the replies sent:
+ *   - broadcast and unicast through the interface's UDP socket;
+ *   - to a client that has no address yet and did not ask for broadcast, through a packet
+ *     socket straight to its hardware address (no ARP entry needed), with broadcast as the
+ *     fallback.
+ * A reply that grants a lease waits until the lease is durable: it is queued on store_async
+ * and leaves from the commit's callback, so one fsync covers every ACK of a burst. */
+#include "dhcp/dhcp_io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/sock.h"
+#include "core/util.h"
+#include "dhcp/dhcp_server.h"
+#include "store/store_async.h"
+
+#define DHCP_RX_SLOTS 32   /* datagrams per recvmmsg */
+#define DHCP_RX_ROUNDS 8   /* recvmmsg calls per readiness, at most */
+#define DHCP_RX_BUF 4096
+#define DHCP_PURGE_AGE_MS (7ull * 86400 * 1000) /* rows lapsed this long are deleted at start */
+
+struct dhcp_iface;
+
+struct dhcp_sock {
+	uv_poll_t poll;
+	int fd;
+	bool boot_port;
+	bool polling;
+	struct dhcp_iface *ifc;
+};
+
+struct dhcp_iface {
+	char name[IF_NAMESIZE];
+	unsigned ifindex;
+	uint32_t addr, mask; /* host byte order */
+	struct dhcp_sock main, boot;
+	int raw_fd;          /* AF_PACKET for replies to clients without an address, or -1 */
+	struct bw_dhcp_service *svc;
+};
+
+struct bw_dhcp_service {
+	uv_loop_t *loop;
+	const struct bw_dhcp_config *cfg;
+	struct bw_dhcp_server *server;
+	struct bw_store *store;
+	struct bw_store_async *async;
+	unsigned n_ifaces;
+	struct dhcp_iface *ifaces;
+	bool stopping;
+	unsigned pending;    /* replies waiting for a commit or a delay */
+	unsigned closing;    /* handles not yet closed */
+	struct bw_dhcp_msg *msg;
+	struct bw_dhcp_out *out;
+	uint8_t rx_buf[DHCP_RX_SLOTS][DHCP_RX_BUF];
+	struct iovec rx_iov[DHCP_RX_SLOTS];
+	struct mmsghdr rx_mm[DHCP_RX_SLOTS];
+	struct sockaddr_in rx_from[DHCP_RX_SLOTS];
+};
+
+/* A reply waiting for its lease to be durable, or for a firmware's delay. */
+struct dhcp_pending {
+	struct dhcp_iface *ifc;
+	bool boot_port;
+	uv_timer_t timer;
+	struct bw_dhcp_out out;
+};
+
+static uint64_t dhcp_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *dhcp_mac_str(const uint8_t *mac, char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	return buf;
+}
+
+static const char *dhcp_kind(const struct bw_pxe_client *c)
+{
+	if (c->is_ipxe)
+		return "ipxe";
+	if (c->is_http)
+		return "uefi-http";
+	if (c->is_pxe)
+		return "pxe";
+	return "dhcp";
+}
+
+/* ---- sending ---- */
+
+static uint16_t dhcp_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Sends to yiaddr:68 at the client's hardware address through the packet socket: IP and
+ * UDP headers are ours, Ethernet's the kernel's. */
+static int dhcp_send_hw(struct dhcp_iface *ifc, const struct bw_dhcp_out *out)
+{
+	uint8_t frame[sizeof(struct iphdr) + sizeof(struct udphdr) + BW_DHCP_REPLY_CAP];
+	struct iphdr *ip = (struct iphdr *)frame;
+	struct udphdr *udp = (struct udphdr *)(frame + sizeof(*ip));
+	struct sockaddr_ll ll = {0};
+	size_t ulen = sizeof(*udp) + out->len;
+	uint8_t pseudo[12];
+	uint32_t sum;
+
+	if (ifc->raw_fd < 0)
+		return -ENOTSUP;
+	memset(frame, 0, sizeof(*ip) + sizeof(*udp));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = htonl(ifc->addr);
+	ip->daddr = htonl(out->dest_addr);
+	ip->check = htons((uint16_t)~dhcp_csum_add(0, ip, sizeof(*ip)));
+	udp->source = htons(67);
+	udp->dest = htons(out->dest_port);
+	udp->len = htons((uint16_t)ulen);
+	memcpy(frame + sizeof(*ip) + sizeof(*udp), out->pkt, out->len);
+	memcpy(pseudo, &ip->saddr, 4);
+	memcpy(pseudo + 4, &ip->daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = IPPROTO_UDP;
+	memcpy(pseudo + 10, &udp->len, 2);
+	sum = dhcp_csum_add(0, pseudo, sizeof(pseudo));
+	sum = (uint16_t)~dhcp_csum_add(sum, udp, ulen);
+	udp->check = htons(sum ? (uint16_t)sum : 0xffff);
+	ll.sll_family = AF_PACKET;
+	ll.sll_protocol = htons(ETH_P_IP);
+	ll.sll_ifindex = (int)ifc->ifindex;
+	ll.sll_halen = 6;
+	memcpy(ll.sll_addr, out->chaddr, 6);
+	if (sendto(ifc->raw_fd, frame, sizeof(*ip) + ulen, 0, (struct sockaddr *)&ll,
+		   sizeof(ll)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int dhcp_send_udp(int fd, const struct bw_dhcp_out *out, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(addr)};
+
+	if (sendto(fd, out->pkt, out->len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void dhcp_log_reply(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
+			   const char *mac, uint32_t xid, int err)
+{
+	char xs[12];
+	struct bw_log_field f[] = {
+		BW_LF_S("xid", xs),
+		BW_LF_S("iface", ifc->name),
+		BW_LF_S("client", dhcp_kind(&out->pxe)),
+		BW_LF_S("arch", bw_pxe_arch_name(out->pxe.arch)),
+	};
+
+	snprintf(xs, sizeof(xs), "0x%08x", xid);
+	if (err < 0)
+		bw_log_f(BW_LOG_WARN, "dhcp", mac, f, 4, "%s: sending failed: %s", out->verdict,
+			 strerror(-err));
+	else
+		bw_log_f(BW_LOG_INFO, "dhcp", mac, f, 4, "%s", out->verdict);
+}
+
+/* Sends out on ifc; a reply to a request that came to port 4011 leaves from 4011. */
+static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bool boot_port)
+{
+	int fd = boot_port && ifc->boot.fd >= 0 ? ifc->boot.fd : ifc->main.fd;
+	char mac[18];
+	uint32_t xid;
+	int r = 0;
+
+	memcpy(&xid, out->pkt + 4, 4);
+	switch (out->dest) {
+	case BW_DHCP_DEST_NONE: break;
+	case BW_DHCP_DEST_BROADCAST: r = dhcp_send_udp(fd, out, 0xffffffffu, 68); break;
+	case BW_DHCP_DEST_UNICAST: r = dhcp_send_udp(fd, out, out->dest_addr, out->dest_port); break;
+	case BW_DHCP_DEST_HW:
+		r = dhcp_send_hw(ifc, out);
+		if (r < 0) /* no packet socket: broadcast reaches it too */
+			r = dhcp_send_udp(fd, out, 0xffffffffu, 68);
+		break;
+	}
+	if (out->dest != BW_DHCP_DEST_NONE || out->persist)
+		dhcp_log_reply(ifc, out, dhcp_mac_str(out->chaddr, mac), ntohl(xid), r);
+}
+
+/* ---- replies that wait ---- */
+
+static void dhcp_service_finish(struct bw_dhcp_service *svc);
+
+static void dhcp_pending_free_cb(uv_handle_t *h)
+{
+	struct dhcp_pending *p = h->data;
+	struct bw_dhcp_service *svc = p->ifc->svc;
+
+	free(p);
+	svc->pending--;
+	if (svc->stopping && !svc->pending)
+		dhcp_service_finish(svc);
+}
+
+static void dhcp_pending_done(struct dhcp_pending *p)
+{
+	uv_close((uv_handle_t *)&p->timer, dhcp_pending_free_cb);
+}
+
+static void dhcp_delay_cb(uv_timer_t *t)
+{
+	struct dhcp_pending *p = t->data;
+
+	dhcp_transmit(p->ifc, &p->out, p->boot_port);
+	dhcp_pending_done(p);
+}
+
+static void dhcp_committed_cb(void *ctx, int status)
+{
+	struct dhcp_pending *p = ctx;
+	char mac[18];
+
+	if (status < 0) {
+		/* Not durable: an ACK now could hand the address out twice after a crash. */
+		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
+		       "%s: not sent: writing the lease failed: %s", p->out.verdict,
+		       strerror(-status));
+	} else if (p->out.delay_ms && !p->ifc->svc->stopping) {
+		uv_timer_start(&p->timer, dhcp_delay_cb, p->out.delay_ms, 0);
+		return;
+	} else {
+		dhcp_transmit(p->ifc, &p->out, p->boot_port);
+	}
+	dhcp_pending_done(p);
+}
+
+/* Takes a copy of out: persists it first and/or delays it, then sends. */
+static void dhcp_defer(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bool boot_port)
+{
+	struct bw_dhcp_service *svc = ifc->svc;
+	struct dhcp_pending *p = malloc(sizeof(*p));
+	char mac[18];
+	int r;
+
+	if (!p) {
+		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(out->chaddr, mac),
+		       "%s: dropped: out of memory", out->verdict);
+		return;
+	}
+	p->ifc = ifc;
+	p->boot_port = boot_port;
+	memcpy(&p->out, out, offsetof(struct bw_dhcp_out, pkt) + out->len);
+	uv_timer_init(svc->loop, &p->timer);
+	p->timer.data = p;
+	svc->pending++;
+	if (!out->persist) {
+		uv_timer_start(&p->timer, dhcp_delay_cb, out->delay_ms, 0);
+		return;
+	}
+	r = bw_store_async_put(svc->async, &out->lease, dhcp_committed_cb, p);
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(out->chaddr, mac),
+		       "%s: not sent: cannot queue the lease write: %s", out->verdict,
+		       strerror(-r));
+		dhcp_pending_done(p);
+	}
+}
+
+/* ---- receiving ---- */
+
+static void dhcp_log_drop(const struct bw_dhcp_out *out, const struct bw_dhcp_msg *m,
+			  struct dhcp_iface *ifc, uint64_t now)
+{
+	char mac[18];
+	enum bw_log_level lvl = out->drop_debug ? BW_LOG_DEBUG : BW_LOG_INFO;
+
+	if (!bw_log_enabled(lvl))
+		return;
+	dhcp_mac_str(m->hdr.chaddr, mac);
+	if (!bw_log_ratelimit(mac, out->verdict, bw_now_ms()))
+		return;
+	(void)now;
+	bw_log(lvl, "dhcp", mac, "xid=0x%08x iface=%s: %s", ntohl(m->hdr.xid), ifc->name,
+	       out->verdict);
+}
+
+static void dhcp_rx_one(struct dhcp_sock *sk, const struct sockaddr_in *from,
+			const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct dhcp_iface *ifc = sk->ifc;
+	struct bw_dhcp_service *svc = ifc->svc;
+	struct bw_dhcp_out *out = svc->out;
+	struct bw_dhcp_in in;
+	char peer[BW_ADDRSTRLEN];
+	int r;
+
+	r = bw_dhcp_parse(buf, len, svc->msg);
+	if (r < 0) {
+		bw_sock_addr_str((const struct sockaddr *)from, peer, sizeof(peer));
+		if (bw_log_enabled(BW_LOG_DEBUG) && bw_log_ratelimit(peer, "malformed", bw_now_ms()))
+			bw_log(BW_LOG_DEBUG, "dhcp", peer, "iface=%s: dropping %zu-byte packet: %s",
+			       ifc->name, len, r == -EOPNOTSUPP ? "not Ethernet"
+					       : r == -EMSGSIZE ? "too large" : "malformed");
+		return;
+	}
+	in = (struct bw_dhcp_in){
+		.msg = svc->msg,
+		.iface = ifc->name,
+		.server_addr = ifc->addr,
+		.iface_mask = ifc->mask,
+		.boot_port = sk->boot_port,
+		.src_addr = ntohl(from->sin_addr.s_addr),
+		.src_port = ntohs(from->sin_port),
+		.now = now,
+	};
+	bw_dhcp_server_step(svc->server, &in, out);
+	if (out->persist || out->delay_ms)
+		dhcp_defer(ifc, out, sk->boot_port);
+	else if (out->dest != BW_DHCP_DEST_NONE)
+		dhcp_transmit(ifc, out, sk->boot_port);
+	else
+		dhcp_log_drop(out, svc->msg, ifc, now);
+}
+
+static void dhcp_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct dhcp_sock *sk = h->data;
+	struct bw_dhcp_service *svc = sk->ifc->svc;
+	uint64_t now = dhcp_wall_ms();
+	int n = DHCP_RX_SLOTS;
+
+	if (status < 0)
+		return;
+	for (unsigned round = 0; round < DHCP_RX_ROUNDS && n == DHCP_RX_SLOTS; round++) {
+		for (unsigned i = 0; i < DHCP_RX_SLOTS; i++) {
+			svc->rx_iov[i].iov_base = svc->rx_buf[i];
+			svc->rx_iov[i].iov_len = sizeof(svc->rx_buf[i]);
+			memset(&svc->rx_mm[i].msg_hdr, 0, sizeof(svc->rx_mm[i].msg_hdr));
+			svc->rx_mm[i].msg_hdr.msg_name = &svc->rx_from[i];
+			svc->rx_mm[i].msg_hdr.msg_namelen = sizeof(svc->rx_from[i]);
+			svc->rx_mm[i].msg_hdr.msg_iov = &svc->rx_iov[i];
+			svc->rx_mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(sk->fd, svc->rx_mm, DHCP_RX_SLOTS, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n; i++) {
+			size_t len = svc->rx_mm[i].msg_len;
+
+			if (svc->rx_mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+				len = sizeof(svc->rx_buf[i]) + 1; /* refused as too large */
+			dhcp_rx_one(sk, &svc->rx_from[i], svc->rx_buf[i],
+				    len > sizeof(svc->rx_buf[i]) ? BW_DHCP_MAX_LEN + 1 : len, now);
+		}
+	}
+}
+
+/* ---- set-up ---- */
+
+static int dhcp_iface_addr(struct dhcp_iface *ifc, const char *server_ip)
+{
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, ifc->name))
+			continue;
+		ifc->addr = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+		ifc->mask = i->ifa_netmask
+				    ? ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr)
+				    : 0;
+		found = true;
+		break;
+	}
+	freeifaddrs(ifa);
+	if (server_ip) {
+		struct in_addr a;
+
+		inet_pton(AF_INET, server_ip, &a);
+		ifc->addr = ntohl(a.s_addr);
+		return 0;
+	}
+	return found ? 0 : -EADDRNOTAVAIL;
+}
+
+static int dhcp_sock_open(struct dhcp_iface *ifc, struct dhcp_sock *sk, uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1, fd, r;
+
+	sk->ifc = ifc;
+	sk->boot_port = port == 4011;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifc->name, strlen(ifc->name) + 1) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	bw_sock_set_buffers(fd, 4 << 20, 1 << 20);
+	sk->fd = fd;
+	return 0;
+}
+
+static int dhcp_raw_open(struct dhcp_iface *ifc)
+{
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = 0,
+				 .sll_ifindex = (int)ifc->ifindex};
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	/* Protocol 0: this socket only sends, it receives nothing. */
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int dhcp_iface_open(struct bw_dhcp_service *svc, struct dhcp_iface *ifc, const char *name)
+{
+	char a[16];
+	int r;
+
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->svc = svc;
+	ifc->main.fd = ifc->boot.fd = ifc->raw_fd = -1;
+	ifc->ifindex = if_nametoindex(name);
+	if (!ifc->ifindex) {
+		bw_log(BW_LOG_ERROR, "dhcp", NULL, "interface %s: no such interface", name);
+		return -ENODEV;
+	}
+	r = dhcp_iface_addr(ifc, svc->cfg->server_ip);
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "dhcp", NULL, "interface %s: no IPv4 address (give it one, or "
+		       "set dhcp.server_ip)", name);
+		return r;
+	}
+	r = dhcp_sock_open(ifc, &ifc->main, 67);
+	if (r == 0 && svc->cfg->mode == BW_DHCP_MODE_PROXY)
+		r = dhcp_sock_open(ifc, &ifc->boot, 4011);
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "dhcp", NULL, "interface %s: cannot listen on port %s: %s", name,
+		       ifc->main.fd < 0 ? "67" : "4011", strerror(-r));
+		return r;
+	}
+	if (svc->cfg->mode == BW_DHCP_MODE_SERVER) {
+		ifc->raw_fd = dhcp_raw_open(ifc);
+		if (ifc->raw_fd < 0)
+			bw_log(BW_LOG_WARN, "dhcp", NULL, "interface %s: no packet socket (%s): "
+			       "replies to clients without an address are broadcast", name,
+			       strerror(-ifc->raw_fd));
+	}
+	snprintf(a, sizeof(a), "%u.%u.%u.%u", ifc->addr >> 24, (ifc->addr >> 16) & 255,
+		 (ifc->addr >> 8) & 255, ifc->addr & 255);
+	bw_log(BW_LOG_INFO, "dhcp", NULL, "serving %s as %s (%s mode)", name, a,
+	       svc->cfg->mode == BW_DHCP_MODE_PROXY ? "proxy" : "server");
+	return 0;
+}
+
+static void dhcp_sock_start(struct bw_dhcp_service *svc, struct dhcp_sock *sk)
+{
+	if (sk->fd < 0)
+		return;
+	uv_poll_init(svc->loop, &sk->poll, sk->fd);
+	sk->poll.data = sk;
+	sk->polling = true;
+	uv_poll_start(&sk->poll, UV_READABLE, dhcp_poll_cb);
+}
+
+struct dhcp_restore_ctx {
+	struct bw_dhcp_service *svc;
+	uint64_t now;
+	unsigned bound, stale;
+};
+
+static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
+{
+	struct dhcp_restore_ctx *rc = ctx;
+
+	if (bw_dhcp_server_restore(rc->svc->server, rec, rc->now) < 0)
+		rc->stale++;
+	else if (rec->state == BW_LEASE_BOUND && (uint64_t)rec->expires_ms > rc->now)
+		rc->bound++;
+	return 0;
+}
+
+/* Opens the lease database (creating its directory when it is the default one) and puts
+ * its leases back into the pools. */
+static int dhcp_store_open(struct bw_dhcp_service *svc)
+{
+	struct dhcp_restore_ctx rc = {.svc = svc, .now = dhcp_wall_ms()};
+	char err[512], dir[4096];
+	size_t purged = 0;
+	char *slash;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s", svc->cfg->lease_db);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+			bw_log(BW_LOG_WARN, "dhcp", NULL, "cannot create %s: %s", dir, strerror(errno));
+	}
+	r = bw_store_open(svc->cfg->lease_db, false, &svc->store, err, sizeof(err));
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "dhcp", NULL, "%s", err);
+		return r;
+	}
+	bw_store_lease_purge(svc->store, (int64_t)(rc.now - DHCP_PURGE_AGE_MS), &purged);
+	r = bw_store_lease_foreach(svc->store, dhcp_restore_cb, &rc);
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "dhcp", NULL, "reading leases from %s failed: %s",
+		       svc->cfg->lease_db, strerror(-r));
+		return r;
+	}
+	bw_log(BW_LOG_INFO, "dhcp", NULL, "lease database %s: %u active leases, %u stale rows "
+	       "ignored, %zu old rows purged", svc->cfg->lease_db, rc.bound, rc.stale, purged);
+	return bw_store_async_new(svc->loop, svc->store, &svc->async);
+}
+
+int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
+			struct bw_dhcp_service **ret)
+{
+	struct bw_dhcp_service *svc = calloc(1, sizeof(*svc));
+	char err[256];
+	int r = -ENOMEM;
+
+	if (!svc)
+		goto fail;
+	svc->loop = loop;
+	svc->cfg = cfg;
+	svc->msg = malloc(sizeof(*svc->msg));
+	svc->out = malloc(sizeof(*svc->out));
+	svc->ifaces = calloc(cfg->n_interfaces, sizeof(*svc->ifaces));
+	if (!svc->msg || !svc->out || !svc->ifaces)
+		goto fail;
+	r = bw_dhcp_server_new(cfg, &svc->server, err, sizeof(err));
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "dhcp", NULL, "%s", err);
+		goto fail;
+	}
+	if (cfg->mode == BW_DHCP_MODE_SERVER && (r = dhcp_store_open(svc)) < 0)
+		goto fail;
+	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
+		svc->n_ifaces++;
+		r = dhcp_iface_open(svc, &svc->ifaces[i], cfg->interfaces[i]);
+		if (r < 0)
+			goto fail;
+	}
+	for (unsigned i = 0; i < svc->n_ifaces; i++) {
+		dhcp_sock_start(svc, &svc->ifaces[i].main);
+		dhcp_sock_start(svc, &svc->ifaces[i].boot);
+	}
+	*ret = svc;
+	return 0;
+fail:
+	if (svc) {
+		if (svc->async)
+			bw_store_async_close(svc->async);
+		svc->stopping = true;
+		dhcp_service_finish(svc);
+	}
+	return r;
+}
+
+static void dhcp_close_cb(uv_handle_t *h)
+{
+	struct dhcp_sock *sk = h->data;
+	struct bw_dhcp_service *svc = sk->ifc->svc;
+
+	if (--svc->closing == 0) {
+		free(svc->ifaces);
+		free(svc);
+	}
+}
+
+/* Closes sockets and frees everything; runs once nothing is pending. */
+static void dhcp_service_finish(struct bw_dhcp_service *svc)
+{
+	if (svc->async)
+		svc->async = NULL; /* it freed itself after its last callback */
+	bw_store_close(svc->store);
+	svc->store = NULL;
+	bw_dhcp_server_free(svc->server);
+	svc->server = NULL;
+	free(svc->msg);
+	free(svc->out);
+	svc->msg = NULL;
+	svc->out = NULL;
+	for (unsigned i = 0; svc->ifaces && i < svc->n_ifaces; i++) {
+		struct dhcp_iface *ifc = &svc->ifaces[i];
+		struct dhcp_sock *socks[2] = {&ifc->main, &ifc->boot};
+
+		for (int k = 0; k < 2; k++) {
+			if (socks[k]->polling) {
+				svc->closing++;
+				uv_close((uv_handle_t *)&socks[k]->poll, dhcp_close_cb);
+			}
+			if (socks[k]->fd >= 0)
+				close(socks[k]->fd);
+			socks[k]->fd = -1;
+		}
+		if (ifc->raw_fd >= 0)
+			close(ifc->raw_fd);
+		ifc->raw_fd = -1;
+	}
+	if (!svc->closing) {
+		free(svc->ifaces);
+		free(svc);
+	}
+}
+
+void bw_dhcp_service_stop(struct bw_dhcp_service *svc)
+{
+	if (!svc || svc->stopping)
+		return;
+	svc->stopping = true;
+	for (unsigned i = 0; i < svc->n_ifaces; i++) {
+		if (svc->ifaces[i].main.polling)
+			uv_poll_stop(&svc->ifaces[i].main.poll);
+		if (svc->ifaces[i].boot.polling)
+			uv_poll_stop(&svc->ifaces[i].boot.poll);
+	}
+	if (svc->async)
+		bw_store_async_close(svc->async);
+	if (!svc->pending)
+		dhcp_service_finish(svc);
+}

@@ -1,0 +1,22 @@
+/* The DHCP service on the event loop: one socket per configured interface (bound to it, port
+ * 67, and 4011 in proxy mode), a packet socket per interface for replies to clients that have
+ * no address yet, the lease store, and the log line per decision. */
+#ifndef BW_DHCP_IO_H
+#define BW_DHCP_IO_H
+
+#include <uv.h>
+
+#include "dhcp/dhcp_config.h"
+
+struct bw_dhcp_service;
+
+/* Opens the lease database, reinstates its leases, binds every interface's sockets and
+ * starts serving. Must run before privileges are dropped (binding port 67, SO_BINDTODEVICE
+ * and packet sockets need them). cfg must outlive the service. Errors are logged. */
+int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
+			struct bw_dhcp_service **ret);
+/* Stops reading, lets pending lease writes finish (their replies still go out), closes
+ * everything and frees the service from the loop. */
+void bw_dhcp_service_stop(struct bw_dhcp_service *svc);
+
+#endif

@@ -1,0 +1,702 @@
+#include "dhcp/dhcp_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dhcp/dhcp_pool.h"
+
+#define DHCP_RATE_SLOTS 4096 /* per-MAC token buckets (direct-mapped, overwritten on clash) */
+
+struct dhcp_rate {
+	uint8_t mac[6];
+	bool used;
+	uint64_t stamp_ms; /* last refill */
+	uint32_t tokens_milli;
+};
+
+struct dhcp_subnet_rt {
+	const struct bw_dhcp_subnet *cfg;
+	bool has_pool;
+	struct bw_dhcp_pool pool;
+};
+
+struct bw_dhcp_server {
+	const struct bw_dhcp_config *cfg;
+	unsigned n_subnets;
+	struct dhcp_subnet_rt *subnets;
+	struct bw_pxe_boot_files files;
+	struct dhcp_rate *rate;
+};
+
+static void dhcp_verdict(struct bw_dhcp_out *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void dhcp_verdict(struct bw_dhcp_out *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->verdict, sizeof(out->verdict), fmt, ap);
+	va_end(ap);
+}
+
+static const char *dhcp_ip(uint32_t a, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	return buf;
+}
+
+int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server **ret,
+		       char *err, size_t errcap)
+{
+	struct bw_dhcp_server *s = calloc(1, sizeof(*s));
+	int r = -ENOMEM;
+
+	if (!s)
+		goto fail;
+	s->cfg = cfg;
+	s->rate = calloc(DHCP_RATE_SLOTS, sizeof(*s->rate));
+	s->subnets = calloc(cfg->n_subnets ? cfg->n_subnets : 1, sizeof(*s->subnets));
+	if (!s->rate || !s->subnets)
+		goto fail;
+	s->files = (struct bw_pxe_boot_files){cfg->boot_files.bios, cfg->boot_files.efi_x64,
+					      cfg->boot_files.efi_ia32, cfg->boot_files.efi_arm64,
+					      cfg->boot_files.ipxe};
+	for (unsigned i = 0; i < cfg->n_subnets; i++) {
+		const struct bw_dhcp_subnet *sn = &cfg->subnets[i];
+		struct dhcp_subnet_rt *rt = &s->subnets[s->n_subnets++];
+
+		rt->cfg = sn;
+		if (!sn->range_first)
+			continue;
+		r = bw_dhcp_pool_init(&rt->pool, sn->range_first, sn->range_last,
+				      cfg->offer_timeout_ms, cfg->decline_hold_s * 1000u);
+		if (r < 0)
+			goto fail;
+		rt->has_pool = true;
+		for (unsigned k = 0; k < cfg->n_reservations; k++)
+			if (cfg->reservations[k].addr)
+				bw_dhcp_pool_reserve(&rt->pool, cfg->reservations[k].addr);
+	}
+	*ret = s;
+	return 0;
+fail:
+	snprintf(err, errcap, "dhcp: cannot set up the address pools: %s", strerror(-r));
+	bw_dhcp_server_free(s);
+	return r;
+}
+
+void bw_dhcp_server_free(struct bw_dhcp_server *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n_subnets; i++)
+		if (s->subnets[i].has_pool)
+			bw_dhcp_pool_done(&s->subnets[i].pool);
+	free(s->subnets);
+	free(s->rate);
+	free(s);
+}
+
+static struct dhcp_subnet_rt *dhcp_subnet_of(struct bw_dhcp_server *s, uint32_t addr)
+{
+	for (unsigned i = 0; i < s->n_subnets; i++)
+		if ((addr & s->subnets[i].cfg->mask) == s->subnets[i].cfg->net)
+			return &s->subnets[i];
+	return NULL;
+}
+
+int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *rec,
+			   uint64_t now)
+{
+	struct dhcp_subnet_rt *rt = dhcp_subnet_of(s, rec->addr);
+	enum bw_dhcp_slot_state st;
+
+	if (!rt || !rt->has_pool)
+		return -ERANGE;
+	if (rec->state == BW_LEASE_RELEASED)
+		return 0;
+	st = rec->state == BW_LEASE_DECLINED ? BW_DHCP_SLOT_DECLINED : BW_DHCP_SLOT_BOUND;
+	return bw_dhcp_pool_restore(&rt->pool, rec->mac, rec->addr, st,
+				    rec->expires_ms > 0 ? (uint64_t)rec->expires_ms : 0, now);
+}
+
+/* ---- who is asking ---- */
+
+/* Token bucket per MAC: rate_per_mac per second, bursts of twice that. */
+static bool dhcp_rate_ok(struct bw_dhcp_server *s, const uint8_t mac[6], uint64_t now)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t rate = s->cfg->rate_per_mac, cap = 2000 * rate, t;
+	struct dhcp_rate *e;
+
+	for (int i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 0x100000001b3ull;
+	e = &s->rate[(h ^ (h >> 31)) % DHCP_RATE_SLOTS];
+	if (!e->used || memcmp(e->mac, mac, 6) != 0) {
+		e->used = true;
+		memcpy(e->mac, mac, 6);
+		e->stamp_ms = now;
+		e->tokens_milli = (uint32_t)cap;
+	}
+	t = e->tokens_milli + (now > e->stamp_ms ? (now - e->stamp_ms) * rate : 0);
+	e->stamp_ms = now;
+	if (t > cap)
+		t = cap;
+	if (t < 1000) {
+		e->tokens_milli = (uint32_t)t;
+		return false;
+	}
+	e->tokens_milli = (uint32_t)(t - 1000);
+	return true;
+}
+
+static const struct bw_dhcp_reservation *dhcp_resv_of(const struct bw_dhcp_server *s,
+						      const struct bw_dhcp_msg *m)
+{
+	const struct bw_dhcp_config *c = s->cfg;
+	const struct bw_dhcp_opt *cid = &m->opt[BW_DHCP_OPT_CLIENT_ID];
+
+	if (cid->present)
+		for (unsigned i = 0; i < c->n_reservations; i++)
+			if (c->reservations[i].client_id_len == cid->len &&
+			    !memcmp(c->reservations[i].client_id, cid->data, cid->len))
+				return &c->reservations[i];
+	for (unsigned i = 0; i < c->n_reservations; i++)
+		if (c->reservations[i].has_mac && !c->reservations[i].client_id_len &&
+		    !memcmp(c->reservations[i].mac, m->hdr.chaddr, 6))
+			return &c->reservations[i];
+	return NULL;
+}
+
+/* The subnet a request belongs to: the relay's (giaddr), else the one holding the client's
+ * own address when it has one on this link, else the receiving interface's. */
+static struct dhcp_subnet_rt *dhcp_pick_subnet(struct bw_dhcp_server *s,
+					       const struct bw_dhcp_in *in)
+{
+	uint32_t giaddr = ntohl(in->msg->hdr.giaddr), ciaddr = ntohl(in->msg->hdr.ciaddr);
+	struct dhcp_subnet_rt *rt;
+
+	if (giaddr)
+		return dhcp_subnet_of(s, giaddr);
+	for (unsigned i = 0; i < s->n_subnets; i++) {
+		const struct bw_dhcp_subnet *sn = s->subnets[i].cfg;
+
+		if (sn->interface && strcmp(sn->interface, in->iface) != 0)
+			continue;
+		if (ciaddr && (ciaddr & sn->mask) == sn->net)
+			return &s->subnets[i];
+	}
+	for (unsigned i = 0; i < s->n_subnets; i++) {
+		const struct bw_dhcp_subnet *sn = s->subnets[i].cfg;
+
+		if (sn->interface ? !strcmp(sn->interface, in->iface)
+				  : (in->server_addr & sn->mask) == sn->net)
+			return &s->subnets[i];
+	}
+	(void)rt;
+	return NULL;
+}
+
+/* ---- building replies ---- */
+
+struct dhcp_reply_ctx {
+	struct bw_dhcp_server *s;
+	const struct bw_dhcp_in *in;
+	const struct dhcp_subnet_rt *rt; /* NULL in proxy replies */
+	const struct bw_dhcp_reservation *resv;
+	struct bw_pxe_choice boot;
+	const struct bw_pxe_quirks *quirks;
+	uint32_t lease_s; /* 0: no lease options */
+};
+
+static bool dhcp_wants(const struct bw_dhcp_msg *m, uint8_t code)
+{
+	const struct bw_dhcp_opt *pl = &m->opt[BW_DHCP_OPT_PARAM_LIST];
+
+	if (!pl->present)
+		return true;
+	return memchr(pl->data, code, pl->len) != NULL;
+}
+
+/* Optional options are skipped, not fatal, when the client's size limit is reached. */
+static void dhcp_opt_soft(struct bw_dhcp_builder *b, uint8_t code, const void *v, size_t n)
+{
+	(void)bw_dhcp_build_opt(b, code, v, n);
+}
+
+static void dhcp_opt_addrs(struct bw_dhcp_builder *b, uint8_t code, const uint32_t *a,
+			   unsigned n)
+{
+	uint32_t be[8];
+
+	for (unsigned i = 0; i < n && i < 8; i++)
+		be[i] = htonl(a[i]);
+	dhcp_opt_soft(b, code, be, 4u * (n < 8 ? n : 8));
+}
+
+static void dhcp_opts_subnet(struct bw_dhcp_builder *b, const struct dhcp_reply_ctx *x)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+	const struct bw_dhcp_subnet *sn = x->rt->cfg;
+	uint32_t v;
+
+	v = sn->mask;
+	dhcp_opt_addrs(b, BW_DHCP_OPT_SUBNET_MASK, &v, 1);
+	if (sn->router && dhcp_wants(m, BW_DHCP_OPT_ROUTER))
+		dhcp_opt_addrs(b, BW_DHCP_OPT_ROUTER, &sn->router, 1);
+	if (sn->n_dns && dhcp_wants(m, BW_DHCP_OPT_DNS))
+		dhcp_opt_addrs(b, BW_DHCP_OPT_DNS, sn->dns, sn->n_dns);
+	if (x->resv && x->resv->hostname && dhcp_wants(m, BW_DHCP_OPT_HOSTNAME))
+		dhcp_opt_soft(b, BW_DHCP_OPT_HOSTNAME, x->resv->hostname,
+			      strlen(x->resv->hostname));
+	if (sn->domain && dhcp_wants(m, BW_DHCP_OPT_DOMAIN))
+		dhcp_opt_soft(b, BW_DHCP_OPT_DOMAIN, sn->domain, strlen(sn->domain));
+	if (dhcp_wants(m, 28)) { /* broadcast address */
+		v = sn->net | ~sn->mask;
+		dhcp_opt_addrs(b, 28, &v, 1);
+	}
+}
+
+/* Boot information: siaddr/file in the header (set by the caller), options 66/67, the
+ * vendor class echo and PXE discovery control as the firmware's quirks say. */
+static int dhcp_opts_boot(struct bw_dhcp_builder *b, const struct dhcp_reply_ctx *x)
+{
+	static const uint8_t disc_ctl[] = {6, 1, 8, 255}; /* PXE_DISCOVERY_CONTROL: use `file` */
+	char server[16];
+	const struct bw_dhcp_opt *uuid = &x->in->msg->opt[BW_DHCP_OPT_UUID];
+
+	if (!x->boot.boot)
+		return 0;
+	if (x->quirks->echo_vendor) {
+		const char *word = x->boot.echo_http_client ? "HTTPClient" : "PXEClient";
+
+		if (bw_dhcp_build_opt(b, BW_DHCP_OPT_VENDOR_CLASS, word, strlen(word)) < 0)
+			return -EMSGSIZE;
+	}
+	if (!x->quirks->omit_opt43 &&
+	    bw_dhcp_build_opt(b, BW_DHCP_OPT_VENDOR, disc_ctl, sizeof(disc_ctl)) < 0)
+		return -EMSGSIZE;
+	if (!x->boot.url) {
+		dhcp_ip(x->in->server_addr, server);
+		dhcp_opt_soft(b, BW_DHCP_OPT_TFTP_SERVER, server, strlen(server));
+	}
+	if (bw_dhcp_build_opt(b, BW_DHCP_OPT_BOOTFILE, x->boot.file, strlen(x->boot.file)) < 0)
+		return -EMSGSIZE;
+	if (uuid->present && uuid->len == 17 && x->quirks->echo_vendor)
+		dhcp_opt_soft(b, BW_DHCP_OPT_UUID, uuid->data, uuid->len);
+	return 0;
+}
+
+/* Builds a reply of type t (BW_DHCP_NONE: BOOTP) offering yiaddr. */
+static int dhcp_build(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t, uint32_t yiaddr,
+		      struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+	struct bw_dhcp_hdr h = m->hdr;
+	struct bw_dhcp_builder b;
+	const struct bw_dhcp_opt *o57 = &m->opt[BW_DHCP_OPT_MAX_SIZE], *o82;
+	uint16_t maxsz = 576;
+	uint32_t sid = htonl(x->in->server_addr);
+
+	h.op = BW_DHCP_OP_REPLY;
+	h.hops = 0;
+	h.secs = 0;
+	h.yiaddr = htonl(yiaddr);
+	h.siaddr = 0;
+	h.sname[0] = '\0';
+	h.file[0] = '\0';
+	if (t != BW_DHCP_NAK && x->boot.boot) {
+		h.siaddr = htonl(x->in->server_addr);
+		if (strlen(x->boot.file) < sizeof(h.file))
+			strcpy(h.file, x->boot.file);
+	}
+	if (bw_dhcp_build_start(&b, out->pkt, sizeof(out->pkt), &h) < 0)
+		return -EMSGSIZE;
+	if (t == BW_DHCP_NONE) { /* BOOTP: the vendor area still carries RFC 1497 options */
+		if (x->rt)
+			dhcp_opts_subnet(&b, x);
+		return bw_dhcp_build_finish(&b, &out->len);
+	}
+	if (o57->present && o57->len == 2)
+		maxsz = (uint16_t)((o57->data[0] << 8) | o57->data[1]);
+	if (maxsz < 576)
+		maxsz = 576;
+	bw_dhcp_build_set_limit(&b, maxsz - 28u);
+	if (bw_dhcp_build_opt_u8(&b, BW_DHCP_OPT_MSG_TYPE, (uint8_t)t) < 0 ||
+	    bw_dhcp_build_opt(&b, BW_DHCP_OPT_SERVER_ID, &sid, 4) < 0)
+		return -EMSGSIZE;
+	if (t == BW_DHCP_NAK) {
+		dhcp_opt_soft(&b, BW_DHCP_OPT_MESSAGE, out->verdict, strnlen(out->verdict, 120));
+	} else {
+		if (x->lease_s) {
+			if (bw_dhcp_build_opt_u32(&b, BW_DHCP_OPT_LEASE_TIME, x->lease_s) < 0)
+				return -EMSGSIZE;
+			(void)bw_dhcp_build_opt_u32(&b, BW_DHCP_OPT_RENEWAL_T1, x->lease_s / 2);
+			(void)bw_dhcp_build_opt_u32(&b, BW_DHCP_OPT_REBINDING_T2,
+						    (uint32_t)((uint64_t)x->lease_s * 7 / 8));
+		}
+		if (dhcp_opts_boot(&b, x) < 0)
+			return -EMSGSIZE;
+		if (x->rt)
+			dhcp_opts_subnet(&b, x);
+	}
+	/* Relay agent information goes back as it came, last (RFC 3046). */
+	o82 = &m->opt[BW_DHCP_OPT_RELAY_AGENT];
+	if (m->hdr.giaddr && o82->present &&
+	    bw_dhcp_build_opt(&b, BW_DHCP_OPT_RELAY_AGENT, o82->data, o82->len) < 0)
+		return -EMSGSIZE;
+	return bw_dhcp_build_finish(&b, &out->len);
+}
+
+/* Where the reply goes (RFC 2131 4.1, the paragraph on giaddr, ciaddr and the B flag). */
+static void dhcp_route(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t,
+		       uint32_t yiaddr, struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_hdr *h = &x->in->msg->hdr;
+
+	memcpy(out->chaddr, h->chaddr, 6);
+	if (x->in->boot_port) { /* PXE boot server: back to where the request came from */
+		out->dest = BW_DHCP_DEST_UNICAST;
+		out->dest_addr = h->ciaddr ? ntohl(h->ciaddr) : x->in->src_addr;
+		out->dest_port = x->in->src_port;
+	} else if (h->giaddr) {
+		out->dest = BW_DHCP_DEST_UNICAST;
+		out->dest_addr = ntohl(h->giaddr);
+		out->dest_port = 67;
+	} else if (t == BW_DHCP_NAK) {
+		out->dest = BW_DHCP_DEST_BROADCAST;
+	} else if (h->ciaddr) {
+		out->dest = BW_DHCP_DEST_UNICAST;
+		out->dest_addr = ntohl(h->ciaddr);
+		out->dest_port = 68;
+	} else if ((ntohs(h->flags) & BW_DHCP_FLAG_BROADCAST) || !yiaddr) {
+		out->dest = BW_DHCP_DEST_BROADCAST;
+	} else {
+		out->dest = BW_DHCP_DEST_HW;
+		out->dest_addr = yiaddr;
+		out->dest_port = 68;
+	}
+	if (out->dest == BW_DHCP_DEST_BROADCAST)
+		out->dest_addr = 0xffffffffu;
+	if (out->dest == BW_DHCP_DEST_BROADCAST)
+		out->dest_port = 68;
+}
+
+static void dhcp_send(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t, uint32_t yiaddr,
+		      struct bw_dhcp_out *out)
+{
+	char a[16];
+
+	if (dhcp_build(x, t, yiaddr, out) < 0) {
+		out->dest = BW_DHCP_DEST_NONE;
+		out->persist = false;
+		dhcp_verdict(out, "cannot send %s: the reply does not fit the client's maximum "
+			     "message size", bw_dhcp_type_name(t));
+		return;
+	}
+	out->type = t;
+	out->yiaddr = yiaddr;
+	dhcp_route(x, t, yiaddr, out);
+	if (x->boot.boot)
+		snprintf(out->boot_file, sizeof(out->boot_file), "%s", x->boot.file);
+	if (t == BW_DHCP_NAK)
+		return; /* the verdict already says why */
+	if (yiaddr)
+		dhcp_verdict(out, "%s %s%s%s", bw_dhcp_type_name(t), dhcp_ip(yiaddr, a),
+			     x->boot.boot ? " boot " : "", x->boot.boot ? x->boot.file : "");
+	else
+		dhcp_verdict(out, "%s%s%s", bw_dhcp_type_name(t), x->boot.boot ? " boot " : "",
+			     x->boot.boot ? x->boot.file : "");
+}
+
+static void dhcp_nak(const struct dhcp_reply_ctx *x, struct bw_dhcp_out *out, const char *why)
+{
+	dhcp_verdict(out, "NAK: %s", why);
+	dhcp_send(x, BW_DHCP_NAK, 0, out);
+}
+
+static void dhcp_set_lease(const struct dhcp_reply_ctx *x, uint32_t addr,
+			   enum bw_lease_state st, uint64_t expires, struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+	const struct bw_dhcp_opt *cid = &m->opt[BW_DHCP_OPT_CLIENT_ID];
+	const struct bw_dhcp_opt *hn = &m->opt[BW_DHCP_OPT_HOSTNAME];
+	struct bw_lease_rec *l = &out->lease;
+
+	memset(l, 0, sizeof(*l));
+	l->addr = addr;
+	memcpy(l->mac, m->hdr.chaddr, 6);
+	if (cid->present && cid->len <= BW_LEASE_CLIENT_ID_MAX) {
+		l->client_id_len = (uint8_t)cid->len;
+		memcpy(l->client_id, cid->data, cid->len);
+	}
+	if (x->resv && x->resv->hostname)
+		snprintf(l->hostname, sizeof(l->hostname), "%s", x->resv->hostname);
+	else if (hn->present)
+		snprintf(l->hostname, sizeof(l->hostname), "%.*s", (int)hn->len,
+			 (const char *)hn->data);
+	l->starts_ms = (int64_t)x->in->now;
+	l->expires_ms = (int64_t)expires;
+	l->state = st;
+	out->persist = true;
+}
+
+/* ---- server mode ---- */
+
+static bool dhcp_resv_addr_here(const struct dhcp_reply_ctx *x)
+{
+	return x->resv && x->resv->addr && (x->resv->addr & x->rt->cfg->mask) == x->rt->cfg->net;
+}
+
+static void dhcp_on_discover(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+	struct dhcp_subnet_rt *rt = (struct dhcp_subnet_rt *)x->rt;
+	uint32_t req = 0, addr;
+
+	if (dhcp_resv_addr_here(x)) {
+		dhcp_send(x, m->type == BW_DHCP_NONE ? BW_DHCP_NONE : BW_DHCP_OFFER, x->resv->addr,
+			  out);
+		return;
+	}
+	if (!rt->has_pool) {
+		dhcp_verdict(out, "ignoring %s: subnet has no range and the client no reservation",
+			     bw_dhcp_type_name(m->type));
+		return;
+	}
+	if (bw_dhcp_opt_addr(m, BW_DHCP_OPT_REQUESTED_IP, &req))
+		req = ntohl(req);
+	if (bw_dhcp_pool_offer(&rt->pool, m->hdr.chaddr, req, x->in->now, &addr) < 0) {
+		dhcp_verdict(out, "ignoring DISCOVER: no free address in the pool");
+		return;
+	}
+	dhcp_send(x, BW_DHCP_OFFER, addr, out);
+}
+
+/* BOOTP (no option 53): a reservation or a pool address, bound at once. */
+static void dhcp_on_bootp(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
+{
+	struct dhcp_subnet_rt *rt = (struct dhcp_subnet_rt *)x->rt;
+	const struct bw_dhcp_msg *m = x->in->msg;
+	uint64_t lease_ms = (uint64_t)rt->cfg->lease_time_s * 1000u;
+	uint32_t addr;
+
+	x->lease_s = 0;
+	if (dhcp_resv_addr_here(x)) {
+		addr = x->resv->addr;
+	} else if (!rt->has_pool ||
+		   bw_dhcp_pool_offer(&rt->pool, m->hdr.chaddr, 0, x->in->now, &addr) < 0 ||
+		   bw_dhcp_pool_bind(&rt->pool, m->hdr.chaddr, addr, x->in->now,
+				     (uint32_t)lease_ms) < 0) {
+		dhcp_verdict(out, "ignoring BOOTREQUEST: no address for this client");
+		return;
+	}
+	dhcp_set_lease(x, addr, BW_LEASE_BOUND, x->in->now + lease_ms, out);
+	dhcp_send(x, BW_DHCP_NONE, addr, out);
+}
+
+/* The address a REQUEST asks for and the state it is in (RFC 2131 4.3.2). */
+static void dhcp_on_request(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+	struct dhcp_subnet_rt *rt = (struct dhcp_subnet_rt *)x->rt;
+	uint32_t sid = 0, req = 0, addr, ciaddr = ntohl(m->hdr.ciaddr);
+	bool has_sid = bw_dhcp_opt_addr(m, BW_DHCP_OPT_SERVER_ID, &sid);
+	bool has_req = bw_dhcp_opt_addr(m, BW_DHCP_OPT_REQUESTED_IP, &req);
+	uint32_t lease_ms = rt->cfg->lease_time_s * 1000u;
+	char a[16];
+	int r;
+
+	if (has_sid && ntohl(sid) != x->in->server_addr) {
+		/* SELECTING another server's offer: let ours go at once. */
+		if (rt->has_pool && bw_dhcp_pool_find(&rt->pool, m->hdr.chaddr, x->in->now, &addr,
+						      NULL) == 0 &&
+		    bw_dhcp_pool_slot(&rt->pool, addr)->state == BW_DHCP_SLOT_OFFERED)
+			bw_dhcp_pool_release(&rt->pool, m->hdr.chaddr, addr);
+		dhcp_verdict(out, "ignoring REQUEST: the client chose server %s",
+			     dhcp_ip(ntohl(sid), a));
+		out->drop_debug = true;
+		return;
+	}
+	addr = has_req ? ntohl(req) : ciaddr;
+	if (!addr) {
+		dhcp_verdict(out, "ignoring REQUEST: neither a requested address nor ciaddr");
+		return;
+	}
+	if ((addr & rt->cfg->mask) != rt->cfg->net) {
+		dhcp_nak(x, out, "address not on this network");
+		return;
+	}
+	if (x->resv && x->resv->addr && dhcp_resv_addr_here(x)) {
+		if (addr != x->resv->addr) {
+			dhcp_nak(x, out, "this client has a reserved address");
+			return;
+		}
+	} else {
+		r = rt->has_pool ? bw_dhcp_pool_bind(&rt->pool, m->hdr.chaddr, addr, x->in->now,
+						     lease_ms)
+				 : -ERANGE;
+		if (r == -ERANGE) {
+			dhcp_nak(x, out, "address outside the pool");
+			return;
+		}
+		if (r < 0) {
+			dhcp_nak(x, out, "address in use by another client");
+			return;
+		}
+	}
+	dhcp_set_lease(x, addr, BW_LEASE_BOUND, x->in->now + lease_ms, out);
+	dhcp_send(x, BW_DHCP_ACK, addr, out);
+}
+
+static void dhcp_on_decline_release(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+	struct dhcp_subnet_rt *rt = (struct dhcp_subnet_rt *)x->rt;
+	bool decline = m->type == BW_DHCP_DECLINE;
+	uint32_t sid = 0, addr = ntohl(m->hdr.ciaddr), req;
+	char a[16];
+	int r;
+
+	if (!bw_dhcp_opt_addr(m, BW_DHCP_OPT_SERVER_ID, &sid) || ntohl(sid) != x->in->server_addr) {
+		dhcp_verdict(out, "ignoring %s: not addressed to this server",
+			     bw_dhcp_type_name(m->type));
+		return;
+	}
+	if (decline && bw_dhcp_opt_addr(m, BW_DHCP_OPT_REQUESTED_IP, &req))
+		addr = ntohl(req);
+	r = rt->has_pool ? (decline ? bw_dhcp_pool_decline(&rt->pool, m->hdr.chaddr, addr,
+							    x->in->now)
+				    : bw_dhcp_pool_release(&rt->pool, m->hdr.chaddr, addr))
+			 : -ERANGE;
+	if (r < 0) {
+		dhcp_verdict(out, "ignoring %s of %s: not this client's address",
+			     bw_dhcp_type_name(m->type), dhcp_ip(addr, a));
+		return;
+	}
+	dhcp_set_lease(x, addr, decline ? BW_LEASE_DECLINED : BW_LEASE_RELEASED,
+		       decline ? x->in->now + x->s->cfg->decline_hold_s * 1000ull : x->in->now, out);
+	dhcp_verdict(out, "%s %s%s", bw_dhcp_type_name(m->type), dhcp_ip(addr, a),
+		     decline ? ": quarantined" : "");
+}
+
+static void dhcp_on_inform(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
+{
+	x->lease_s = 0;
+	if (!x->in->msg->hdr.ciaddr) {
+		dhcp_verdict(out, "ignoring INFORM: no ciaddr");
+		return;
+	}
+	dhcp_send(x, BW_DHCP_ACK, 0, out);
+}
+
+/* ---- proxyDHCP ---- */
+
+static void dhcp_proxy_step(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = x->in->msg;
+
+	x->lease_s = 0;
+	if (!x->in->boot_port && m->type != BW_DHCP_DISCOVER) {
+		dhcp_verdict(out, "ignoring %s: proxy mode answers only DISCOVERs on port 67",
+			     bw_dhcp_type_name(m->type));
+		out->drop_debug = true;
+		return;
+	}
+	if (x->in->boot_port && m->type != BW_DHCP_REQUEST && m->type != BW_DHCP_INFORM) {
+		dhcp_verdict(out, "ignoring %s on port 4011", bw_dhcp_type_name(m->type));
+		return;
+	}
+	if (x->in->boot_port) {
+		if (!m->hdr.ciaddr && !x->in->src_addr) {
+			dhcp_verdict(out, "ignoring boot server REQUEST: no client address");
+			return;
+		}
+		dhcp_send(x, BW_DHCP_ACK, 0, out);
+		return;
+	}
+	out->delay_ms = x->quirks->proxy_delay_ms;
+	dhcp_send(x, BW_DHCP_OFFER, 0, out);
+}
+
+/* ---- the entry point ---- */
+
+static bool dhcp_server_precheck(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
+				 struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = in->msg;
+
+	if (m->hdr.op != BW_DHCP_OP_REQUEST) {
+		dhcp_verdict(out, "dropping: not a BOOTREQUEST (op %u)", m->hdr.op);
+		out->drop_debug = true;
+		return false;
+	}
+	if (m->hdr.hops > 16) {
+		dhcp_verdict(out, "dropping: relayed through %u hops", m->hdr.hops);
+		return false;
+	}
+	if (!dhcp_rate_ok(s, m->hdr.chaddr, in->now)) {
+		dhcp_verdict(out, "dropping %s: over %u packets/s from this MAC",
+			     bw_dhcp_type_name(m->type), s->cfg->rate_per_mac);
+		out->drop_debug = true;
+		return false;
+	}
+	return true;
+}
+
+void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
+			 struct bw_dhcp_out *out)
+{
+	const struct bw_dhcp_msg *m = in->msg;
+	struct dhcp_reply_ctx x = {.s = s, .in = in};
+	const char *override;
+
+	memset(out, 0, offsetof(struct bw_dhcp_out, pkt));
+	bw_pxe_classify(m, &out->pxe);
+	if (!dhcp_server_precheck(s, in, out))
+		return;
+	x.resv = dhcp_resv_of(s, m);
+	x.quirks = bw_pxe_quirks_for(&out->pxe);
+	bw_pxe_choose(&out->pxe, &s->files, s->cfg->http_base, &x.boot);
+	override = x.resv ? x.resv->boot_file : NULL;
+	if (override && x.boot.boot && !out->pxe.is_ipxe && strlen(override) < sizeof(x.boot.file))
+		strcpy(x.boot.file, override);
+	if (s->cfg->mode == BW_DHCP_MODE_PROXY) {
+		if (!x.boot.boot) {
+			dhcp_verdict(out, "ignoring %s: not a PXE or HTTP boot client",
+				     bw_dhcp_type_name(m->type));
+			out->drop_debug = true;
+			return;
+		}
+		dhcp_proxy_step(&x, out);
+		return;
+	}
+	if (in->boot_port) {
+		dhcp_verdict(out, "ignoring: port 4011 is only served in proxy mode");
+		return;
+	}
+	x.rt = dhcp_pick_subnet(s, in);
+	if (!x.rt) {
+		dhcp_verdict(out, "ignoring %s: no subnet configured for this network",
+			     bw_dhcp_type_name(m->type));
+		return;
+	}
+	x.lease_s = x.rt->cfg->lease_time_s;
+	switch (m->type) {
+	case BW_DHCP_NONE: dhcp_on_bootp(&x, out); break;
+	case BW_DHCP_DISCOVER: dhcp_on_discover(&x, out); break;
+	case BW_DHCP_REQUEST: dhcp_on_request(&x, out); break;
+	case BW_DHCP_DECLINE:
+	case BW_DHCP_RELEASE: dhcp_on_decline_release(&x, out); break;
+	case BW_DHCP_INFORM: dhcp_on_inform(&x, out); break;
+	default:
+		dhcp_verdict(out, "dropping: a client does not send %s", bw_dhcp_type_name(m->type));
+		break;
+	}
+}

@@ -1,0 +1,75 @@
+/* The DHCP server's decisions: a parsed request in, a built reply and what to do with it out.
+ * Server mode (RFC 2131: DISCOVER, REQUEST in every state, DECLINE, RELEASE, INFORM, plain
+ * BOOTP) and proxyDHCP (PXE 2.1: boot information only, on port 67 and 4011).
+ * Pure: no sockets, no clock (the caller passes `now`, wall-clock ms), no logging; leases
+ * that must be durable before the reply leaves are handed back as a record to persist. */
+#ifndef BW_DHCP_SERVER_H
+#define BW_DHCP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dhcp/dhcp_config.h"
+#include "dhcp/dhcp_pxe.h"
+#include "dhcp/dhcp_wire.h"
+#include "store/store.h"
+
+struct bw_dhcp_server;
+
+/* Where a request arrived. */
+struct bw_dhcp_in {
+	const struct bw_dhcp_msg *msg;
+	const char *iface;     /* the configured interface it came in on */
+	uint32_t server_addr;  /* our address there (or server_ip): host byte order */
+	uint32_t iface_mask;   /* that address's netmask (0: unknown) */
+	bool boot_port;        /* arrived on port 4011 (PXE boot server) */
+	uint32_t src_addr;     /* UDP source, host byte order */
+	uint16_t src_port;
+	uint64_t now;          /* wall clock, ms since the epoch */
+};
+
+enum bw_dhcp_dest {
+	BW_DHCP_DEST_NONE = 0,  /* no reply */
+	BW_DHCP_DEST_BROADCAST, /* 255.255.255.255:68 on the interface */
+	BW_DHCP_DEST_HW,        /* dest_addr:68 at the client's hardware address, no ARP */
+	BW_DHCP_DEST_UNICAST,   /* dest_addr:dest_port by ordinary routing */
+};
+
+#define BW_DHCP_REPLY_CAP 1500
+
+struct bw_dhcp_out {
+	enum bw_dhcp_dest dest;
+	uint32_t dest_addr;   /* host byte order */
+	uint16_t dest_port;
+	uint8_t chaddr[6];    /* for BW_DHCP_DEST_HW */
+	size_t len;
+	bool persist;         /* lease must be durable before the reply is sent */
+	struct bw_lease_rec lease;
+	enum bw_dhcp_msg_type type; /* what was sent (BW_DHCP_NONE for a BOOTP reply) */
+	uint32_t yiaddr;      /* host byte order, 0 when none */
+	uint32_t delay_ms;    /* send after this long (firmware quirk), 0: at once */
+	bool drop_debug;      /* the verdict is a routine drop: log it at debug level only */
+	char verdict[200];    /* one line for the log: what was decided and why */
+	struct bw_pxe_client pxe;
+	char boot_file[256];  /* what the client was told to boot, "" when nothing */
+	uint8_t pkt[BW_DHCP_REPLY_CAP]; /* last: step() clears everything before it */
+};
+
+/* Builds the server for cfg (pools, reservations). cfg must outlive it.
+ * -EINVAL with a message in err when the config cannot be served. */
+int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server **ret,
+		       char *err, size_t errcap);
+void bw_dhcp_server_free(struct bw_dhcp_server *s);
+
+/* Reinstates a lease from the store at start-up. -ERANGE when no pool holds its address,
+ * -EEXIST when the address is reserved or taken (the row is stale). */
+int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *rec,
+			   uint64_t now);
+
+/* Decides what to do with one request. Never fails: out->dest is NONE when nothing is
+ * sent, with the reason in out->verdict. */
+void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
+			 struct bw_dhcp_out *out);
+
+#endif

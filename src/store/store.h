@@ -1,0 +1,53 @@
+/* The embedded store: durable state that must survive a restart. For now, DHCP leases.
+ * Backed by SQLite in WAL mode (store_sqlite.c). Calls are synchronous and blocking; the
+ * event loop reaches them through store_async.h, never directly on a hot path. */
+#ifndef BW_STORE_H
+#define BW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bw_store;
+
+enum bw_lease_state {
+	BW_LEASE_BOUND = 1,    /* acknowledged; valid until expires_ms */
+	BW_LEASE_RELEASED = 2, /* the client gave it back; the address is free */
+	BW_LEASE_DECLINED = 3, /* a client reported it in use: quarantined until expires_ms */
+};
+
+#define BW_LEASE_CLIENT_ID_MAX 64
+#define BW_LEASE_HOSTNAME_MAX 64
+
+/* One lease row, keyed by address. Times are Unix epoch milliseconds (wall clock), so
+ * they mean the same after a restart. */
+struct bw_lease_rec {
+	uint32_t addr; /* IPv4, host byte order */
+	uint8_t mac[6];
+	uint8_t client_id_len; /* 0: none */
+	uint8_t client_id[BW_LEASE_CLIENT_ID_MAX];
+	char hostname[BW_LEASE_HOSTNAME_MAX]; /* NUL-terminated, as sent by the client ("" none) */
+	int64_t starts_ms;
+	int64_t expires_ms;
+	enum bw_lease_state state;
+};
+
+/* Opens (creating when absent and !readonly) the database at path, with its schema,
+ * WAL journal and synchronous=FULL, so a transaction that returned is on disk.
+ * readonly: for `bootwire leases`, which may run beside the daemon.
+ * Errors: a negative errno, with a one-line message in err. */
+int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
+		  size_t errcap);
+void bw_store_close(struct bw_store *s); /* NULL is a no-op */
+
+/* Writes n rows (insert or replace by addr) in ONE transaction: one fsync for the batch
+ * (group commit). Returns 0 only when all are durable; on failure nothing is written. */
+int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t n);
+/* Calls cb for every row, ordered by address; cb returning non-zero stops the walk and
+ * is passed back. */
+int bw_store_lease_foreach(struct bw_store *s,
+			   int (*cb)(const struct bw_lease_rec *rec, void *ctx), void *ctx);
+/* Deletes RELEASED rows and rows whose expires_ms < before_ms; *ret_n: rows deleted. */
+int bw_store_lease_purge(struct bw_store *s, int64_t before_ms, size_t *ret_n);
+
+#endif

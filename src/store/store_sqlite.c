@@ -1,0 +1,469 @@
+/* The lease store on SQLite (store.h). One connection per store, its statements prepared
+ * once. WAL, so `bootwire leases` can read beside the daemon; synchronous=FULL, so a COMMIT
+ * that returned is on disk; the WAL files are kept after close (PERSIST_WAL), so a reader
+ * that may not write the directory still finds them.
+ * Every call holds the store's mutex: store_async commits on libuv's thread pool while the
+ * loop thread may walk or purge. A foreach callback must not call back into the store. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_WAL_LIMIT "4194304" /* bytes the WAL file is trimmed to after a checkpoint */
+
+/* migrations[v] takes a database from user_version v to v + 1. Append, never edit. */
+static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
+	"CREATE TABLE lease ("
+	" addr INTEGER PRIMARY KEY," /* IPv4, host byte order */
+	" mac BLOB NOT NULL,"
+	" client_id BLOB,"           /* NULL: none */
+	" hostname TEXT NOT NULL DEFAULT '',"
+	" starts_ms INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL,"
+	" state INTEGER NOT NULL)",
+};
+
+struct bw_store {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	pthread_mutex_t lock;
+	sqlite3_stmt *begin, *commit, *rollback; /* NULL when readonly */
+	sqlite3_stmt *put, *purge;               /* NULL when readonly */
+	sqlite3_stmt *walk;
+};
+
+static int store_errno(sqlite3 *db, int rc)
+{
+	int e;
+
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_READONLY: return -EROFS;
+	case SQLITE_PERM: case SQLITE_AUTH: return -EACCES;
+	case SQLITE_CANTOPEN:
+		e = db ? sqlite3_system_errno(db) : 0;
+		if (e == ENOENT || e == EACCES || e == EPERM || e == EROFS || e == ENOTDIR)
+			return -e;
+		return -EIO;
+	default: return -EIO;
+	}
+}
+
+/* "cannot open lease database PATH: ..." into err; returns r. */
+static int store_open_error(const struct bw_store *s, char *err, size_t errcap, int r,
+			    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int store_open_error(const struct bw_store *s, char *err, size_t errcap, int r,
+			    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!errcap)
+		return r;
+	n = snprintf(err, errcap, "cannot open lease database %s: ", s->path);
+	if (n >= 0 && (size_t)n < errcap) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errcap - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+/* The same for an SQLite failure: the OS's reason when it has one, else SQLite's. */
+static int store_open_sqlerr(const struct bw_store *s, char *err, size_t errcap, int rc,
+			     const char *what)
+{
+	int e = s->db ? sqlite3_system_errno(s->db) : 0;
+	int r = store_errno(s->db, rc);
+
+	if ((rc & 0xff) == SQLITE_CANTOPEN && e)
+		return store_open_error(s, err, errcap, r, "%s%s", what, strerror(e));
+	return store_open_error(s, err, errcap, r, "%s%s", what,
+				s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+/* After a failed step at run time: logs SQLite's words (errno alone would lose them). */
+static int store_runtime_error(const struct bw_store *s, int rc, const char *what)
+{
+	bw_log(BW_LOG_ERROR, "store", s->path, "%s failed: %s", what, sqlite3_errmsg(s->db));
+	return store_errno(s->db, rc);
+}
+
+/* Runs a statement that returns at most one row; *ret_v gets its first column (0 if none). */
+static int store_query_int(sqlite3 *db, const char *sql, int64_t *ret_v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		*ret_v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int store_set_journal(struct bw_store *s, char *err, size_t errcap)
+{
+	const unsigned char *mode;
+	sqlite3_stmt *st;
+	int rc, on = 1;
+	bool wal;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	rc = sqlite3_step(st);
+	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	wal = mode && !strcmp((const char *)mode, "wal");
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	if (!wal)
+		return store_open_error(s, err, errcap, -EIO,
+					"the file system does not support WAL journaling");
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	rc = sqlite3_exec(s->db,
+			  "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=" STORE_WAL_LIMIT,
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	return 0;
+}
+
+/* Refuses another program's database and a newer schema before anything is changed; a
+ * reader, which cannot migrate, needs exactly this code's schema. */
+static int store_check_schema(struct bw_store *s, char *err, size_t errcap)
+{
+	int64_t v = 0, n_objects = 0;
+	int rc;
+
+	rc = store_query_int(s->db, "PRAGMA user_version", &v);
+	if (rc == SQLITE_OK && v == 0)
+		rc = store_query_int(s->db, "SELECT count(*) FROM sqlite_master", &n_objects);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	if (v == 0 && (n_objects > 0 || s->readonly))
+		return store_open_error(s, err, errcap, -EIO, "not a bootwire lease database");
+	if (v > STORE_SCHEMA_VERSION)
+		return store_open_error(s, err, errcap, -EIO,
+					"schema version %lld is newer than this bootwire's (%d)",
+					(long long)v, STORE_SCHEMA_VERSION);
+	if (v < STORE_SCHEMA_VERSION && s->readonly)
+		return store_open_error(s, err, errcap, -EIO,
+					"schema version %lld is older than this bootwire's (%d); "
+					"the daemon upgrades it when it starts",
+					(long long)v, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+/* Brings the schema to STORE_SCHEMA_VERSION in one transaction (read again under the lock:
+ * another process may have done it meanwhile). */
+static int store_migrate(struct bw_store *s, char *err, size_t errcap)
+{
+	int64_t v = 0;
+	char sql[64];
+	int rc, r;
+
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	rc = store_query_int(s->db, "PRAGMA user_version", &v);
+	for (; rc == SQLITE_OK && v < STORE_SCHEMA_VERSION; v++) {
+		rc = sqlite3_exec(s->db, store_migrations[v], NULL, NULL, NULL);
+		if (rc == SQLITE_OK) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld", (long long)v + 1);
+			rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		}
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	r = store_open_sqlerr(s, err, errcap, rc, "updating the schema: ");
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int store_prepare(struct bw_store *s, char *err, size_t errcap)
+{
+	const struct {
+		sqlite3_stmt **st;
+		const char *sql;
+		bool write;
+	} t[] = {
+		{&s->walk, "SELECT addr, mac, client_id, hostname, starts_ms, expires_ms, state"
+			   " FROM lease ORDER BY addr", false},
+		{&s->begin, "BEGIN IMMEDIATE", true},
+		{&s->commit, "COMMIT", true},
+		{&s->rollback, "ROLLBACK", true},
+		{&s->put, "INSERT OR REPLACE INTO lease (addr, mac, client_id, hostname, starts_ms,"
+			  " expires_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", true},
+		{&s->purge, "DELETE FROM lease WHERE state = ?1 OR expires_ms < ?2", true},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc;
+
+		if (t[i].write && s->readonly)
+			continue;
+		rc = sqlite3_prepare_v3(s->db, t[i].sql, -1, SQLITE_PREPARE_PERSISTENT, t[i].st,
+					NULL);
+		if (rc != SQLITE_OK)
+			return store_open_sqlerr(s, err, errcap, rc, "");
+	}
+	return 0;
+}
+
+static int store_connect(struct bw_store *s, char *err, size_t errcap)
+{
+	int flags = SQLITE_OPEN_NOMUTEX; /* the store's own mutex serialises every call */
+	int rc;
+
+	flags |= s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	/* SQLite quietly opens a file it may not write read-only */
+	if (!s->readonly && sqlite3_db_readonly(s->db, "main") == 1)
+		return store_open_error(s, err, errcap, -EACCES, "%s", strerror(EACCES));
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	return 0;
+}
+
+int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
+		  size_t errcap)
+{
+	struct bw_store *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		snprintf(err, errcap, "cannot open lease database %s: out of memory", path);
+		return -ENOMEM;
+	}
+	s->readonly = readonly;
+	pthread_mutex_init(&s->lock, NULL);
+	r = store_connect(s, err, errcap);
+	if (r == 0)
+		r = store_check_schema(s, err, errcap);
+	if (r == 0 && !readonly)
+		r = store_set_journal(s, err, errcap);
+	if (r == 0 && !readonly)
+		r = store_migrate(s, err, errcap);
+	if (r == 0)
+		r = store_prepare(s, err, errcap);
+	if (r < 0) {
+		bw_store_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void bw_store_close(struct bw_store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->walk);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->rollback);
+	sqlite3_finalize(s->put);
+	sqlite3_finalize(s->purge);
+	sqlite3_close(s->db); /* NULL is a no-op; the last writer checkpoints here */
+	pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s);
+}
+
+/* Steps a statement that returns no row, then resets it: 0, or the error (logged). */
+static int store_step(struct bw_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st), r = 0;
+
+	if (rc != SQLITE_DONE)
+		r = store_runtime_error(s, rc, what);
+	sqlite3_reset(st);
+	return r;
+}
+
+static bool store_rec_is_valid(const struct bw_lease_rec *rec)
+{
+	return rec->state >= BW_LEASE_BOUND && rec->state <= BW_LEASE_DECLINED &&
+	       rec->client_id_len <= BW_LEASE_CLIENT_ID_MAX &&
+	       memchr(rec->hostname, '\0', sizeof(rec->hostname));
+}
+
+static int store_put_one(struct bw_store *s, const struct bw_lease_rec *rec)
+{
+	sqlite3_stmt *st = s->put;
+
+	sqlite3_bind_int64(st, 1, rec->addr);
+	sqlite3_bind_blob(st, 2, rec->mac, sizeof(rec->mac), SQLITE_STATIC);
+	if (rec->client_id_len)
+		sqlite3_bind_blob(st, 3, rec->client_id, rec->client_id_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, rec->hostname, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, rec->starts_ms);
+	sqlite3_bind_int64(st, 6, rec->expires_ms);
+	sqlite3_bind_int(st, 7, (int)rec->state);
+	return store_step(s, st, "lease write");
+}
+
+int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t n)
+{
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (s->readonly)
+		return -EROFS;
+	for (size_t i = 0; i < n; i++)
+		if (!store_rec_is_valid(&v[i]))
+			return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	r = store_step(s, s->begin, "lease write (BEGIN)");
+	if (r < 0)
+		goto out_unlock;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = store_put_one(s, &v[i]);
+	if (r == 0)
+		r = store_step(s, s->commit, "lease write (COMMIT)");
+	/* a failed COMMIT may leave the transaction open (SQLITE_BUSY) or have ended it */
+	if (r < 0 && !sqlite3_get_autocommit(s->db))
+		store_step(s, s->rollback, "lease write (ROLLBACK)");
+out_unlock:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Reads the current row of the walk into rec; NULL, or what is wrong with the row. */
+static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
+{
+	const void *p;
+	int64_t v;
+	int len;
+
+	memset(rec, 0, sizeof(*rec));
+	v = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || v < 0 || v > UINT32_MAX)
+		return "address out of range";
+	rec->addr = (uint32_t)v;
+	if (sqlite3_column_type(st, 1) != SQLITE_BLOB)
+		return "mac is not a blob";
+	p = sqlite3_column_blob(st, 1);
+	if (sqlite3_column_bytes(st, 1) != (int)sizeof(rec->mac))
+		return "mac is not 6 bytes";
+	memcpy(rec->mac, p, sizeof(rec->mac));
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		if (sqlite3_column_type(st, 2) != SQLITE_BLOB)
+			return "client_id is not a blob";
+		p = sqlite3_column_blob(st, 2);
+		len = sqlite3_column_bytes(st, 2);
+		if (len > BW_LEASE_CLIENT_ID_MAX)
+			return "client_id too long";
+		memcpy(rec->client_id, p, (size_t)len);
+		rec->client_id_len = (uint8_t)len;
+	}
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		if (sqlite3_column_type(st, 3) != SQLITE_TEXT)
+			return "hostname is not text";
+		p = sqlite3_column_text(st, 3);
+		len = sqlite3_column_bytes(st, 3);
+		if (len >= BW_LEASE_HOSTNAME_MAX || memchr(p, '\0', (size_t)len))
+			return "hostname too long or with a NUL";
+		memcpy(rec->hostname, p, (size_t)len);
+	}
+	if (sqlite3_column_type(st, 4) != SQLITE_INTEGER ||
+	    sqlite3_column_type(st, 5) != SQLITE_INTEGER)
+		return "times are not integers";
+	rec->starts_ms = sqlite3_column_int64(st, 4);
+	rec->expires_ms = sqlite3_column_int64(st, 5);
+	v = sqlite3_column_int64(st, 6);
+	if (sqlite3_column_type(st, 6) != SQLITE_INTEGER || v < BW_LEASE_BOUND ||
+	    v > BW_LEASE_DECLINED)
+		return "unknown state";
+	rec->state = (enum bw_lease_state)v;
+	return NULL;
+}
+
+/* A row's address for a log line: dotted when it is one, the raw number otherwise. */
+static void store_fmt_addr(int64_t v, char *buf, size_t cap)
+{
+	if (v >= 0 && v <= UINT32_MAX)
+		snprintf(buf, cap, "%u.%u.%u.%u", (unsigned)(v >> 24), (unsigned)(v >> 16) & 255,
+			 (unsigned)(v >> 8) & 255, (unsigned)v & 255);
+	else
+		snprintf(buf, cap, "%lld", (long long)v);
+}
+
+int bw_store_lease_foreach(struct bw_store *s,
+			   int (*cb)(const struct bw_lease_rec *rec, void *ctx), void *ctx)
+{
+	struct bw_lease_rec rec;
+	const char *bad, *first_bad = NULL;
+	char first_addr[24] = "";
+	size_t n_bad = 0;
+	int rc, r = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while ((rc = sqlite3_step(s->walk)) == SQLITE_ROW) {
+		bad = store_row_read(s->walk, &rec);
+		if (bad) {
+			if (n_bad++ == 0) {
+				first_bad = bad;
+				store_fmt_addr(sqlite3_column_int64(s->walk, 0), first_addr,
+					       sizeof(first_addr));
+			}
+			continue;
+		}
+		r = cb(&rec, ctx);
+		if (r)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = store_runtime_error(s, rc, "lease read");
+	sqlite3_reset(s->walk);
+	pthread_mutex_unlock(&s->lock);
+	if (n_bad)
+		bw_log(BW_LOG_WARN, "store", s->path,
+		       "skipped %zu corrupt lease row(s); first: %s: %s", n_bad, first_addr,
+		       first_bad);
+	return r;
+}
+
+int bw_store_lease_purge(struct bw_store *s, int64_t before_ms, size_t *ret_n)
+{
+	int r;
+
+	if (s->readonly)
+		return -EROFS;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_bind_int(s->purge, 1, BW_LEASE_RELEASED);
+	sqlite3_bind_int64(s->purge, 2, before_ms);
+	r = store_step(s, s->purge, "lease purge");
+	if (r == 0)
+		*ret_n = (size_t)sqlite3_changes(s->db);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
