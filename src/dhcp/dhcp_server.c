@@ -174,33 +174,35 @@ static const struct bw_dhcp_reservation *dhcp_resv_of(const struct bw_dhcp_serve
 	return NULL;
 }
 
-/* The subnet a request belongs to: the relay's (giaddr), else the one holding the client's
- * own address when it has one on this link, else the receiving interface's. */
+/* Whether subnet sn is on the link of the receiving interface. */
+static bool dhcp_subnet_on_link(const struct bw_dhcp_subnet *sn, const struct bw_dhcp_in *in)
+{
+	if (sn->interface)
+		return strcmp(sn->interface, in->iface) == 0;
+	return (in->server_addr & sn->mask) == sn->net;
+}
+
+/* The subnet a request belongs to: the relay's (giaddr), else the subnet on this link that
+ * holds the client's own address, else the link's first subnet. */
 static struct dhcp_subnet_rt *dhcp_pick_subnet(struct bw_dhcp_server *s,
 					       const struct bw_dhcp_in *in)
 {
 	uint32_t giaddr = ntohl(in->msg->hdr.giaddr), ciaddr = ntohl(in->msg->hdr.ciaddr);
-	struct dhcp_subnet_rt *rt;
+	struct dhcp_subnet_rt *first = NULL;
 
 	if (giaddr)
 		return dhcp_subnet_of(s, giaddr);
 	for (unsigned i = 0; i < s->n_subnets; i++) {
 		const struct bw_dhcp_subnet *sn = s->subnets[i].cfg;
 
-		if (sn->interface && strcmp(sn->interface, in->iface) != 0)
+		if (!dhcp_subnet_on_link(sn, in))
 			continue;
-		if (ciaddr && (ciaddr & sn->mask) == sn->net)
+		if (!ciaddr || (ciaddr & sn->mask) == sn->net)
 			return &s->subnets[i];
+		if (!first)
+			first = &s->subnets[i];
 	}
-	for (unsigned i = 0; i < s->n_subnets; i++) {
-		const struct bw_dhcp_subnet *sn = s->subnets[i].cfg;
-
-		if (sn->interface ? !strcmp(sn->interface, in->iface)
-				  : (in->server_addr & sn->mask) == sn->net)
-			return &s->subnets[i];
-	}
-	(void)rt;
-	return NULL;
+	return first;
 }
 
 /* ---- building replies ---- */
