@@ -317,6 +317,8 @@ static int dhcp_build(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t, u
 		h.siaddr = htonl(x->in->server_addr);
 		if (strlen(x->boot.file) < sizeof(h.file))
 			strcpy(h.file, x->boot.file);
+		if (!x->boot.url) /* the TFTP server's name, as option 66 says too */
+			dhcp_ip(x->in->server_addr, h.sname);
 	}
 	if (bw_dhcp_build_start(&b, out->pkt, sizeof(out->pkt), &h) < 0)
 		return -EMSGSIZE;

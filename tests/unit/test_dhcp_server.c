@@ -329,6 +329,7 @@ static void test_pxe_server_mode(void)
 	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = 0,
 			     .vendor = "PXEClient:Arch:00000:UNDI:002001"});
 	CHECK_EQ_STR(reply.hdr.file, "undionly.kpxe");
+	CHECK_EQ_STR(reply.hdr.sname, "10.0.0.1");
 	CHECK_EQ_U64(ntohl(reply.hdr.siaddr), SERVER);
 	CHECK_EQ_MEM(reply.opt[BW_DHCP_OPT_BOOTFILE].data, reply.opt[BW_DHCP_OPT_BOOTFILE].len,
 		     "undionly.kpxe", 13);
