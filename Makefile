@@ -4,7 +4,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 120
 
-.PHONY: all build deps test unit bench fuzz demo clean
+.PHONY: all build deps test unit bench bench-tftp bench-dhcp fuzz demo clean
 
 all: build
 
@@ -22,8 +22,14 @@ test: deps build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
-bench: deps build
+# Both benchmarks (TFTP first: it rewrites bench/RESULTS.md, keeping other sections).
+bench: bench-tftp bench-dhcp
+
+bench-tftp: deps build
 	bash bench/tftp.sh
+
+bench-dhcp: deps build
+	bash bench/dhcp.sh
 
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DBW_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null

@@ -667,6 +667,9 @@ echo "$REPORT"
 
 if [ "$WRITE_RESULTS" = 1 ]; then
 	knobs="ROUNDS=$ROUNDS SIZE_MB=$SIZE_MB CONC_SIZE_MB=$CONC_SIZE_MB CLIENTS=$CLIENTS WINDOWS=\"$WINDOWS\" PINS=\"$PINS\" CEIL_SECONDS=$CEIL_SECONDS"
+	# Other benchmarks' sections (bench/dhcp.sh writes "## DHCP ...") are kept, after ours.
+	others=""
+	[ -f "$RESULTS_FILE" ] && others=$(awk '/^## DHCP/ { f = 1 } f' "$RESULTS_FILE")
 	{
 		echo "# TFTP benchmark results"
 		echo
@@ -679,6 +682,7 @@ if [ "$WRITE_RESULTS" = 1 ]; then
 			"clients atftp $(atftp -V 2>&1 | head -1 | awk '{print $1}' | sed 's/atftp-//'), curl $(curl --version | head -1 | awk '{print $2}')"
 		echo
 		echo "$REPORT" | tail -n +3
-	} >"$RESULTS_FILE"
+		if [ -n "$others" ]; then echo; echo "$others"; fi
+	} >"$RESULTS_FILE.new" && mv "$RESULTS_FILE.new" "$RESULTS_FILE"
 	log "wrote $RESULTS_FILE"
 fi
