@@ -37,7 +37,19 @@
 #define DHCP_RX_BUF 4096
 #define DHCP_PURGE_AGE_MS (7ull * 86400 * 1000) /* rows lapsed this long are deleted at start */
 
+#define DHCP_TX_SLOTS 64  /* replies queued per socket before one sendmmsg */
+
 struct dhcp_iface;
+
+/* Replies waiting for the next sendmmsg: flushed at the end of each read batch and, for
+ * replies released by a lease commit, from the loop's check phase. */
+struct dhcp_txq {
+	unsigned n;
+	struct mmsghdr mm[DHCP_TX_SLOTS];
+	struct iovec iov[DHCP_TX_SLOTS];
+	struct sockaddr_in to[DHCP_TX_SLOTS];
+	uint8_t buf[DHCP_TX_SLOTS][BW_DHCP_REPLY_CAP];
+};
 
 struct dhcp_sock {
 	uv_poll_t poll;
@@ -45,6 +57,7 @@ struct dhcp_sock {
 	bool boot_port;
 	bool polling;
 	struct dhcp_iface *ifc;
+	struct dhcp_txq *txq;
 };
 
 struct dhcp_iface {
@@ -67,6 +80,9 @@ struct bw_dhcp_service {
 	bool stopping;
 	unsigned pending;    /* replies waiting for a commit or a delay */
 	unsigned closing;    /* handles not yet closed */
+	uv_check_t flush;    /* sends what commit callbacks queued */
+	bool flush_started;
+	struct dhcp_pending *free_pending; /* recycled, so a lease costs no malloc */
 	struct bw_dhcp_msg *msg;
 	struct bw_dhcp_out *out;
 	uint8_t rx_buf[DHCP_RX_SLOTS][DHCP_RX_BUF];
@@ -75,10 +91,13 @@ struct bw_dhcp_service {
 	struct sockaddr_in rx_from[DHCP_RX_SLOTS];
 };
 
-/* A reply waiting for its lease to be durable, or for a firmware's delay. */
+/* A reply waiting for its lease to be durable, or for a firmware's delay (only then does it
+ * use its timer). */
 struct dhcp_pending {
 	struct dhcp_iface *ifc;
 	bool boot_port;
+	bool has_timer;
+	struct dhcp_pending *next_free;
 	uv_timer_t timer;
 	struct bw_dhcp_out out;
 };
@@ -170,13 +189,60 @@ static int dhcp_send_hw(struct dhcp_iface *ifc, const struct bw_dhcp_out *out)
 	return 0;
 }
 
-static int dhcp_send_udp(int fd, const struct bw_dhcp_out *out, uint32_t addr, uint16_t port)
+/* Sends every queued reply of sk with one sendmmsg (a few when the socket buffer is full;
+ * what still does not fit is dropped: the clients retransmit). */
+static void dhcp_txq_flush(struct dhcp_sock *sk)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(addr)};
+	struct dhcp_txq *q = sk->txq;
+	unsigned done = 0;
 
-	if (sendto(fd, out->pkt, out->len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		return -errno;
+	if (!q || !q->n)
+		return;
+	while (done < q->n) {
+		int r = sendmmsg(sk->fd, q->mm + done, q->n - done, MSG_DONTWAIT);
+
+		if (r <= 0) {
+			if (bw_log_ratelimit(sk->ifc->name, "sendmmsg", bw_now_ms()))
+				bw_log(BW_LOG_WARN, "dhcp", NULL, "iface=%s: %u replies not sent: %s",
+				       sk->ifc->name, q->n - done, strerror(errno));
+			break;
+		}
+		done += (unsigned)r;
+	}
+	q->n = 0;
+}
+
+static void dhcp_flush_all(struct bw_dhcp_service *svc)
+{
+	for (unsigned i = 0; i < svc->n_ifaces; i++) {
+		dhcp_txq_flush(&svc->ifaces[i].main);
+		dhcp_txq_flush(&svc->ifaces[i].boot);
+	}
+}
+
+static void dhcp_flush_cb(uv_check_t *h)
+{
+	dhcp_flush_all(h->data);
+}
+
+/* Queues a reply on sk for the next flush. */
+static int dhcp_send_udp(struct dhcp_sock *sk, const struct bw_dhcp_out *out, uint32_t addr,
+			 uint16_t port)
+{
+	struct dhcp_txq *q = sk->txq;
+	unsigned i;
+
+	if (!q)
+		return -ENOTCONN;
+	if (q->n == DHCP_TX_SLOTS)
+		dhcp_txq_flush(sk);
+	i = q->n++;
+	memcpy(q->buf[i], out->pkt, out->len);
+	q->iov[i] = (struct iovec){.iov_base = q->buf[i], .iov_len = out->len};
+	q->to[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
+					.sin_addr.s_addr = htonl(addr)};
+	q->mm[i].msg_hdr = (struct msghdr){.msg_name = &q->to[i], .msg_namelen = sizeof(q->to[i]),
+					   .msg_iov = &q->iov[i], .msg_iovlen = 1};
 	return 0;
 }
 
@@ -202,7 +268,7 @@ static void dhcp_log_reply(struct dhcp_iface *ifc, const struct bw_dhcp_out *out
 /* Sends out on ifc; a reply to a request that came to port 4011 leaves from 4011. */
 static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bool boot_port)
 {
-	int fd = boot_port && ifc->boot.fd >= 0 ? ifc->boot.fd : ifc->main.fd;
+	struct dhcp_sock *sk = boot_port && ifc->boot.fd >= 0 ? &ifc->boot : &ifc->main;
 	char mac[18];
 	uint32_t xid;
 	int r = 0;
@@ -210,15 +276,16 @@ static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
 	memcpy(&xid, out->pkt + 4, 4);
 	switch (out->dest) {
 	case BW_DHCP_DEST_NONE: break;
-	case BW_DHCP_DEST_BROADCAST: r = dhcp_send_udp(fd, out, 0xffffffffu, 68); break;
-	case BW_DHCP_DEST_UNICAST: r = dhcp_send_udp(fd, out, out->dest_addr, out->dest_port); break;
+	case BW_DHCP_DEST_BROADCAST: r = dhcp_send_udp(sk, out, 0xffffffffu, 68); break;
+	case BW_DHCP_DEST_UNICAST: r = dhcp_send_udp(sk, out, out->dest_addr, out->dest_port); break;
 	case BW_DHCP_DEST_HW:
 		r = dhcp_send_hw(ifc, out);
 		if (r < 0) /* no packet socket: broadcast reaches it too */
-			r = dhcp_send_udp(fd, out, 0xffffffffu, 68);
+			r = dhcp_send_udp(sk, out, 0xffffffffu, 68);
 		break;
 	}
-	if (out->dest != BW_DHCP_DEST_NONE || out->persist)
+	if ((out->dest != BW_DHCP_DEST_NONE || out->persist) &&
+	    (r < 0 || bw_log_enabled(BW_LOG_INFO)))
 		dhcp_log_reply(ifc, out, dhcp_mac_str(out->chaddr, mac), ntohl(xid), r);
 }
 
@@ -226,20 +293,29 @@ static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
 
 static void dhcp_service_finish(struct bw_dhcp_service *svc);
 
-static void dhcp_pending_free_cb(uv_handle_t *h)
+static void dhcp_pending_recycle(struct bw_dhcp_service *svc, struct dhcp_pending *p)
 {
-	struct dhcp_pending *p = h->data;
-	struct bw_dhcp_service *svc = p->ifc->svc;
-
-	free(p);
+	p->next_free = svc->free_pending;
+	svc->free_pending = p;
 	svc->pending--;
 	if (svc->stopping && !svc->pending)
 		dhcp_service_finish(svc);
 }
 
+static void dhcp_pending_timer_closed(uv_handle_t *h)
+{
+	struct dhcp_pending *p = h->data;
+
+	p->has_timer = false;
+	dhcp_pending_recycle(p->ifc->svc, p);
+}
+
 static void dhcp_pending_done(struct dhcp_pending *p)
 {
-	uv_close((uv_handle_t *)&p->timer, dhcp_pending_free_cb);
+	if (p->has_timer)
+		uv_close((uv_handle_t *)&p->timer, dhcp_pending_timer_closed);
+	else
+		dhcp_pending_recycle(p->ifc->svc, p);
 }
 
 static void dhcp_delay_cb(uv_timer_t *t)
@@ -248,6 +324,14 @@ static void dhcp_delay_cb(uv_timer_t *t)
 
 	dhcp_transmit(p->ifc, &p->out, p->boot_port);
 	dhcp_pending_done(p);
+}
+
+static void dhcp_pending_delay(struct dhcp_pending *p)
+{
+	uv_timer_init(p->ifc->svc->loop, &p->timer);
+	p->timer.data = p;
+	p->has_timer = true;
+	uv_timer_start(&p->timer, dhcp_delay_cb, p->out.delay_ms, 0);
 }
 
 static void dhcp_committed_cb(void *ctx, int status)
@@ -261,10 +345,10 @@ static void dhcp_committed_cb(void *ctx, int status)
 		       "%s: not sent: writing the lease failed: %s", p->out.verdict,
 		       strerror(-status));
 	} else if (p->out.delay_ms && !p->ifc->svc->stopping) {
-		uv_timer_start(&p->timer, dhcp_delay_cb, p->out.delay_ms, 0);
+		dhcp_pending_delay(p);
 		return;
 	} else {
-		dhcp_transmit(p->ifc, &p->out, p->boot_port);
+		dhcp_transmit(p->ifc, &p->out, p->boot_port); /* flushed in the check phase */
 	}
 	dhcp_pending_done(p);
 }
@@ -273,10 +357,14 @@ static void dhcp_committed_cb(void *ctx, int status)
 static void dhcp_defer(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bool boot_port)
 {
 	struct bw_dhcp_service *svc = ifc->svc;
-	struct dhcp_pending *p = malloc(sizeof(*p));
+	struct dhcp_pending *p = svc->free_pending;
 	char mac[18];
 	int r;
 
+	if (p)
+		svc->free_pending = p->next_free;
+	else
+		p = malloc(sizeof(*p));
 	if (!p) {
 		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(out->chaddr, mac),
 		       "%s: dropped: out of memory", out->verdict);
@@ -284,12 +372,11 @@ static void dhcp_defer(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bo
 	}
 	p->ifc = ifc;
 	p->boot_port = boot_port;
+	p->has_timer = false;
 	memcpy(&p->out, out, offsetof(struct bw_dhcp_out, pkt) + out->len);
-	uv_timer_init(svc->loop, &p->timer);
-	p->timer.data = p;
 	svc->pending++;
 	if (!out->persist) {
-		uv_timer_start(&p->timer, dhcp_delay_cb, out->delay_ms, 0);
+		dhcp_pending_delay(p);
 		return;
 	}
 	r = bw_store_async_put(svc->async, &out->lease, dhcp_committed_cb, p);
@@ -347,6 +434,7 @@ static void dhcp_rx_one(struct dhcp_sock *sk, const struct sockaddr_in *from,
 		.src_addr = ntohl(from->sin_addr.s_addr),
 		.src_port = ntohs(from->sin_port),
 		.now = now,
+		.quiet = !bw_log_enabled(BW_LOG_INFO),
 	};
 	bw_dhcp_server_step(svc->server, &in, out);
 	if (out->persist || out->delay_ms)
@@ -386,6 +474,7 @@ static void dhcp_poll_cb(uv_poll_t *h, int status, int events)
 				    len > sizeof(svc->rx_buf[i]) ? BW_DHCP_MAX_LEN + 1 : len, now);
 		}
 	}
+	dhcp_flush_all(svc);
 }
 
 /* ---- set-up ---- */
@@ -437,6 +526,11 @@ static int dhcp_sock_open(struct dhcp_iface *ifc, struct dhcp_sock *sk, uint16_t
 		return r;
 	}
 	bw_sock_set_buffers(fd, 4 << 20, 1 << 20);
+	sk->txq = calloc(1, sizeof(*sk->txq));
+	if (!sk->txq) {
+		close(fd);
+		return -ENOMEM;
+	}
 	sk->fd = fd;
 	return 0;
 }
@@ -594,6 +688,10 @@ int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 		dhcp_sock_start(svc, &svc->ifaces[i].main);
 		dhcp_sock_start(svc, &svc->ifaces[i].boot);
 	}
+	uv_check_init(loop, &svc->flush);
+	svc->flush.data = svc;
+	uv_check_start(&svc->flush, dhcp_flush_cb);
+	svc->flush_started = true;
 	*ret = svc;
 	return 0;
 fail:
@@ -606,15 +704,24 @@ fail:
 	return r;
 }
 
-static void dhcp_close_cb(uv_handle_t *h)
+static void dhcp_handle_closed(struct bw_dhcp_service *svc)
 {
-	struct dhcp_sock *sk = h->data;
-	struct bw_dhcp_service *svc = sk->ifc->svc;
-
 	if (--svc->closing == 0) {
 		free(svc->ifaces);
 		free(svc);
 	}
+}
+
+static void dhcp_close_cb(uv_handle_t *h)
+{
+	struct dhcp_sock *sk = h->data;
+
+	dhcp_handle_closed(sk->ifc->svc);
+}
+
+static void dhcp_flush_closed_cb(uv_handle_t *h)
+{
+	dhcp_handle_closed(h->data);
 }
 
 /* Closes sockets and frees everything; runs once nothing is pending. */
@@ -630,6 +737,18 @@ static void dhcp_service_finish(struct bw_dhcp_service *svc)
 	free(svc->out);
 	svc->msg = NULL;
 	svc->out = NULL;
+	while (svc->free_pending) {
+		struct dhcp_pending *p = svc->free_pending;
+
+		svc->free_pending = p->next_free;
+		free(p);
+	}
+	dhcp_flush_all(svc);
+	if (svc->flush_started) {
+		svc->closing++;
+		uv_close((uv_handle_t *)&svc->flush, dhcp_flush_closed_cb);
+		svc->flush_started = false;
+	}
 	for (unsigned i = 0; svc->ifaces && i < svc->n_ifaces; i++) {
 		struct dhcp_iface *ifc = &svc->ifaces[i];
 		struct dhcp_sock *socks[2] = {&ifc->main, &ifc->boot};
@@ -642,6 +761,8 @@ static void dhcp_service_finish(struct bw_dhcp_service *svc)
 			if (socks[k]->fd >= 0)
 				close(socks[k]->fd);
 			socks[k]->fd = -1;
+			free(socks[k]->txq);
+			socks[k]->txq = NULL;
 		}
 		if (ifc->raw_fd >= 0)
 			close(ifc->raw_fd);

@@ -409,8 +409,8 @@ static void dhcp_send(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t, u
 	dhcp_route(x, t, yiaddr, out);
 	if (x->boot.boot)
 		snprintf(out->boot_file, sizeof(out->boot_file), "%s", x->boot.file);
-	if (t == BW_DHCP_NAK)
-		return; /* the verdict already says why */
+	if (t == BW_DHCP_NAK || x->in->quiet)
+		return; /* the verdict already says why, or nobody reads it */
 	if (yiaddr)
 		dhcp_verdict(out, "%s %s%s%s", bw_dhcp_type_name(t), dhcp_ip(yiaddr, a),
 			     x->boot.boot ? " boot " : "", x->boot.boot ? x->boot.file : "");

@@ -27,6 +27,7 @@ struct bw_dhcp_in {
 	uint32_t src_addr;     /* UDP source, host byte order */
 	uint16_t src_port;
 	uint64_t now;          /* wall clock, ms since the epoch */
+	bool quiet;            /* nobody logs successes: skip formatting their verdicts */
 };
 
 enum bw_dhcp_dest {
