@@ -270,10 +270,8 @@ static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
 {
 	struct dhcp_sock *sk = boot_port && ifc->boot.fd >= 0 ? &ifc->boot : &ifc->main;
 	char mac[18];
-	uint32_t xid;
 	int r = 0;
 
-	memcpy(&xid, out->pkt + 4, 4);
 	switch (out->dest) {
 	case BW_DHCP_DEST_NONE: break;
 	case BW_DHCP_DEST_BROADCAST: r = dhcp_send_udp(sk, out, 0xffffffffu, 68); break;
@@ -286,7 +284,7 @@ static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
 	}
 	if ((out->dest != BW_DHCP_DEST_NONE || out->persist) &&
 	    (r < 0 || bw_log_enabled(BW_LOG_INFO)))
-		dhcp_log_reply(ifc, out, dhcp_mac_str(out->chaddr, mac), ntohl(xid), r);
+		dhcp_log_reply(ifc, out, dhcp_mac_str(out->chaddr, mac), out->xid, r);
 }
 
 /* ---- replies that wait ---- */
@@ -402,7 +400,7 @@ static void dhcp_log_drop(const struct bw_dhcp_out *out, const struct bw_dhcp_ms
 	if (!bw_log_ratelimit(mac, out->verdict, bw_now_ms()))
 		return;
 	(void)now;
-	bw_log(lvl, "dhcp", mac, "xid=0x%08x iface=%s: %s", ntohl(m->hdr.xid), ifc->name,
+	bw_log(lvl, "dhcp", mac, "xid=0x%08x iface=%s: %s", m->hdr.xid, ifc->name,
 	       out->verdict);
 }
 

@@ -162,6 +162,8 @@ static void pool_assign(struct bw_dhcp_pool *p, struct bw_dhcp_slot *s, const ui
 	s->has_mac = true;
 	memcpy(s->mac, mac, 6);
 	s->expires_ms = until;
+	if (state == BW_DHCP_SLOT_OFFERED)
+		s->offer_seq = p->offer_seq++;
 	pool_idx_set(p, mac, i);
 }
 
@@ -180,8 +182,9 @@ static struct bw_dhcp_slot *pool_oldest_offer(struct bw_dhcp_pool *p, uint64_t n
 	for (size_t i = 0; i < p->n; i++) {
 		struct bw_dhcp_slot *s = &p->slots[i];
 
+		/* By sequence, not time: offers made in the same millisecond are not equal. */
 		if (s->state == BW_DHCP_SLOT_OFFERED && s->expires_ms > now &&
-		    (!best || s->expires_ms < best->expires_ms))
+		    (!best || (int32_t)(s->offer_seq - best->offer_seq) < 0))
 			best = s;
 	}
 	return best;
@@ -193,8 +196,10 @@ int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t re
 	struct bw_dhcp_slot *s = pool_mine(p, mac);
 
 	if (s && pool_held_by(s, mac, now)) {
-		if (s->state == BW_DHCP_SLOT_OFFERED)
+		if (s->state == BW_DHCP_SLOT_OFFERED) {
 			s->expires_ms = now + p->offer_ms;
+			s->offer_seq = p->offer_seq++;
+		}
 		goto found;
 	}
 	if (s && pool_is_free(s, now))
@@ -228,7 +233,7 @@ int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t add
 
 	if (!s)
 		return -ERANGE;
-	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now))
+	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now) && s->state != BW_DHCP_SLOT_OFFERED)
 		return -EACCES;
 	pool_assign(p, s, mac, BW_DHCP_SLOT_BOUND, now + lease_ms);
 	return 0;

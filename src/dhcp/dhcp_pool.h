@@ -23,6 +23,7 @@ struct bw_dhcp_slot {
 	bool has_mac;
 	uint8_t mac[6];
 	uint64_t expires_ms; /* OFFERED, BOUND, DECLINED: when the state lapses */
+	uint32_t offer_seq;  /* OFFERED: order of the offers, to find the oldest */
 };
 
 /* MAC -> slot index (open addressing, linear probing, at most half full). */
@@ -43,6 +44,7 @@ struct bw_dhcp_pool {
 	uint32_t next;          /* where the search for a free address starts (round robin) */
 	struct bw_dhcp_pool_idx *idx;
 	size_t idx_mask;        /* idx has idx_mask + 1 entries, a power of two >= 2n */
+	uint32_t offer_seq;
 };
 
 /* first..last in host byte order. -EINVAL for an empty or reversed range, -E2BIG above
@@ -61,8 +63,10 @@ void bw_dhcp_pool_done(struct bw_dhcp_pool *p);
 int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t requested,
 		       uint64_t now, uint32_t *ret_addr);
 /* Binds addr to mac until now + lease_ms (a REQUEST). -ERANGE outside the pool, -EACCES
- * when another client holds it (offered or bound and not expired), it is quarantined or
- * reserved. Any other address mac held in this pool is let go. */
+ * when another client is bound to it, it is quarantined or reserved. An address merely
+ * offered to another client is taken: offers bind nobody, and the first client to REQUEST
+ * wins (a DISCOVER flood recycling offers cannot starve a client that REQUESTs). Any other
+ * address mac held in this pool is let go. */
 int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
 		      uint64_t now, uint32_t lease_ms);
 /* RELEASE: frees addr if mac holds it; -EACCES otherwise, -ERANGE outside the pool. */

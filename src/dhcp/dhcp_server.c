@@ -117,6 +117,13 @@ int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *
 	struct dhcp_subnet_rt *rt = dhcp_subnet_of(s, rec->addr);
 	enum bw_dhcp_slot_state st;
 
+	/* A reservation's lease needs no pool slot: the address is that client's anyway. */
+	for (unsigned i = 0; i < s->cfg->n_reservations; i++) {
+		const struct bw_dhcp_reservation *r = &s->cfg->reservations[i];
+
+		if (r->addr == rec->addr && r->has_mac && !memcmp(r->mac, rec->mac, 6))
+			return 0;
+	}
 	if (!rt || !rt->has_pool)
 		return -ERANGE;
 	if (rec->state == BW_LEASE_RELEASED)
@@ -162,9 +169,9 @@ static const struct bw_dhcp_reservation *dhcp_resv_of(const struct bw_dhcp_serve
 	const struct bw_dhcp_config *c = s->cfg;
 	const struct bw_dhcp_opt *cid = &m->opt[BW_DHCP_OPT_CLIENT_ID];
 
-	if (cid->present)
+	if (cid->present && cid->len > 0)
 		for (unsigned i = 0; i < c->n_reservations; i++)
-			if (c->reservations[i].client_id_len == cid->len &&
+			if (c->reservations[i].client_id_len && c->reservations[i].client_id_len == cid->len &&
 			    !memcmp(c->reservations[i].client_id, cid->data, cid->len))
 				return &c->reservations[i];
 	for (unsigned i = 0; i < c->n_reservations; i++)
@@ -379,7 +386,7 @@ static void dhcp_route(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t,
 		out->dest = BW_DHCP_DEST_UNICAST;
 		out->dest_addr = ntohl(h->ciaddr);
 		out->dest_port = 68;
-	} else if ((ntohs(h->flags) & BW_DHCP_FLAG_BROADCAST) || !yiaddr) {
+	} else if ((h->flags & BW_DHCP_FLAG_BROADCAST) || !yiaddr) { /* flags: host order */
 		out->dest = BW_DHCP_DEST_BROADCAST;
 	} else {
 		out->dest = BW_DHCP_DEST_HW;
@@ -662,6 +669,8 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 	const char *override;
 
 	memset(out, 0, offsetof(struct bw_dhcp_out, pkt));
+	memcpy(out->chaddr, m->hdr.chaddr, 6);
+	out->xid = m->hdr.xid;
 	bw_pxe_classify(m, &out->pxe);
 	if (!dhcp_server_precheck(s, in, out))
 		return;

@@ -43,7 +43,8 @@ struct bw_dhcp_out {
 	enum bw_dhcp_dest dest;
 	uint32_t dest_addr;   /* host byte order */
 	uint16_t dest_port;
-	uint8_t chaddr[6];    /* for BW_DHCP_DEST_HW */
+	uint8_t chaddr[6];    /* the client's MAC (also where BW_DHCP_DEST_HW goes) */
+	uint32_t xid;         /* the request's, host order */
 	size_t len;
 	bool persist;         /* lease must be durable before the reply is sent */
 	struct bw_lease_rec lease;

@@ -47,7 +47,8 @@ int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t 
  * is passed back. */
 int bw_store_lease_foreach(struct bw_store *s,
 			   int (*cb)(const struct bw_lease_rec *rec, void *ctx), void *ctx);
-/* Deletes RELEASED rows and rows whose expires_ms < before_ms; *ret_n: rows deleted. */
+/* Deletes rows whose expires_ms < before_ms (a RELEASED row's expires_ms is the moment of
+ * its release); *ret_n: rows deleted. */
 int bw_store_lease_purge(struct bw_store *s, int64_t before_ms, size_t *ret_n);
 
 #endif

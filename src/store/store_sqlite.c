@@ -215,7 +215,7 @@ static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 		{&s->rollback, "ROLLBACK", true},
 		{&s->put, "INSERT OR REPLACE INTO lease (addr, mac, client_id, hostname, starts_ms,"
 			  " expires_ms, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", true},
-		{&s->purge, "DELETE FROM lease WHERE state = ?1 OR expires_ms < ?2", true},
+		{&s->purge, "DELETE FROM lease WHERE expires_ms < ?1", true},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -459,8 +459,7 @@ int bw_store_lease_purge(struct bw_store *s, int64_t before_ms, size_t *ret_n)
 	if (s->readonly)
 		return -EROFS;
 	pthread_mutex_lock(&s->lock);
-	sqlite3_bind_int(s->purge, 1, BW_LEASE_RELEASED);
-	sqlite3_bind_int64(s->purge, 2, before_ms);
+	sqlite3_bind_int64(s->purge, 1, before_ms);
 	r = store_step(s, s->purge, "lease purge");
 	if (r == 0)
 		*ret_n = (size_t)sqlite3_changes(s->db);

@@ -62,6 +62,7 @@ struct rq {
 	bool ipxe;
 	uint16_t max_size;
 	bool relay82;
+	bool cid_empty; /* a zero-length option 61 */
 };
 
 static uint8_t rqbuf[1024];
@@ -69,9 +70,9 @@ static uint8_t rqbuf[1024];
 static void make(const struct rq *r)
 {
 	struct bw_dhcp_builder b;
-	struct bw_dhcp_hdr h = {.op = 1, .htype = 1, .hlen = 6, .xid = htonl(0x1234),
+	struct bw_dhcp_hdr h = {.op = 1, .htype = 1, .hlen = 6, .xid = 0x1234,
 				.ciaddr = htonl(r->ciaddr), .giaddr = htonl(r->giaddr),
-				.flags = htons(r->flags)};
+				.flags = r->flags}; /* xid, secs, flags: host order */
 	size_t len;
 	uint32_t v;
 
@@ -99,6 +100,8 @@ static void make(const struct rq *r)
 		uint8_t m[2] = {(uint8_t)(r->max_size >> 8), (uint8_t)r->max_size};
 		bw_dhcp_build_opt(&b, BW_DHCP_OPT_MAX_SIZE, m, 2);
 	}
+	if (r->cid_empty)
+		bw_dhcp_build_opt(&b, BW_DHCP_OPT_CLIENT_ID, "", 0);
 	if (r->relay82)
 		bw_dhcp_build_opt(&b, BW_DHCP_OPT_RELAY_AGENT, "\x01\x04port", 6);
 	bw_dhcp_build_finish(&b, &len);
@@ -155,7 +158,9 @@ static void test_dora(void)
 	CHECK_EQ_U64(out.dest_addr, yi);
 	CHECK_EQ_INT(reply.hdr.op, BW_DHCP_OP_REPLY);
 	CHECK_EQ_INT(reply.type, BW_DHCP_OFFER);
-	CHECK_EQ_U64(ntohl(reply.hdr.xid), 0x1234);
+	CHECK_EQ_U64(reply.hdr.xid, 0x1234);
+	CHECK_EQ_U64(out.xid, 0x1234);
+	CHECK_EQ_MEM(out.chaddr, 6, MAC_A, 6);
 	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_SERVER_ID), SERVER);
 	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_SUBNET_MASK), 0xffffff00u);
 	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_ROUTER), SERVER);
@@ -164,7 +169,9 @@ static void test_dora(void)
 	CHECK(!reply.opt[BW_DHCP_OPT_BOOTFILE].present); /* not a PXE client */
 	CHECK_EQ_U64(reply.hdr.siaddr, 0);
 
-	/* broadcast flag: broadcast */
+	/* broadcast flag: broadcast; a reserved bit alone is not the broadcast flag */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1, .flags = 0x0080});
+	CHECK_EQ_INT(out.dest, BW_DHCP_DEST_HW);
 	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1, .flags = 0x8000});
 	CHECK_EQ_INT(out.dest, BW_DHCP_DEST_BROADCAST);
 	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), yi); /* the same offer again */
@@ -284,6 +291,10 @@ static void test_reservation_and_limits(void)
 			     .req_ip = IP(10, 0, 0, 101), .server_id = SERVER});
 	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
 	CHECK_EQ_STR(out.lease.hostname, "node1");
+	/* a zero-length client identifier matches no reservation */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1, .cid_empty = true});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK(ntohl(reply.hdr.yiaddr) != IP(10, 0, 0, 101));
 	/* nobody else gets the reserved address */
 	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1,
 			     .req_ip = IP(10, 0, 0, 101), .server_id = SERVER});
