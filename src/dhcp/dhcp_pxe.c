@@ -161,8 +161,9 @@ void bw_pxe_choose(const struct bw_pxe_client *c, const struct bw_pxe_boot_files
  * classification, first row wins, the last row is the default. */
 static const struct bw_pxe_quirks pxe_quirk_table[] = {
 	/* iPXE reads option 43 as a PXE boot menu and would try to run it; it boots from
-	 * `file` without it. */
-	{.name = "ipxe", .omit_opt43 = true, .echo_vendor = false},
+	 * `file` without it. It takes a proxyDHCP offer only when option 60 is exactly
+	 * "PXEClient" (src/net/udp/dhcp.c, dhcp_discovery_rx). */
+	{.name = "ipxe", .omit_opt43 = true, .echo_vendor = true},
 	/* UEFI HTTP boot (EDK2 HttpBootDxe): ignores offers without "HTTPClient" in option 60;
 	 * discovery control means nothing to it. */
 	{.name = "uefi-http", .omit_opt43 = true, .echo_vendor = true},

@@ -352,10 +352,12 @@ static int dhcp_build(const struct dhcp_reply_ctx *x, enum bw_dhcp_msg_type t, u
 			(void)bw_dhcp_build_opt_u32(&b, BW_DHCP_OPT_REBINDING_T2,
 						    (uint32_t)((uint64_t)x->lease_s * 7 / 8));
 		}
-		if (dhcp_opts_boot(&b, x) < 0)
-			return -EMSGSIZE;
+		/* Subnet options first: OVMF (edk2 202211) DECLINEs an ACK whose all-zero option
+		 * 97 comes before option 1 ("Lease is denied upon entering bound"). */
 		if (x->rt)
 			dhcp_opts_subnet(&b, x);
+		if (dhcp_opts_boot(&b, x) < 0)
+			return -EMSGSIZE;
 	}
 	/* Relay agent information goes back as it came, last (RFC 3046). */
 	o82 = &m->opt[BW_DHCP_OPT_RELAY_AGENT];

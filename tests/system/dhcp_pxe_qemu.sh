@@ -1,0 +1,491 @@
+#!/usr/bin/env bash
+# dhcp_pxe_qemu: real firmware network-boots from bootwire's DHCP and TFTP, in QEMU (TCG), on
+# a bridge inside a namespace this script creates. Each boot ends when the iPXE script
+# boot.ipxe prints its marker on the serial console (BOOTWIRE-MARKER-<platform>-<token>:
+# the script really ran, on the expected platform); QEMU is then stopped by PID.
+#
+#   server-bios: SeaBIOS + QEMU's e1000 ROM, which is iPXE (user class iPXE, arch 0), with
+#          bootwire as the DHCP server. The ROM gets boot.ipxe at once (never undionly.kpxe:
+#          it already is iPXE). The script chains undionly.kpxe once (so the chainload path
+#          is exercised too); undionly.kpxe does DHCP again, is recognised as iPXE, gets
+#          boot.ipxe again (no loop: undionly.kpxe is transferred exactly once) and prints
+#          the marker. The lease is in the lease database afterwards.
+#   proxy-bios: the same VM beside dnsmasq (a separate "LAN" host on the bridge giving
+#          addresses only, no boot options) with bootwire in proxy mode: the VM's address
+#          comes from dnsmasq's range, bootwire's replies carry no address (yiaddr 0, checked
+#          in a packet capture when tcpdump and scapy are there), the same chain runs and
+#          the marker appears. Whether anything used port 4011 is reported.
+#   server-uefi: OVMF with virtio-net without option ROM (the firmware's own PXE, arch 7,
+#          broadcast flag set) gets ipxe.efi over TFTP; ipxe.efi does DHCP as iPXE and gets
+#          boot.ipxe, never ipxe.efi again; the marker appears.
+#   proxy-uefi: the same OVMF beside dnsmasq, bootwire in proxy mode.
+#   Every run also checks the TFTP transfers: each boot program exactly once (no loop).
+#   BW_PXE_RUNS="server-bios proxy-bios server-uefi proxy-uefi" (the default) chooses runs.
+#
+# On a failed boot the check prints the DHCP exchange (from the capture), bootwire's log and
+# the end of the serial console. Each boot takes about 30-40 s under TCG (most of it iPXE
+# waiting for an IPv6 router that never answers), the whole script about 2.5 minutes.
+#
+# Run: bash tests/system/dhcp_pxe_qemu.sh   (root; BOOTWIRE=...; BW_KEEP=1 keeps the logs)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bw_require_root
+bw_require_cmds qemu-system-x86_64 dnsmasq ip timeout
+bw_require_server
+[[ $BW_SERVER == bootwire ]] || bw_skip "DHCP is bootwire's own (no peer server to compare)"
+IPXE_DIR=${IPXE_DIR:-/usr/lib/ipxe}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
+PY=${BW_PYTHON:-/usr/bin/python3}
+for f in "$IPXE_DIR/undionly.kpxe" "$IPXE_DIR/ipxe.efi"; do
+	[[ -r $f ]] || bw_skip "missing $f (Debian package ipxe)"
+done
+bw_setup_trap
+bw_make_work
+
+BOOT_SECS=${BW_PXE_BOOT_SECS:-100} # one boot, at most (30-40 s normally)
+NS=bwpq-$$                         # the boot network: br0 + tap0, bootwire
+NS_LAN=bwpq-$$-lan                 # proxy runs: the LAN's own DHCP server (dnsmasq)
+SRV=10.77.0.1
+LAN_DHCP=10.77.0.254
+TOKEN=$$-$RANDOM
+ROOT=$BW_WORK/root
+mkdir -p "$ROOT"
+chmod 0755 "$ROOT"
+cp "$IPXE_DIR/undionly.kpxe" "$IPXE_DIR/ipxe.efi" "$ROOT/"
+# Under BIOS the first iPXE (the NIC's ROM) chains undionly.kpxe; the second (chip undionly)
+# prints the marker. `poweroff` is not in Debian's iPXE build: QEMU is stopped by PID.
+cat >"$ROOT/boot.ipxe" <<EOF
+#!ipxe
+echo bootwire-script: platform \${platform} chip \${net0/chip} ip \${net0/ip} filename \${filename}
+iseq \${platform} pcbios || goto marker
+iseq \${net0/chip} undionly && goto marker ||
+echo BOOTWIRE-CHAIN chaining undionly.kpxe
+chain undionly.kpxe || goto failed
+:marker
+echo BOOTWIRE-MARKER-\${platform}-$TOKEN
+exit
+:failed
+echo BOOTWIRE-FAILED to chain undionly.kpxe
+EOF
+chmod 0644 "$ROOT"/*
+printf '\xf8\x03' >"$BW_WORK/sercon" # SeaBIOS and iPXE print on COM1 (see QEMU-NOTES.md)
+
+HAVE_PCAP=1
+command -v tcpdump >/dev/null 2>&1 || HAVE_PCAP=0
+"$PY" -c 'import scapy' 2>/dev/null || HAVE_PCAP=0
+((HAVE_PCAP)) || bw_say "no tcpdump or no scapy for $PY: packet captures are left out"
+
+# One line per DHCP packet in a capture: time, addresses, type, fields, options 60/43/67.
+cat >"$BW_WORK/dhcpdump.py" <<'PYEOF'
+import sys
+from scapy.all import rdpcap, BOOTP, DHCP, IP, UDP
+T = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
+pk = rdpcap(sys.argv[1])
+t0 = float(pk[0].time) if len(pk) else 0.0
+for p in pk:
+    if BOOTP not in p or UDP not in p:
+        continue
+    b = p[BOOTP]
+    o = {}
+    if DHCP in p:
+        for x in p[DHCP].options:
+            if isinstance(x, tuple) and len(x) >= 2:
+                o[x[0]] = x[1]
+    mt = o.get("message-type", 0)
+    fname = b.file.rstrip(b"\0").decode("ascii", "replace")
+    print("%6.2f %s:%d>%s:%d %s xid=%08x yiaddr=%s siaddr=%s ciaddr=%s file=%s opt60=%s opt43=%s opt67=%s" % (
+        float(p.time) - t0, p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport,
+        T.get(mt, "BOOTP"), b.xid, b.yiaddr, b.siaddr, b.ciaddr, fname or "-",
+        o.get("vendor_class_id", b"-").decode("ascii", "replace"),
+        o["vendor_specific"].hex() if "vendor_specific" in o else "-",
+        o.get("boot-file-name", b"-").rstrip(b"\0").decode("ascii", "replace")))
+PYEOF
+
+# ---------------------------------------------------------------------------------------
+# The network: NS has br0 (SRV) with tap0 for the VM and, for proxy runs, a veth to NS_LAN.
+
+ip netns add "$NS"
+BW_NETNS_LIST+=("$NS")
+ip netns add "$NS_LAN"
+BW_NETNS_LIST+=("$NS_LAN")
+ip -n "$NS" link set lo up
+ip -n "$NS" link add br0 type bridge
+ip -n "$NS" addr add "$SRV/24" dev br0
+ip -n "$NS" tuntap add dev tap0 mode tap
+ip -n "$NS" link set tap0 master br0
+ip -n "$NS" link add lanp type veth peer name lan0 netns "$NS_LAN"
+ip -n "$NS" link set lanp master br0
+ip -n "$NS_LAN" link set lo up
+ip -n "$NS_LAN" addr add "$LAN_DHCP/24" dev lan0
+for l in br0 tap0 lanp; do ip -n "$NS" link set "$l" up; done
+ip -n "$NS_LAN" link set lan0 up
+BW_SRV_NS=$NS # bw_start_serve runs bootwire there
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+
+# write_conf FILE MODE: bootwire's config for one run.
+write_conf()
+{
+	local file=$1 mode=$2
+	{
+		printf 'boot_root: %s\n' "$ROOT"
+		printf 'log: {level: debug}\n'
+		printf 'tftp: {enabled: true, listen: %s}\n' "$SRV"
+		printf 'dhcp:\n  enabled: true\n  mode: %s\n  interfaces: [br0]\n' "$mode"
+		if [[ $mode == server ]]; then
+			printf '  lease_db: %s\n' "${file%.yaml}-leases.db"
+			printf '  subnets:\n'
+			printf '    - { subnet: 10.77.0.0/24, range: 10.77.0.100-10.77.0.150, router: %s, lease_time: 600 }\n' "$SRV"
+		fi
+	} >"$file"
+}
+
+# start_bootwire CONF: bootwire serve, ready when TFTP listens and DHCP serves br0.
+start_bootwire()
+{
+	local i
+	bw_start_serve "$1" 69 || return 1
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && return 0
+		bw_alive "$BW_SRV_PID" || break
+		sleep 0.05
+	done
+	bw_log_tail "$BW_SRV_LOG" 20
+	return 1
+}
+
+# start_capture NAME: tcpdump on br0 (DHCP, proxyDHCP, TFTP requests); sets CAP_PID, CAP.
+start_capture()
+{
+	local i
+	CAP_PID=
+	CAP=
+	((HAVE_PCAP)) || return 0
+	CAP=$BW_WORK/$1.pcap
+	bw_spawn "$NS" "$BW_WORK/$1.tcpdump.log" tcpdump -i br0 -U -n -s 0 -w "$CAP" \
+		'udp port 67 or udp port 68 or udp port 4011 or udp port 69'
+	CAP_PID=$BW_LAST_PID
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening on' "$BW_WORK/$1.tcpdump.log" 2>/dev/null && return 0
+		bw_alive "$CAP_PID" || break
+		sleep 0.05
+	done
+	bw_say "tcpdump did not start: $(cat "$BW_WORK/$1.tcpdump.log")"
+	CAP=
+}
+
+stop_capture()
+{
+	[[ -n $CAP_PID ]] || return 0
+	sleep 0.3 # let tcpdump write what it has
+	bw_stop "$CAP_PID" 5 || true
+	CAP_PID=
+}
+
+# dhcp_summary: the capture as one line per DHCP packet (empty without a capture).
+dhcp_summary()
+{
+	[[ -n $CAP && -s $CAP ]] || return 0
+	"$PY" "$BW_WORK/dhcpdump.py" "$CAP" 2>&1 || true
+}
+
+# boot_vm NAME SECONDS QEMU_ARGS...: starts QEMU on tap0 with the serial console in
+# BW_WORK/NAME.serial, waits (bounded) for the marker or a failure, stops QEMU. Sets
+# VM_SERIAL, VM_SECS, VM_RESULT (marker, failed: <what>, exited, timeout).
+boot_vm()
+{
+	local name=$1 secs=$2 i t0=$SECONDS pid fail_re
+	shift 2
+	VM_SERIAL=$BW_WORK/$name.serial
+	VM_RESULT=timeout
+	fail_re='BOOTWIRE-FAILED|Nothing to boot|No bootable device|PXE-E[0-9A-F]+|failed to load Boot[0-9A-F]+ "UEFI PXEv4'
+	bw_say "$name: booting QEMU (up to ${secs}s)"
+	bw_spawn "$NS" "$BW_WORK/$name.qemu.log" qemu-system-x86_64 -accel tcg -m 256 \
+		-display none -vga none -no-reboot -serial "file:$VM_SERIAL" \
+		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no "$@"
+	pid=$BW_LAST_PID
+	for ((i = 0; i < secs * 4; i++)); do
+		if grep -aq "BOOTWIRE-MARKER-" "$VM_SERIAL" 2>/dev/null; then
+			VM_RESULT=marker
+			break
+		fi
+		if grep -aqE "$fail_re" "$VM_SERIAL" 2>/dev/null; then
+			sleep 1 # the rest of the message
+			VM_RESULT="failed: $(grep -aoE "$fail_re" "$VM_SERIAL" | head -n 1)"
+			break
+		fi
+		if ! bw_alive "$pid"; then
+			VM_RESULT=exited
+			break
+		fi
+		sleep 0.25
+	done
+	VM_SECS=$((SECONDS - t0))
+	bw_stop "$pid" 5 || true
+	bw_say "$name: $VM_RESULT after ${VM_SECS}s"
+}
+
+# serial_tail: the last lines of the serial console, control sequences removed.
+serial_tail()
+{
+	printf '%s\n' '--- serial console (last 25 lines) ---'
+	tr -d '\r' <"$VM_SERIAL" | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' | grep -av '^[[:space:]]*$' |
+		tail -n 25
+}
+
+# boot_failed DESC: a failed boot, with everything needed to see why.
+boot_failed()
+{
+	local sum
+	sum=$(dhcp_summary)
+	bw_fail "$1" "result: $VM_RESULT after ${VM_SECS}s" \
+		"--- DHCP packets on br0 ---" "${sum:-(no capture)}" \
+		"--- bootwire log (dhcp and tftp lines) ---" \
+		"$(grep -E ' (dhcp|tftp) ' "$BW_SRV_LOG" | tail -n 30)" "$(serial_tail)"
+}
+
+# dhcp_lines MAC: bootwire's decisions for MAC (OFFER/ACK/NAK lines).
+dhcp_lines()
+{
+	grep -E "info  dhcp $1: (OFFER|ACK|NAK)" "$BW_SRV_LOG" || true
+}
+
+# sent_count FILE: completed TFTP transfers of FILE.
+sent_count()
+{
+	grep -cE "tftp [0-9.]+:[0-9]+: sent file=$1 " "$BW_SRV_LOG" || true
+}
+
+# check_transfers NAME FILE=COUNT...: completed TFTP transfers per file (a chainload loop
+# would transfer the first stage again).
+check_transfers()
+{
+	local name=$1 fc f want got have=() bad=0
+	shift
+	for fc in "$@"; do
+		f=${fc%=*}
+		want=${fc#*=}
+		got=$(sent_count "${f//./\\.}")
+		have+=("$f $got (want $want)")
+		[[ $got == "$want" ]] || bad=1
+	done
+	if ((bad == 0)); then
+		bw_pass "$name: transfers: ${have[*]}: no chainload loop"
+	else
+		bw_fail "$name: transfers: ${have[*]}" \
+			"$(grep -E 'tftp .*(sent|failed|refusing|size probe)' "$BW_SRV_LOG" | tail -n 10)"
+	fi
+}
+
+# report_4011 MAC NAME: reports whether anything used port 4011 (proxy runs).
+report_4011()
+{
+	local n_cap=- n_ack
+	n_ack=$(grep -cE "info  dhcp $1: ACK boot " "$BW_SRV_LOG" || true)
+	if [[ -n $CAP && -s $CAP ]]; then
+		n_cap=$(dhcp_summary | grep -cE ':4011>|>[0-9.]+:4011 ' || true)
+	fi
+	bw_say "$2: port 4011: $n_cap packets in the capture, $n_ack proxy ACKs in bootwire's log"
+	if ((n_ack > 0)); then
+		printf '       port 4011 used: %s\n' "$(grep -E "info  dhcp $1: ACK boot " "$BW_SRV_LOG" | head -n 3 | sed 's/^.*dhcp //')"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# (a) server mode, BIOS: the iPXE ROM, then undionly.kpxe
+
+run_server_bios()
+{
+	local mac=52:54:00:bb:00:01 conf=$BW_WORK/server-bios.yaml lines
+	write_conf "$conf" server
+	start_bootwire "$conf" || {
+		bw_fail "server-bios: bootwire did not start"
+		return 0
+	}
+	start_capture server-bios
+	boot_vm server-bios "$BOOT_SECS" -fw_cfg "name=etc/sercon-port,file=$BW_WORK/sercon" \
+		-device "e1000,netdev=n0,mac=$mac" -boot n
+	stop_capture
+	lines=$(dhcp_lines "$mac")
+	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-pcbios-$TOKEN" "$VM_SERIAL"; then
+		bw_pass "server-bios: PXE boot from bootwire ran boot.ipxe under undionly.kpxe (marker after ${VM_SECS}s)"
+	else
+		boot_failed "server-bios: no marker on the serial console"
+	fi
+	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe .*client=ipxe arch=bios" <<<"$lines"; then
+		bw_pass "server-bios: the e1000 ROM (iPXE, arch 0) got an address and boot.ipxe at once"
+	else
+		bw_fail "server-bios: no ACK with an address and boot.ipxe for the ROM" "${lines:-(no OFFER/ACK lines for $mac)}"
+	fi
+	if [[ -n $lines ]] && ! grep -qv 'boot boot\.ipxe .*client=ipxe' <<<"$lines"; then
+		bw_pass "server-bios: every OFFER/ACK ($(wc -l <<<"$lines")) went to an iPXE client and named boot.ipxe"
+	else
+		bw_fail "server-bios: some OFFER/ACK named another file or client kind" "${lines:-(none)}"
+	fi
+	check_transfers server-bios undionly.kpxe=1 boot.ipxe=2
+	# undionly.kpxe's own DHCP: an ACK for boot.ipxe after its transfer, then boot.ipxe again
+	if awk -v mac="$mac" '
+		/sent file=undionly\.kpxe / { u = NR }
+		u && index($0, "dhcp " mac ": ACK ") && /boot boot\.ipxe/ { a = NR }
+		a && /sent file=boot\.ipxe / { s = NR }
+		END { exit !(u && a > u && s > a) }' "$BW_SRV_LOG"; then
+		bw_pass "server-bios: undionly.kpxe did DHCP again, was recognised as iPXE and got boot.ipxe"
+	else
+		bw_fail "server-bios: no DHCP ACK with boot.ipxe, then a boot.ipxe transfer, after undionly.kpxe" \
+			"$(grep -E ' (dhcp|tftp) ' "$BW_SRV_LOG" | tail -n 20)"
+	fi
+	bw_stop_server
+	if "$BOOTWIRE" leases -c "$conf" 2>&1 | grep -qE "^10\.77\.0\.1[0-9][0-9] +$mac +bound"; then
+		bw_pass "server-bios: bootwire leases lists the VM's bound lease"
+	else
+		bw_fail "server-bios: lease not in the database" "$("$BOOTWIRE" leases -c "$conf" --all 2>&1)"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# (b) proxy mode: addresses from dnsmasq (another host on the bridge), boot from bootwire
+
+# run_proxy NAME MAC PLATFORM FIRST_FILE "FILE=COUNT..." QEMU_ARGS...: FIRST_FILE is what
+# the firmware's first DHCP gets (boot.ipxe for the iPXE ROM, ipxe.efi for OVMF); the
+# transfers are checked as check_transfers does.
+run_proxy()
+{
+	local name=$1 mac=$2 platform=$3 first=$4 transfers=$5
+	shift 5
+	local conf=$BW_WORK/$name.yaml lines dm_pid vm_ip lease sum fre
+	fre=${first//./\\.}
+	write_conf "$conf" proxy
+	rm -f "$BW_WORK/dnsmasq.leases"
+	bw_spawn "$NS_LAN" "$BW_WORK/$name.dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null \
+		--port=0 --interface=lan0 --bind-interfaces --dhcp-range=10.77.0.100,10.77.0.150,10m \
+		--dhcp-leasefile="$BW_WORK/dnsmasq.leases" --pid-file="$BW_WORK/dnsmasq.pid" \
+		--log-dhcp --log-facility=-
+	dm_pid=$BW_LAST_PID
+	start_bootwire "$conf" || {
+		bw_fail "$name: bootwire did not start"
+		return 0
+	}
+	if ! bw_alive "$dm_pid"; then
+		bw_fail "$name: dnsmasq did not start" "$(cat "$BW_WORK/$name.dnsmasq.log")"
+		return 0
+	fi
+	start_capture "$name"
+	boot_vm "$name" "$BOOT_SECS" "$@"
+	stop_capture
+	lines=$(dhcp_lines "$mac")
+	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-$platform-$TOKEN" "$VM_SERIAL"; then
+		bw_pass "$name: network boot beside dnsmasq ran boot.ipxe (marker after ${VM_SECS}s)"
+	else
+		boot_failed "$name: no marker on the serial console"
+	fi
+	lease=$(grep -i " $mac " "$BW_WORK/dnsmasq.leases" 2>/dev/null | awk '{print $3}' | head -n 1)
+	vm_ip=$(tr -d '\r' <"$VM_SERIAL" | grep -aoE 'net0: 10\.77\.0\.[0-9]+/' | tail -n 1 | sed 's/net0: //; s,/,,')
+	if [[ -n $lease && $lease =~ ^10\.77\.0\.(1[0-4][0-9]|150)$ && $vm_ip == "$lease" ]]; then
+		bw_pass "$name: the VM's address $vm_ip came from dnsmasq's range"
+	else
+		bw_fail "$name: VM address ${vm_ip:-none} vs dnsmasq lease ${lease:-none} (range 10.77.0.100-150)" \
+			"$(tail -n 5 "$BW_WORK/dnsmasq.leases" 2>/dev/null)"
+	fi
+	if grep -qE ": OFFER boot $fre " <<<"$lines" && grep -qE ': OFFER boot boot\.ipxe .*client=ipxe' <<<"$lines" &&
+		! grep -qE ': (OFFER|ACK) [0-9]' <<<"$lines"; then
+		bw_pass "$name: bootwire's proxy OFFERs carry no address; the firmware got $first, iPXE boot.ipxe"
+	else
+		bw_fail "$name: bootwire's decisions are not address-less proxy OFFERs ($first, then boot.ipxe)" "${lines:-(none)}"
+	fi
+	if [[ -n $CAP ]]; then
+		sum=$(dhcp_summary)
+		if grep -qE "^ *[0-9.]+ $SRV:67>.* OFFER .*yiaddr=0\.0\.0\.0 siaddr=$SRV " <<<"$sum" &&
+			! grep -E "^ *[0-9.]+ $SRV:(67|4011)>" <<<"$sum" | grep -qv 'yiaddr=0\.0\.0\.0' &&
+			grep -qE "^ *[0-9.]+ $LAN_DHCP:67>.* ACK .*yiaddr=10\.77\.0\." <<<"$sum"; then
+			bw_pass "$name: on the wire: bootwire's replies have yiaddr 0.0.0.0, dnsmasq's ACK the address"
+		else
+			bw_fail "$name: DHCP packets on br0 are not as expected" "$sum"
+		fi
+	else
+		bw_skip_check "$name: yiaddr on the wire" "no capture"
+	fi
+	# shellcheck disable=SC2086 # FILE=COUNT words
+	check_transfers "$name" $transfers
+	report_4011 "$mac" "$name"
+	bw_stop_server
+	bw_stop "$dm_pid" 5 || true
+}
+
+run_proxy_bios()
+{
+	run_proxy proxy-bios 52:54:00:bb:00:02 pcbios boot.ipxe "undionly.kpxe=1 boot.ipxe=2" \
+		-fw_cfg "name=etc/sercon-port,file=$BW_WORK/sercon" \
+		-device e1000,netdev=n0,mac=52:54:00:bb:00:02 -boot n
+}
+
+run_proxy_uefi()
+{
+	cp "$OVMF_VARS" "$BW_WORK/ovmf-vars-proxy.fd"
+	run_proxy proxy-uefi 52:54:00:bb:00:04 efi ipxe.efi "ipxe.efi=1 boot.ipxe=1" \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$BW_WORK/ovmf-vars-proxy.fd" \
+		-device virtio-net-pci,netdev=n0,mac=52:54:00:bb:00:04,romfile= \
+		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+}
+
+# ---------------------------------------------------------------------------------------
+# (c) server mode, UEFI: OVMF's own PXE loads ipxe.efi, which gets boot.ipxe
+
+run_server_uefi()
+{
+	local mac=52:54:00:bb:00:03 conf=$BW_WORK/server-uefi.yaml lines
+	write_conf "$conf" server
+	cp "$OVMF_VARS" "$BW_WORK/ovmf-vars.fd"
+	start_bootwire "$conf" || {
+		bw_fail "server-uefi: bootwire did not start"
+		return 0
+	}
+	start_capture server-uefi
+	boot_vm server-uefi "$BOOT_SECS" \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$BW_WORK/ovmf-vars.fd" \
+		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
+		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+	stop_capture
+	lines=$(dhcp_lines "$mac")
+	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-efi-$TOKEN" "$VM_SERIAL"; then
+		bw_pass "server-uefi: OVMF PXE -> ipxe.efi -> boot.ipxe (marker after ${VM_SECS}s)"
+	else
+		boot_failed "server-uefi: no marker on the serial console"
+	fi
+	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot ipxe\.efi .*client=pxe arch=efi_x64" <<<"$lines"; then
+		bw_pass "server-uefi: OVMF's PXE (arch 7) got an address and ipxe.efi"
+	else
+		bw_fail "server-uefi: no ACK with ipxe.efi for OVMF's PXE" "${lines:-(none)}"
+	fi
+	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe .*client=ipxe arch=efi_x64" <<<"$lines" &&
+		! grep -qE 'boot ipxe\.efi .*client=ipxe' <<<"$lines"; then
+		bw_pass "server-uefi: ipxe.efi was recognised as iPXE and got boot.ipxe, never ipxe.efi"
+	else
+		bw_fail "server-uefi: ipxe.efi's DHCP did not end in boot.ipxe" "${lines:-(none)}"
+	fi
+	# OVMF reads ipxe.efi twice: a tsize probe ("size probe answered"), then the transfer
+	check_transfers server-uefi ipxe.efi=1 boot.ipxe=1
+	bw_stop_server
+}
+
+for run in ${BW_PXE_RUNS:-server-bios proxy-bios server-uefi proxy-uefi}; do
+	case $run in
+	server-bios) run_server_bios ;;
+	proxy-bios) run_proxy_bios ;;
+	server-uefi | proxy-uefi)
+		if [[ ! -r $OVMF_CODE || ! -r $OVMF_VARS ]]; then
+			bw_skip_check "$run" "no OVMF ($OVMF_CODE)"
+		elif [[ $run == server-uefi ]]; then
+			run_server_uefi
+		else
+			run_proxy_uefi
+		fi
+		;;
+	*) bw_fail "unknown run $run in BW_PXE_RUNS" ;;
+	esac
+done
+bw_summary
