@@ -1,0 +1,323 @@
+# shellcheck shell=bash
+# Helpers for tests/e2e/*.sh: real VMs (QEMU, always TCG) network-boot Debian's kernel and a
+# busybox initramfs from bootwire, on a bridge in a network namespace the test creates. The
+# initramfs prints `BOOTWIRE-MARKER <token>` for every `bootwire.marker=<token>` on the
+# kernel command line and powers off, so a marker on the serial console proves the whole
+# chain: firmware, DHCP, boot program, script, kernel, initramfs, command line.
+# Source after `set -euo pipefail`; builds on tests/system/lib.sh (checks, bw_spawn/bw_stop,
+# the cleanup trap, bw_start_serve): call bw_setup_trap and bw_make_work first.
+#
+# Environment (besides lib.sh's BOOTWIRE, BW_KEEP):
+#   BW_E2E_CACHE     the assets cache shared by all e2e tests and the demo
+#                    (/var/cache/bootwire-e2e): scripts/netboot-assets.sh --boot-programs
+#   OVMF_CODE, OVMF_VARS   UEFI firmware (Debian package ovmf)
+#   BW_E2E_BOOT_SECS bound on one boot (default 100; a BIOS boot takes about 12 s, UEFI 20)
+#   BW_E2E_RA=0      no IPv6 router advertisements on br0 (scripts/ipv6-ra.py): iPXE then
+#                    waits about 15 s per boot for an IPv6 router before it goes on
+#
+# Functions:
+#   e2e_require                     skip unless root, QEMU, ip, bootwire
+#   e2e_assets                      build or reuse the cached assets; sets E2E_KERNEL_RELEASE...
+#   e2e_boot_root DIR               a boot root: vmlinuz, initrd.img, iPXE and pxelinux programs
+#   e2e_ipxe_script FILE TOKEN [ARGS]  an iPXE script that boots them with bootwire.marker=TOKEN
+#   e2e_netns NTAPS                 namespace with br0 (10.77.0.1/24) and tap0..tapN-1, and
+#                                   IPv6 router advertisements on br0 (see BW_E2E_RA)
+#   e2e_conf FILE ROOT [YAML]       a server-mode config for br0, YAML appended
+#   e2e_start_bootwire CONF         bootwire serve in the namespace, ready for DHCP on br0
+#   e2e_vm_start NAME KIND MAC TAP [QEMU ARGS]  KIND: bios | uefi | uefi-ipxe
+#   e2e_wait_marker TOKEN [SECS]    wait for the marker on the last VM's serial console
+#   e2e_vm_stop [PID]               stop a VM (the last one by default)
+#   e2e_serial_text FILE, e2e_serial_tail FILE [N]   the console as plain text
+#   e2e_check_transfers NAME FILE=COUNT...           completed TFTP transfers per file
+
+# shellcheck source=SCRIPTDIR/../system/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../system/lib.sh"
+
+E2E_CACHE=${BW_E2E_CACHE:-/var/cache/bootwire-e2e}
+E2E_ASSETS_SCRIPT=$BW_REPO_ROOT/scripts/netboot-assets.sh
+E2E_SRV=10.77.0.1
+E2E_OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
+E2E_OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
+E2E_BOOT_SECS=${BW_E2E_BOOT_SECS:-100}
+E2E_NS=
+E2E_VM_PID=
+E2E_VM_SERIAL=
+E2E_VM_T0=
+# Console lines that end a boot early: firmware, iPXE and kernel failures.
+E2E_FAIL_RE='Nothing to boot|No bootable device|PXE-E[0-9A-F]+|Could not boot|No more network devices|Kernel panic|failed to load Boot[0-9A-F]+ "UEFI (PXE|HTTP)'
+
+e2e_require()
+{
+	bw_require_root
+	bw_require_cmds qemu-system-x86_64 ip timeout flock apt-get dpkg-deb
+	bw_require_server
+	[[ $BW_SERVER == bootwire ]] || bw_skip "end-to-end tests run bootwire only"
+}
+
+# e2e_assets: runs scripts/netboot-assets.sh --boot-programs into the cache (instant when
+# cached) and reads its VERSIONS: E2E_KERNEL_PACKAGE, E2E_KERNEL_VERSION, E2E_KERNEL_RELEASE,
+# E2E_BUSYBOX_VERSION. A failure ends the test (exit 1): these tests mean nothing without.
+e2e_assets()
+{
+	local log=${BW_WORK:-/tmp}/netboot-assets.log
+	if ! bash "$E2E_ASSETS_SCRIPT" --boot-programs "$E2E_CACHE" >"$log" 2>&1; then
+		printf 'FAIL: %s: could not build the netboot assets in %s (network access to the Debian archive?):\n' \
+			"$BW_NAME" "$E2E_CACHE"
+		sed 's/^/  | /' "$log"
+		exit 1
+	fi
+	# shellcheck disable=SC2034 # for the calling test
+	E2E_KERNEL_PACKAGE=$(sed -n 's/^KERNEL_PACKAGE=//p' "$E2E_CACHE/VERSIONS")
+	E2E_KERNEL_VERSION=$(sed -n 's/^KERNEL_VERSION=//p' "$E2E_CACHE/VERSIONS")
+	# shellcheck disable=SC2034
+	E2E_KERNEL_RELEASE=$(sed -n 's/^KERNEL_RELEASE=//p' "$E2E_CACHE/VERSIONS")
+	E2E_BUSYBOX_VERSION=$(sed -n 's/^BUSYBOX_VERSION=//p' "$E2E_CACHE/VERSIONS")
+	bw_say "assets: $E2E_KERNEL_PACKAGE $E2E_KERNEL_VERSION, busybox $E2E_BUSYBOX_VERSION ($E2E_CACHE)"
+}
+
+# e2e_boot_root DIR: a world-readable boot root with vmlinuz, initrd.img and the boot
+# programs (undionly.kpxe, ipxe.efi, snponly.efi, pxelinux.0, ldlinux.c32).
+e2e_boot_root()
+{
+	local dir=$1
+	mkdir -p "$dir"
+	cp "$E2E_CACHE/vmlinuz" "$E2E_CACHE/initrd.img" "$E2E_CACHE"/boot/* "$dir/"
+	chmod 0755 "$dir"
+	chmod 0644 "$dir"/*
+}
+
+# e2e_ipxe_script FILE TOKEN [KERNEL ARGS...]: an iPXE script that loads vmlinuz and
+# initrd.img (names relative to the script's own URL: TFTP or HTTP alike) and boots with
+# console=ttyS0 bootwire.marker=TOKEN. It first echoes where it runs (two `bootwire-script:`
+# lines, each under 80 columns: the console wraps longer ones);
+# `initrd=initrd.img` lets the kernel's EFI stub find the initrd under UEFI.
+e2e_ipxe_script()
+{
+	local file=$1 token=$2
+	shift 2
+	cat >"$file" <<EOF
+#!ipxe
+echo bootwire-script: platform \${platform} mac \${net0/mac} ip \${net0/ip}
+echo bootwire-script: next-server \${next-server} filename \${filename}
+kernel vmlinuz initrd=initrd.img console=ttyS0 bootwire.marker=$token $* || goto failed
+initrd initrd.img || goto failed
+boot || goto failed
+:failed
+echo BOOTWIRE-FAILED \${errno}
+EOF
+	chmod 0644 "$file"
+}
+
+# e2e_netns NTAPS: namespace bwe2e-<pid> with bridge br0 ($E2E_SRV/24) and taps
+# tap0..tapN-1 on it, all up, plus e2e_ipv6_ra unless BW_E2E_RA=0. Sets E2E_NS and BW_SRV_NS
+# (bw_start_serve runs there); the trap deletes it.
+e2e_netns()
+{
+	local n=$1 i
+	E2E_NS=bwe2e-$$
+	ip netns add "$E2E_NS"
+	BW_NETNS_LIST+=("$E2E_NS")
+	ip -n "$E2E_NS" link set lo up
+	ip -n "$E2E_NS" link add br0 type bridge
+	# br0's link-local address usable at once (router advertisements come from it)
+	ip netns exec "$E2E_NS" sysctl -qw net.ipv6.conf.br0.accept_dad=0 2>/dev/null || true
+	ip -n "$E2E_NS" addr add "$E2E_SRV/24" dev br0
+	ip -n "$E2E_NS" link set br0 up
+	for ((i = 0; i < n; i++)); do
+		ip -n "$E2E_NS" tuntap add dev "tap$i" mode tap
+		ip -n "$E2E_NS" link set "tap$i" master br0
+		ip -n "$E2E_NS" link set "tap$i" up
+	done
+	# shellcheck disable=SC2034 # lib.sh's bw_start_serve reads it
+	BW_SRV_NS=$E2E_NS
+	[[ ${BW_E2E_RA:-1} == 0 ]] || e2e_ipv6_ra
+}
+
+# e2e_ipv6_ra: scripts/ipv6-ra.py on br0 in E2E_NS: router advertisements that configure
+# nothing, so iPXE does not wait ~15 s for an IPv6 router. Only a speed-up: without python3
+# it says so and the boots take longer.
+e2e_ipv6_ra()
+{
+	if ! command -v python3 >/dev/null 2>&1; then
+		bw_say "no python3: no IPv6 router advertisements, iPXE waits ~15 s per boot"
+		return 0
+	fi
+	bw_spawn "$E2E_NS" "$BW_WORK/ipv6-ra.log" python3 "$BW_REPO_ROOT/scripts/ipv6-ra.py" br0 900
+}
+
+# e2e_conf FILE ROOT [YAML]: bootwire as DHCP server (10.77.0.100-199) and TFTP on br0,
+# logging at debug; YAML (more top-level keys, or lines continuing `dhcp:`) is appended.
+e2e_conf()
+{
+	local file=$1 root=$2 extra=${3:-}
+	{
+		printf 'boot_root: %s\n' "$root"
+		printf 'log: { level: debug }\n'
+		printf 'tftp: { listen: %s }\n' "$E2E_SRV"
+		printf 'dhcp:\n  enabled: true\n  mode: server\n  interfaces: [br0]\n'
+		printf '  lease_db: %s\n' "${file%.yaml}-leases.db"
+		printf '  subnets:\n'
+		printf '    - { subnet: 10.77.0.0/24, range: 10.77.0.100-10.77.0.199, router: %s, lease_time: 600 }\n' "$E2E_SRV"
+		[[ -z $extra ]] || printf '%s\n' "$extra"
+	} >"$file"
+}
+
+# e2e_start_bootwire CONF: bootwire serve -c CONF in E2E_NS; ready when TFTP listens and
+# DHCP serves br0. Sets BW_SRV_PID, BW_SRV_LOG.
+e2e_start_bootwire()
+{
+	local i
+	bw_start_serve "$1" 69 </dev/null || return 1
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && return 0
+		bw_alive "$BW_SRV_PID" || break
+		sleep 0.05
+	done
+	bw_log_tail "$BW_SRV_LOG" 20
+	return 1
+}
+
+# e2e_vm_start NAME KIND MAC TAP [QEMU ARGS...]: powers on a diskless VM on TAP in E2E_NS,
+# serial console in BW_WORK/NAME.serial, QEMU's own output in BW_WORK/NAME.qemu.log.
+# -nodefaults: no CD-ROM or floppy for the firmware to try first, no default NIC.
+#   bios       SeaBIOS, e1000 whose option ROM is iPXE (so iPXE does the DHCP)
+#   uefi       OVMF, virtio-net without option ROM: the firmware's own PXE (IPv6 PXE off)
+#   uefi-ipxe  OVMF, e1000 with its iPXE EFI ROM
+# Sets E2E_VM_PID, E2E_VM_SERIAL, E2E_VM_T0; the trap stops it.
+e2e_vm_start()
+{
+	local name=$1 kind=$2 mac=$3 tap=$4 mem=256 fw=()
+	shift 4
+	E2E_VM_SERIAL=$BW_WORK/$name.serial
+	case $kind in
+	bios)
+		printf '\xf8\x03' >"$BW_WORK/sercon" # SeaBIOS and iPXE print on COM1
+		fw=(-fw_cfg "name=etc/sercon-port,file=$BW_WORK/sercon"
+			-device "e1000,netdev=n0,mac=$mac" -boot n)
+		;;
+	uefi | uefi-ipxe)
+		[[ -r $E2E_OVMF_CODE && -r $E2E_OVMF_VARS ]] || bw_skip "no OVMF ($E2E_OVMF_CODE)"
+		mem=512
+		cp "$E2E_OVMF_VARS" "$BW_WORK/$name.vars.fd"
+		# shellcheck disable=SC2054 # commas inside QEMU options
+		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$E2E_OVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$BW_WORK/$name.vars.fd"
+			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no)
+		if [[ $kind == uefi ]]; then
+			fw+=(-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=")
+		else
+			fw+=(-device "e1000,netdev=n0,mac=$mac")
+		fi
+		;;
+	*)
+		echo "e2e_vm_start: unknown kind $kind (bios, uefi, uefi-ipxe)" >&2
+		return 1
+		;;
+	esac
+	bw_say "$name: powering on a $kind VM ($mac on $tap)"
+	bw_spawn "$E2E_NS" "$BW_WORK/$name.qemu.log" qemu-system-x86_64 -accel tcg -m "$mem" \
+		-name "$name" -nodefaults -display none -vga none -no-reboot -serial "file:$E2E_VM_SERIAL" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" "${fw[@]}" "$@"
+	E2E_VM_PID=$BW_LAST_PID
+	E2E_VM_T0=$SECONDS
+}
+
+# e2e_wait_marker TOKEN [SECS [PID [SERIAL]]]: waits (bounded) until `BOOTWIRE-MARKER TOKEN`
+# is on the serial console, a failure line appears, or the VM ends. Returns 0 on the marker.
+# Sets E2E_WAIT_RESULT (marker, failed: <line>, exited, timeout) and E2E_WAIT_SECS (since
+# the VM started).
+e2e_wait_marker()
+{
+	local token=$1 secs=${2:-$E2E_BOOT_SECS} pid=${3:-$E2E_VM_PID} serial=${4:-$E2E_VM_SERIAL} i
+	E2E_WAIT_RESULT=timeout
+	for ((i = 0; i < secs * 4; i++)); do
+		if grep -aq "BOOTWIRE-MARKER $token" "$serial" 2>/dev/null; then
+			E2E_WAIT_RESULT=marker
+			break
+		fi
+		if grep -aqE "BOOTWIRE-FAILED|$E2E_FAIL_RE" "$serial" 2>/dev/null; then
+			sleep 1 # the rest of the message
+			E2E_WAIT_RESULT="failed: $(e2e_serial_text "$serial" | grep -aE "BOOTWIRE-FAILED|$E2E_FAIL_RE" | head -n 1)"
+			break
+		fi
+		if ! bw_alive "$pid"; then
+			# it may have printed the marker and powered off between two looks
+			grep -aq "BOOTWIRE-MARKER $token" "$serial" 2>/dev/null && E2E_WAIT_RESULT=marker ||
+				E2E_WAIT_RESULT=exited
+			break
+		fi
+		sleep 0.25
+	done
+	E2E_WAIT_SECS=$((SECONDS - E2E_VM_T0))
+	bw_say "boot: $E2E_WAIT_RESULT after ${E2E_WAIT_SECS}s"
+	[[ $E2E_WAIT_RESULT == marker ]]
+}
+
+# e2e_vm_stop [PID]: stops a VM by PID (bounded; SIGKILL if needed).
+e2e_vm_stop()
+{
+	bw_stop "${1:-$E2E_VM_PID}" 3 || true
+}
+
+# e2e_vm_powers_off [SECS [PID]]: true when the VM ends by itself within SECS (the initramfs
+# runs `poweroff -f`; QEMU runs with -no-reboot).
+e2e_vm_powers_off()
+{
+	local secs=${1:-15} pid=${2:-$E2E_VM_PID} i
+	for ((i = 0; i < secs * 20; i++)); do
+		bw_alive "$pid" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# e2e_serial_text FILE: the console as plain text: no CR or NUL, escape sequences removed,
+# backspaces applied (iPXE erases its prompts with them).
+e2e_serial_text()
+{
+	tr -d '\r\0' <"$1" 2>/dev/null |
+		sed -E 's/\x1b\[[0-9;?=]*[A-Za-z]//g; s/\x1b[A-Za-z]//g; :a; s/[^\x08]\x08//; ta; s/\x08//g'
+}
+
+e2e_serial_tail()
+{
+	local file=${1:-$E2E_VM_SERIAL} n=${2:-25}
+	printf -- '--- serial console %s (last %d lines) ---\n' "$(basename "$file")" "$n"
+	e2e_serial_text "$file" | grep -av '^[[:space:]]*$' | tail -n "$n"
+}
+
+# e2e_sent_count FILE: TFTP transfers of FILE that bootwire completed.
+e2e_sent_count()
+{
+	grep -cE "tftp [0-9.]+:[0-9]+: sent file=${1//./\\.} " "$BW_SRV_LOG" || true
+}
+
+# e2e_check_transfers NAME FILE=COUNT...: one check: the completed TFTP transfers per file.
+e2e_check_transfers()
+{
+	local name=$1 fc f want got have=() bad=0
+	shift
+	for fc in "$@"; do
+		f=${fc%=*}
+		want=${fc#*=}
+		got=$(e2e_sent_count "$f")
+		have+=("$f=$got")
+		[[ $got == "$want" ]] || bad=1
+	done
+	if ((bad == 0)); then
+		bw_pass "$name: TFTP transfers ${have[*]}"
+	else
+		bw_fail "$name: TFTP transfers ${have[*]}, expected $*" \
+			"$(grep -E 'tftp .*(sent|failed|refus|size probe)' "$BW_SRV_LOG" | tail -n 10)"
+	fi
+}
+
+# e2e_boot_failed DESC: a failed check with bootwire's decisions and the end of the console.
+e2e_boot_failed()
+{
+	bw_fail "$1" "result: $E2E_WAIT_RESULT after ${E2E_WAIT_SECS}s" \
+		"--- bootwire log (dhcp, tftp, http, warnings) ---" \
+		"$(grep -E ' (dhcp|tftp|http) | (warn|error) ' "$BW_SRV_LOG" | grep -v ' debug ' | tail -n 30)" \
+		"$(e2e_serial_tail "$E2E_VM_SERIAL" 30)" \
+		"$(bw_log_tail "$BW_WORK/$(basename "$E2E_VM_SERIAL" .serial).qemu.log" 5)"
+}
