@@ -4,7 +4,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 120
 
-.PHONY: all build deps test unit bench bench-tftp bench-dhcp fuzz demo clean
+.PHONY: all build deps test unit bench bench-tftp bench-dhcp bench-http fuzz demo clean
 
 all: build
 
@@ -23,13 +23,16 @@ unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
 # Both benchmarks (TFTP first: it rewrites bench/RESULTS.md, keeping other sections).
-bench: bench-tftp bench-dhcp
+bench: bench-tftp bench-dhcp bench-http
 
 bench-tftp: deps build
 	bash bench/tftp.sh
 
 bench-dhcp: deps build
 	bash bench/dhcp.sh
+
+bench-http: deps build
+	bash bench/http.sh
 
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DBW_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null

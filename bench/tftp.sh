@@ -667,9 +667,10 @@ echo "$REPORT"
 
 if [ "$WRITE_RESULTS" = 1 ]; then
 	knobs="ROUNDS=$ROUNDS SIZE_MB=$SIZE_MB CONC_SIZE_MB=$CONC_SIZE_MB CLIENTS=$CLIENTS WINDOWS=\"$WINDOWS\" PINS=\"$PINS\" CEIL_SECONDS=$CEIL_SECONDS"
-	# Other benchmarks' sections (bench/dhcp.sh writes "## DHCP ...") are kept, after ours.
+	# Other benchmarks' sections ("## DHCP", "## HTTP", ...: every "## " section that is not
+	# ours) are kept, after ours.
 	others=""
-	[ -f "$RESULTS_FILE" ] && others=$(awk '/^## DHCP/ { f = 1 } f' "$RESULTS_FILE")
+	[ -f "$RESULTS_FILE" ] && others=$(awk '/^## / { f = ($0 !~ /^## TFTP/) } f' "$RESULTS_FILE")
 	{
 		echo "# TFTP benchmark results"
 		echo

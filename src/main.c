@@ -15,6 +15,7 @@ static const struct bw_cmd bw_cmds[] = {
 	{"tftp", bw_cmd_tftp, "run only the TFTP service on a directory, no config needed"},
 	{"check-config", bw_cmd_check_config, "validate a config file (and print the effective one)"},
 	{"leases", bw_cmd_leases, "list DHCP leases from the lease database"},
+	{"boot", bw_cmd_boot, "boot every machine that asks into a kernel, no config needed"},
 };
 
 static void usage(FILE *f)

@@ -12,6 +12,9 @@
 #include "core/vfs.h"
 #include "dhcp/dhcp_config.h"
 #include "dhcp/dhcp_io.h"
+#include "http/http_config.h"
+#include "http/http_io.h"
+#include "profile/profile_config.h"
 #include "tftp/tftp_config.h"
 #include "tftp/tftp_io.h"
 
@@ -21,6 +24,8 @@ void bw_cli_register_sections(void)
 	bw_config_register(&bw_log_cfg_section);
 	bw_config_register(&bw_tftp_cfg_section);
 	bw_config_register(&bw_dhcp_cfg_section);
+	bw_config_register(&bw_http_cfg_section);
+	bw_config_register(&bw_profile_cfg_section);
 }
 
 void bw_cli_print_errors(const char *err)
@@ -34,6 +39,7 @@ struct bw_run_state {
 	uv_signal_t sigint, sigterm;
 	struct bw_tftp_service *tftp;
 	struct bw_dhcp_service *dhcp;
+	struct bw_http_service *http;
 };
 
 static void run_signal_cb(uv_signal_t *h, int signum)
@@ -45,6 +51,8 @@ static void run_signal_cb(uv_signal_t *h, int signum)
 	st->tftp = NULL;
 	bw_dhcp_service_stop(st->dhcp);
 	st->dhcp = NULL;
+	bw_http_service_stop(st->http);
+	st->http = NULL;
 	uv_close((uv_handle_t *)&st->sigint, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
 }
@@ -54,16 +62,28 @@ int bw_cli_run(struct bw_config *cfg, bool allow_root)
 	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
 	const struct bw_log_config *lc = bw_config_get(cfg, &bw_log_cfg_section);
 	const struct bw_tftp_config *tc = bw_config_get(cfg, &bw_tftp_cfg_section);
-	const struct bw_dhcp_config *dc = bw_config_get(cfg, &bw_dhcp_cfg_section);
+	struct bw_dhcp_config *dc = bw_config_get(cfg, &bw_dhcp_cfg_section);
+	const struct bw_http_config *hc = bw_config_get(cfg, &bw_http_cfg_section);
 	struct bw_run_state st = {0};
 	uv_loop_t *loop = uv_default_loop();
 	struct bw_vfs vfs;
+	static char http_base[256]; /* outlives the vfs and the services */
+	const char *base = NULL;
 	int r;
 
 	bw_log_setup((enum bw_log_level)lc->level, (enum bw_log_format)lc->format);
 	signal(SIGPIPE, SIG_IGN);
 	bw_sock_raise_nofile();
 	bw_vfs_init(&vfs);
+	/* With HTTP on, scripts send kernels over HTTP and DHCP points iPXE and UEFI HTTP boot
+	 * at it: "http://${server}:PORT/", ${server} being the address each client reaches. */
+	if (hc->enabled && bw_http_base_url(hc, "${server}", http_base, sizeof(http_base)) == 0) {
+		base = http_base;
+		if (!dc->http_base)
+			dc->http_base = strdup(http_base);
+	}
+	if (bw_profile_vfs_register(&vfs, bw_profile_set_of(cfg), base) < 0)
+		return 1;
 	if (tc->enabled && bw_tftp_service_new(loop, tc, core->boot_root, &vfs, &st.tftp) < 0)
 		return 1;
 	if (dc->enabled && bw_dhcp_service_new(loop, dc, &st.dhcp) < 0) {
@@ -71,7 +91,15 @@ int bw_cli_run(struct bw_config *cfg, bool allow_root)
 		uv_run(loop, UV_RUN_DEFAULT);
 		return 1;
 	}
-	if (!st.tftp && !st.dhcp) {
+	if (st.dhcp)
+		bw_dhcp_service_set_profiles(st.dhcp, bw_profile_set_of(cfg));
+	if (hc->enabled && bw_http_service_new(loop, hc, core->boot_root, &vfs, &st.http) < 0) {
+		bw_tftp_service_stop(st.tftp);
+		bw_dhcp_service_stop(st.dhcp);
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
+	}
+	if (!st.tftp && !st.dhcp && !st.http) {
 		bw_log(BW_LOG_ERROR, "core", NULL, "no service is enabled: nothing to do");
 		return 1;
 	}
@@ -79,6 +107,7 @@ int bw_cli_run(struct bw_config *cfg, bool allow_root)
 	if (r < 0) {
 		bw_tftp_service_stop(st.tftp);
 		bw_dhcp_service_stop(st.dhcp);
+		bw_http_service_stop(st.http);
 		uv_run(loop, UV_RUN_DEFAULT);
 		return 1;
 	}

@@ -239,6 +239,36 @@ static void cfg_key_parse(struct bw_cfg_ctx *ctx, const char *secname,
 	}
 }
 
+/* True when a top-level key belongs to someone else than sec: it names a section, or it is
+ * one of the keys of another section without a name (several sections may own top-level
+ * keys, like the core's boot_root and the profiles' machines). */
+static bool cfg_top_key_elsewhere(const struct bw_cfg_section *sec, const char *key)
+{
+	for (unsigned s = 0; s < cfg_n_sections; s++) {
+		const struct bw_cfg_section *o = cfg_sections[s];
+
+		if (o->name) {
+			if (strcmp(o->name, key) == 0)
+				return true;
+			continue;
+		}
+		for (unsigned i = 0; o != sec && i < o->n_keys; i++)
+			if (strcmp(o->keys[i].name, key) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* True when sec is the first section without a name (the one that reports unknown
+ * top-level keys). */
+static bool cfg_first_top(const struct bw_cfg_section *sec)
+{
+	for (unsigned s = 0; s < cfg_n_sections; s++)
+		if (!cfg_sections[s]->name)
+			return cfg_sections[s] == sec;
+	return false;
+}
+
 /* Parses a mapping node against a section's key table. */
 static void cfg_parse_mapping(struct bw_cfg_ctx *ctx, const struct bw_cfg_section *sec,
 			      yaml_node_t *map, void *p, bool top)
@@ -256,21 +286,15 @@ static void cfg_parse_mapping(struct bw_cfg_ctx *ctx, const struct bw_cfg_sectio
 			bw_cfg_error(ctx, kn, "keys must be plain names");
 			continue;
 		}
-		if (top && cfg_index(sec) >= 0) {
-			/* top-level: sections are handled by the caller */
-			bool is_section = false;
-			for (unsigned s = 0; s < cfg_n_sections; s++)
-				if (cfg_sections[s]->name && strcmp(cfg_sections[s]->name, key) == 0)
-					is_section = true;
-			if (is_section)
-				continue;
-		}
+		if (top && cfg_top_key_elsewhere(sec, key))
+			continue; /* a section, or a top-level key another section owns */
 		for (i = 0; i < sec->n_keys; i++)
 			if (strcmp(sec->keys[i].name, key) == 0)
 				break;
 		if (i == sec->n_keys) {
-			bw_cfg_error(ctx, kn, "unknown key '%s'%s%s", key, sec->name ? " in " : "",
-				     sec->name ? sec->name : "");
+			if (!top || cfg_first_top(sec)) /* one report, not one per top section */
+				bw_cfg_error(ctx, kn, "unknown key '%s'%s%s", key,
+					     sec->name ? " in " : "", sec->name ? sec->name : "");
 			continue;
 		}
 		if (i < 64 && seen[i]) {

@@ -60,7 +60,8 @@ struct bw_cfg_key {
 };
 
 struct bw_cfg_section {
-	const char *name; /* key in the file; NULL for top-level keys */
+	const char *name; /* key in the file; NULL for top-level keys (several sections may
+			   * own top-level keys; each key belongs to one of them) */
 	const struct bw_cfg_key *keys;
 	unsigned n_keys;
 	size_t size;

@@ -1,5 +1,6 @@
 #include "core/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -196,16 +197,23 @@ static uint64_t log_hash(const char *a, const char *b)
 	return h;
 }
 
+/* The HTTP service calls this from its own thread: the table is shared, so it is locked.
+ * (Writing a line needs no lock: it is formatted on the stack and written with one fwrite,
+ * which stdio serialises.) */
+static pthread_mutex_t log_rl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool bw_log_ratelimit(const char *peer, const char *reason, uint64_t now_ms)
 {
 	uint64_t h = log_hash(peer, reason);
 	struct log_rl_bucket *b = &log_rl[h % LOG_RL_BUCKETS];
 	uint64_t sec = now_ms / 1000;
+	unsigned long suppressed = 0;
+	bool ok = true;
 
+	pthread_mutex_lock(&log_rl_lock);
 	if (b->hash != h || b->second != sec) {
-		if (b->suppressed && b->hash == h)
-			bw_log(BW_LOG_WARN, "log", peer, "%lu lines like \"%s\" were suppressed",
-			       b->suppressed, reason);
+		if (b->hash == h)
+			suppressed = b->suppressed;
 		b->suppressed = 0;
 		b->hash = h;
 		b->second = sec;
@@ -213,8 +221,13 @@ bool bw_log_ratelimit(const char *peer, const char *reason, uint64_t now_ms)
 	}
 	if (b->count >= LOG_RL_BURST) {
 		b->suppressed++;
-		return false;
+		ok = false;
+	} else {
+		b->count++;
 	}
-	b->count++;
-	return true;
+	pthread_mutex_unlock(&log_rl_lock);
+	if (suppressed)
+		bw_log(BW_LOG_WARN, "log", peer, "%lu lines like \"%s\" were suppressed", suppressed,
+		       reason);
+	return ok;
 }

@@ -20,13 +20,13 @@ struct bw_blob *bw_blob_new(const void *data, size_t len)
 struct bw_blob *bw_blob_ref(struct bw_blob *b)
 {
 	if (b)
-		b->refs++;
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
 	return b;
 }
 
 void bw_blob_unref(struct bw_blob *b)
 {
-	if (b && --b->refs == 0)
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		free(b);
 }
 

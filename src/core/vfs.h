@@ -1,6 +1,8 @@
 /* Virtual files: generated content that services serve as if it were a file in boot_root
  * (a pxelinux config for one MAC, an iPXE script, ...). A provider is asked first for every
- * path; it answers with an immutable, reference-counted blob, or -ENOENT to pass. */
+ * path; it answers with an immutable, reference-counted blob, or -ENOENT to pass.
+ * Providers may be called from the HTTP service's thread as well as the loop: they must only
+ * read state that does not change while the services run. Blob references are atomic. */
 #ifndef BW_VFS_H
 #define BW_VFS_H
 
@@ -22,7 +24,9 @@ void bw_blob_unref(struct bw_blob *b);
 struct bw_vfs_req {
 	const char *path;            /* normalised, relative to boot_root, no leading '/' */
 	const struct sockaddr *peer; /* who asks */
+	const struct sockaddr *local; /* the address it asked (our side; port may be 0), or NULL */
 	const char *service;         /* "tftp", "http" */
+	const char *query;           /* HTTP: the query string without '?' (NULL: none) */
 };
 
 /* Returns 0 and a blob the caller owns (one reference), -ENOENT when the provider does not

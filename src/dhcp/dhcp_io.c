@@ -772,6 +772,11 @@ static void dhcp_service_finish(struct bw_dhcp_service *svc)
 	}
 }
 
+void bw_dhcp_service_set_profiles(struct bw_dhcp_service *svc, const struct bw_profile_set *ps)
+{
+	bw_dhcp_server_set_profiles(svc->server, ps);
+}
+
 void bw_dhcp_service_stop(struct bw_dhcp_service *svc)
 {
 	if (!svc || svc->stopping)

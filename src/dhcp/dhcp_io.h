@@ -15,6 +15,11 @@ struct bw_dhcp_service;
  * and packet sockets need them). cfg must outlive the service. Errors are logged. */
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 			struct bw_dhcp_service **ret);
+struct bw_profile_set;
+
+/* Lets the machines' profiles choose their boot (see bw_dhcp_server_set_profiles). */
+void bw_dhcp_service_set_profiles(struct bw_dhcp_service *svc, const struct bw_profile_set *ps);
+
 /* Stops reading, lets pending lease writes finish (their replies still go out), closes
  * everything and frees the service from the loop. */
 void bw_dhcp_service_stop(struct bw_dhcp_service *svc);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dhcp/dhcp_pool.h"
+#include "profile/profile.h"
 
 #define DHCP_RATE_SLOTS 4096 /* per-MAC token buckets (direct-mapped, overwritten on clash) */
 
@@ -31,7 +32,13 @@ struct bw_dhcp_server {
 	struct dhcp_subnet_rt *subnets;
 	struct bw_pxe_boot_files files;
 	struct dhcp_rate *rate;
+	const struct bw_profile_set *profiles;
 };
+
+void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps)
+{
+	s->profiles = ps;
+}
 
 static void dhcp_verdict(struct bw_dhcp_out *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -219,6 +226,7 @@ struct dhcp_reply_ctx {
 	const struct bw_dhcp_in *in;
 	const struct dhcp_subnet_rt *rt; /* NULL in proxy replies */
 	const struct bw_dhcp_reservation *resv;
+	const char *hostname; /* the reservation's, else the machine entry's, or NULL */
 	struct bw_pxe_choice boot;
 	const struct bw_pxe_quirks *quirks;
 	uint32_t lease_s; /* 0: no lease options */
@@ -261,9 +269,8 @@ static void dhcp_opts_subnet(struct bw_dhcp_builder *b, const struct dhcp_reply_
 		dhcp_opt_addrs(b, BW_DHCP_OPT_ROUTER, &sn->router, 1);
 	if (sn->n_dns && dhcp_wants(m, BW_DHCP_OPT_DNS))
 		dhcp_opt_addrs(b, BW_DHCP_OPT_DNS, sn->dns, sn->n_dns);
-	if (x->resv && x->resv->hostname && dhcp_wants(m, BW_DHCP_OPT_HOSTNAME))
-		dhcp_opt_soft(b, BW_DHCP_OPT_HOSTNAME, x->resv->hostname,
-			      strlen(x->resv->hostname));
+	if (x->hostname && dhcp_wants(m, BW_DHCP_OPT_HOSTNAME))
+		dhcp_opt_soft(b, BW_DHCP_OPT_HOSTNAME, x->hostname, strlen(x->hostname));
 	if (sn->domain && dhcp_wants(m, BW_DHCP_OPT_DOMAIN))
 		dhcp_opt_soft(b, BW_DHCP_OPT_DOMAIN, sn->domain, strlen(sn->domain));
 	if (dhcp_wants(m, 28)) { /* broadcast address */
@@ -449,8 +456,8 @@ static void dhcp_set_lease(const struct dhcp_reply_ctx *x, uint32_t addr,
 		l->client_id_len = (uint8_t)cid->len;
 		memcpy(l->client_id, cid->data, cid->len);
 	}
-	if (x->resv && x->resv->hostname)
-		snprintf(l->hostname, sizeof(l->hostname), "%s", x->resv->hostname);
+	if (x->hostname)
+		snprintf(l->hostname, sizeof(l->hostname), "%s", x->hostname);
 	else if (hn->present)
 		snprintf(l->hostname, sizeof(l->hostname), "%.*s", (int)hn->len,
 			 (const char *)hn->data);
@@ -638,6 +645,63 @@ static void dhcp_proxy_step(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 	dhcp_send(x, BW_DHCP_OFFER, 0, out);
 }
 
+/* http_base with "${server}" replaced by the address the client reaches us at. */
+static const char *dhcp_http_base(const struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
+				  char *buf, size_t cap)
+{
+	const char *t = s->cfg->http_base, *v;
+	char ip[16];
+
+	if (!t || !(v = strstr(t, "${server}")))
+		return t;
+	dhcp_ip(in->server_addr, ip);
+	if ((size_t)snprintf(buf, cap, "%.*s%s%s", (int)(v - t), t, ip, v + 9) >= cap)
+		return NULL;
+	return buf;
+}
+
+/* The machine's profile decides: its loader's program, or (iPXE) its script's URL. */
+static void dhcp_apply_profile(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
+			       const struct bw_pxe_client *c, const char *base,
+			       struct dhcp_reply_ctx *x)
+{
+	struct bw_profile_query q = {.mac = in->msg->hdr.chaddr, .arch = c->arch};
+	struct bw_profile_choice ch;
+	struct bw_pxe_choice *b = &x->boot;
+	const char *f;
+	char mac[18];
+	int n;
+
+	if (c->has_uuid)
+		q.uuid = c->uuid;
+	if (bw_profile_resolve(s->profiles, &q, &ch) < 0) {
+		b->boot = false;
+		b->file[0] = '\0';
+		return;
+	}
+	if (!x->hostname)
+		x->hostname = ch.hostname;
+	f = ch.loader == BW_LOADER_IPXE ? NULL : bw_profile_loader_file(s->profiles, ch.loader,
+									 c->arch);
+	if (f) { /* pxelinux or GRUB, whatever the firmware runs now (iPXE included) */
+		if (c->is_http && base)
+			n = snprintf(b->file, sizeof(b->file), "%s%s", base, f);
+		else
+			n = snprintf(b->file, sizeof(b->file), "%s", f);
+		b->url = c->is_http;
+		b->boot = n > 0 && (size_t)n < sizeof(b->file) && (!c->is_http || base);
+		return;
+	}
+	if (c->is_ipxe && base) { /* the script, already saying who is asking */
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", q.mac[0], q.mac[1],
+			 q.mac[2], q.mac[3], q.mac[4], q.mac[5]);
+		n = snprintf(b->file, sizeof(b->file), "%s%s?mac=%s&arch=%s", base, s->files.ipxe,
+			     mac, bw_pxe_arch_name(c->arch));
+		b->boot = n > 0 && (size_t)n < sizeof(b->file);
+		b->url = true;
+	}
+}
+
 /* ---- the entry point ---- */
 
 static bool dhcp_server_precheck(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
@@ -668,7 +732,8 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 {
 	const struct bw_dhcp_msg *m = in->msg;
 	struct dhcp_reply_ctx x = {.s = s, .in = in};
-	const char *override;
+	const char *override, *base;
+	char basebuf[256];
 
 	memset(out, 0, offsetof(struct bw_dhcp_out, pkt));
 	memcpy(out->chaddr, m->hdr.chaddr, 6);
@@ -677,8 +742,12 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 	if (!dhcp_server_precheck(s, in, out))
 		return;
 	x.resv = dhcp_resv_of(s, m);
+	x.hostname = x.resv ? x.resv->hostname : NULL;
 	x.quirks = bw_pxe_quirks_for(&out->pxe);
-	bw_pxe_choose(&out->pxe, &s->files, s->cfg->http_base, &x.boot);
+	base = dhcp_http_base(s, in, basebuf, sizeof(basebuf));
+	bw_pxe_choose(&out->pxe, &s->files, base, &x.boot);
+	if (s->profiles && x.boot.boot)
+		dhcp_apply_profile(s, in, &out->pxe, base, &x);
 	override = x.resv ? x.resv->boot_file : NULL;
 	if (override && x.boot.boot && !out->pxe.is_ipxe && strlen(override) < sizeof(x.boot.file))
 		strcpy(x.boot.file, override);

@@ -64,6 +64,14 @@ int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server *
 		       char *err, size_t errcap);
 void bw_dhcp_server_free(struct bw_dhcp_server *s);
 
+struct bw_profile_set;
+
+/* Lets profiles choose each machine's boot: its loader (pxelinux, GRUB or iPXE) and, for
+ * iPXE, the URL of its rendered script. ps NULL (the default): boot_files decide alone. With
+ * profiles, a machine no entry and no default_profile applies to gets no boot file.
+ * ps must outlive the server. */
+void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps);
+
 /* Reinstates a lease from the store at start-up. -ERANGE when no pool holds its address,
  * -EEXIST when the address is reserved or taken (the row is stale). */
 int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *rec,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fspath.h"
 #include "core/sock.h"
 #include "core/util.h"
 #include "tftp/tftp_path.h"
@@ -163,7 +164,7 @@ static int tftp_upload_fill(struct bw_cfg_ctx *ctx, struct bw_tftp_upload *u,
 		bw_cfg_error(ctx, nodes[0], "tftp.uploads: each entry needs dir");
 		return -1;
 	}
-	if (bw_tftp_path_normalize(vals[0], strlen(vals[0]), NULL, norm, sizeof(norm)) < 0) {
+	if (bw_fspath_normalize(vals[0], strlen(vals[0]), NULL, norm, sizeof(norm)) < 0) {
 		bw_cfg_error(ctx, nodes[0],
 			     "tftp.uploads.dir: '%s' must be a directory inside boot_root", vals[0]);
 		return -1;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fspath.h"
 #include "core/log.h"
 #include "core/sock.h"
 #include "core/util.h"
@@ -695,7 +696,7 @@ static int tftp_resolve_name(struct bw_tftp_service *svc, const struct bw_tftp_r
 		return BW_TFTP_ERR_NOT_FOUND;
 	}
 	*ret_outside = bw_tftp_path_is_outside(name, svc->root);
-	r = bw_tftp_path_normalize(name, strlen(name), svc->root, out, cap);
+	r = bw_fspath_normalize(name, strlen(name), svc->root, out, cap);
 	if (r == -EACCES) {
 		*ret_msg = "access violation: '..' is not allowed";
 		return BW_TFTP_ERR_ACCESS;
@@ -766,7 +767,8 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 			  struct bw_tftp_src *src)
 {
 	struct bw_tftp_service *svc = rq->svc;
-	struct bw_vfs_req vr = {.path = name, .peer = rq->peer, .service = "tftp"};
+	struct bw_vfs_req vr = {.path = name, .peer = rq->peer, .local = rq->local,
+				.service = "tftp"};
 	struct bw_blob *blob = NULL;
 	int r, fd;
 
@@ -778,8 +780,8 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 	}
 	if (r != -ENOENT)
 		return r;
-	fd = bw_tftp_path_open(svc->root_fd, svc->root, name, svc->cfg->case_insensitive,
-			       O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	fd = bw_fspath_open(svc->root_fd, svc->root, name, svc->cfg->case_insensitive,
+			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
 	return bw_tftp_src_open_fd(src, &svc->fcache, fd, netascii);
@@ -861,8 +863,8 @@ static int tftp_upload_open(struct tftp_conn *c, const char *name)
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
 	c->up_base = c->name + (slash - name) + 1;
-	c->up_dirfd = bw_tftp_path_open(svc->root_fd, svc->root, dir, svc->cfg->case_insensitive,
-					O_RDONLY | O_DIRECTORY, 0);
+	c->up_dirfd = bw_fspath_open(svc->root_fd, svc->root, dir, svc->cfg->case_insensitive,
+				     O_RDONLY | O_DIRECTORY, 0);
 	if (c->up_dirfd < 0)
 		return c->up_dirfd;
 	if (!c->upload->overwrite && fstatat(c->up_dirfd, c->up_base, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -870,8 +872,8 @@ static int tftp_upload_open(struct tftp_conn *c, const char *name)
 	for (int tries = 0; tries < 8; tries++) {
 		snprintf(c->up_tmp, sizeof(c->up_tmp), ".bootwire-upload.%d.%08x", (int)getpid(),
 			 (unsigned)random());
-		c->up_fd = bw_tftp_path_open(c->up_dirfd, NULL, c->up_tmp, false,
-					     O_WRONLY | O_CREAT | O_EXCL, 0644);
+		c->up_fd = bw_fspath_open(c->up_dirfd, NULL, c->up_tmp, false,
+					  O_WRONLY | O_CREAT | O_EXCL, 0644);
 		if (c->up_fd != -EEXIST)
 			break;
 	}

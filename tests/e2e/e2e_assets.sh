@@ -18,7 +18,7 @@ for f in vmlinuz initrd.img VERSIONS boot/undionly.kpxe boot/ipxe.efi boot/snpon
 		bw_fail "$f missing or empty in $E2E_CACHE"
 	fi
 done
-# no test boots pxelinux yet: without the packages, say so and go on
+# only e2e_bios_pxelinux boots pxelinux (and skips without it): say so and go on
 for f in boot/pxelinux.0:pxelinux boot/ldlinux.c32:syslinux-common; do
 	if [[ -s $E2E_CACHE/${f%:*} ]]; then
 		bw_pass "${f%:*} ($(stat -c %s "$E2E_CACHE/${f%:*}") bytes)"

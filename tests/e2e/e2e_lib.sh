@@ -29,6 +29,15 @@
 #   e2e_vm_stop [PID]               stop a VM (the last one by default)
 #   e2e_serial_text FILE, e2e_serial_tail FILE [N]   the console as plain text
 #   e2e_check_transfers NAME FILE=COUNT...           completed TFTP transfers per file
+#   e2e_http_yaml                   the `http:` line that turns on HTTP (E2E_SRV:8080)
+#   e2e_wait_log RE [SECS]          wait for a line in bootwire's log
+#   e2e_check_http NAME FILE=COUNT...                GETs answered 200 per path (VMs only)
+#   e2e_check_whole PROTO ROOT FILE...               each file went whole over http or tftp
+#   e2e_check_no_tftp NAME          no TFTP request from any VM
+#   e2e_check_cmdline NAME WANT     the kernel command line the initramfs printed
+#   e2e_http_get PATH               a page from bootwire's HTTP service (curl, in E2E_NS)
+#   e2e_lines TEXT...               split TEXTs into E2E_LINES (bw_fail detail lines)
+#   e2e_efi_initrd_bug              the EFI stub could not open initrd.magic (sets E2E_BUG)
 
 # shellcheck source=SCRIPTDIR/../system/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../system/lib.sh"
@@ -163,13 +172,15 @@ e2e_conf()
 }
 
 # e2e_start_bootwire CONF: bootwire serve -c CONF in E2E_NS; ready when TFTP listens and
-# DHCP serves br0. Sets BW_SRV_PID, BW_SRV_LOG.
+# DHCP serves br0 (and HTTP listens, when CONF turns it on: e2e_http_yaml). Sets BW_SRV_PID,
+# BW_SRV_LOG.
 e2e_start_bootwire()
 {
-	local i
+	local i want='dhcp serving br0'
 	bw_start_serve "$1" 69 </dev/null || return 1
+	grep -qE '^http: \{ enabled: true' "$1" && want='http listening on '
 	for ((i = 0; i < 100; i++)); do
-		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && return 0
+		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && grep -q "$want" "$BW_SRV_LOG" && return 0
 		bw_alive "$BW_SRV_PID" || break
 		sleep 0.05
 	done
@@ -320,4 +331,173 @@ e2e_boot_failed()
 		"$(grep -E ' (dhcp|tftp|http) | (warn|error) ' "$BW_SRV_LOG" | grep -v ' debug ' | tail -n 30)" \
 		"$(e2e_serial_tail "$E2E_VM_SERIAL" 30)" \
 		"$(bw_log_tail "$BW_WORK/$(basename "$E2E_VM_SERIAL" .serial).qemu.log" 5)"
+}
+
+# ---------------------------------------------------------------------------------------
+# HTTP and profiles
+
+E2E_HTTP_PORT=8080
+E2E_HTTP_BASE=http://$E2E_SRV:$E2E_HTTP_PORT/
+
+# e2e_http_yaml: the `http:` line for e2e_conf's YAML: HTTP on E2E_SRV:8080. bootwire's DHCP
+# then hands iPXE http://E2E_SRV:8080/boot.ipxe?mac=..&arch=.. and UEFI HTTP boot clients
+# http://E2E_SRV:8080/ipxe.efi.
+e2e_http_yaml()
+{
+	printf 'http: { enabled: true, listen: %s, port: %s }' "$E2E_SRV" "$E2E_HTTP_PORT"
+}
+
+# e2e_wait_log RE [SECS [LOG]]: waits (bounded) for a line matching RE in bootwire's log.
+e2e_wait_log()
+{
+	local re=$1 secs=${2:-5} log=${3:-$BW_SRV_LOG} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -qE "$re" "$log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# e2e_http_served METHOD PATH [LOG]: bootwire's log lines for METHOD requests of PATH (before
+# any query) answered 200, from the VMs (not from the test's own look-ups at E2E_SRV).
+e2e_http_served()
+{
+	local method=$1 path=${2//./\\.} log=${3:-$BW_SRV_LOG}
+	grep -E " http [0-9.]+:[0-9]+: served( \(generated\))? method=$method path=\"?/$path(\?[^\" ]*)?\"? status=200 " "$log" |
+		grep -v " http ${E2E_SRV//./\\.}:" || true
+}
+
+# e2e_http_lines [LOG]: every HTTP request line (served or refused) from the VMs.
+e2e_http_lines()
+{
+	grep -E " http [0-9.]+:[0-9]+: " "${1:-$BW_SRV_LOG}" | grep -v ' debug ' |
+		grep -v " http ${E2E_SRV//./\\.}:" || true
+}
+
+# e2e_check_http NAME FILE=COUNT... [-- LOG]: one check: GET requests answered 200 per path.
+e2e_check_http()
+{
+	local name=$1 fc f want got have=() bad=0 log=$BW_SRV_LOG args=()
+	shift
+	while (($#)); do
+		if [[ $1 == -- ]]; then
+			log=$2
+			break
+		fi
+		args+=("$1")
+		shift
+	done
+	for fc in "${args[@]}"; do
+		f=${fc%=*}
+		want=${fc#*=}
+		got=$(e2e_http_served GET "$f" "$log" | grep -c . || true)
+		have+=("$f=$got")
+		[[ $got == "$want" ]] || bad=1
+	done
+	if ((bad == 0)); then
+		bw_pass "$name: HTTP GETs answered 200: ${have[*]}"
+	else
+		bw_fail "$name: HTTP GETs answered 200: ${have[*]}, expected ${args[*]}" \
+			"$(e2e_http_lines "$log" | tail -n 10)"
+	fi
+}
+
+# e2e_check_whole PROTO ROOT FILE... [-- LOG]: one check per FILE: it went whole (its size
+# in ROOT) over PROTO (http: a GET answered 200; tftp: a completed transfer).
+e2e_check_whole()
+{
+	local proto=$1 root=$2 f want re log=$BW_SRV_LOG files=()
+	shift 2
+	while (($#)); do
+		if [[ $1 == -- ]]; then
+			log=$2
+			break
+		fi
+		files+=("$1")
+		shift
+	done
+	for f in "${files[@]}"; do
+		want=$(stat -c %s "$root/$f")
+		if [[ $proto == http ]]; then
+			e2e_http_served GET "$f" "$log" | grep -q " bytes=$want " && re=ok || re=
+		else
+			grep -qE "tftp [0-9.]+:[0-9]+: sent file=${f//./\\.} bytes=$want " "$log" && re=ok || re=
+		fi
+		if [[ -n $re ]]; then
+			bw_pass "$f went whole over $proto ($want bytes)"
+		else
+			bw_fail "$f: no complete $proto transfer of $want bytes" \
+				"$(grep -E "(file|path)=\"?/?${f//./\\.}[\" ]" "$log" | tail -n 3)"
+		fi
+	done
+}
+
+# e2e_check_no_tftp NAME: one check: no VM sent bootwire a TFTP request.
+e2e_check_no_tftp()
+{
+	local lines
+	lines=$(grep -E " tftp [0-9.]+:[0-9]+: " "$BW_SRV_LOG" || true)
+	if [[ -z $lines ]]; then
+		bw_pass "$1: nothing went over TFTP"
+	else
+		bw_fail "$1: TFTP was used" "$(head -n 5 <<<"$lines")"
+	fi
+}
+
+# e2e_cmdline [SERIAL]: the kernel command line the initramfs printed.
+e2e_cmdline()
+{
+	e2e_serial_text "${1:-$E2E_VM_SERIAL}" | sed -n 's/^bootwire-initramfs: cmdline: //p' | head -n 1
+}
+
+# e2e_check_cmdline NAME WANT [SERIAL]: one check: the kernel command line holds WANT (the
+# profile's rendered cmdline; boot loaders add BOOT_IMAGE=, initrd= around it).
+e2e_check_cmdline()
+{
+	local name=$1 want=$2 got
+	got=$(e2e_cmdline "${3:-$E2E_VM_SERIAL}")
+	if [[ -n $got && " $got " == *" $want "* ]]; then
+		bw_pass "$name: the kernel command line holds the profile's: $got"
+	else
+		bw_fail "$name: the kernel command line is not the profile's" "expected (within): $want" \
+			"got: ${got:-(no 'bootwire-initramfs: cmdline:' line)}"
+	fi
+}
+
+# e2e_lines TEXT...: the lines of each TEXT as separate words in E2E_LINES (for bw_fail, which
+# indents each of its detail arguments).
+e2e_lines()
+{
+	local t
+	E2E_LINES=()
+	for t in "$@"; do
+		mapfile -t -O "${#E2E_LINES[@]}" E2E_LINES <<<"$t"
+	done
+}
+
+# e2e_http_get PATH: prints what bootwire's HTTP service answers for PATH (a GET from E2E_SRV
+# inside E2E_NS, bounded); nothing without curl.
+e2e_http_get()
+{
+	command -v curl >/dev/null 2>&1 || return 0
+	ip netns exec "$E2E_NS" curl -sS -g --max-time 5 "$E2E_HTTP_BASE$1" 2>&1 || true
+}
+
+# e2e_efi_initrd_bug: true when the console shows the kernel's EFI stub failing to open
+# initrd.magic: the iPXE script bootwire rendered passes `initrd=initrd.magic`, a name only
+# iPXE 1.21.1 and later give the initrds; Debian 12's iPXE (1.0.0+git-20190125) names each
+# image after its file (initrd.img) and has no LoadFile2 initrd either, so the kernel cannot
+# start. Sets E2E_BUG to the evidence (console lines, the script's kernel line).
+e2e_efi_initrd_bug()
+{
+	local serial=${1:-$E2E_VM_SERIAL} ver lines
+	E2E_BUG=
+	grep -aq 'EFI stub: ERROR: Failed to open file: initrd.magic' "$serial" 2>/dev/null || return 1
+	ver=$(e2e_serial_text "$serial" | grep -aoE '^iPXE [0-9][^ ]*' | head -n 1)
+	lines=$(e2e_serial_text "$serial" | grep -aE 'EFI stub: ERROR|Could not boot' | head -n 4)
+	# shellcheck disable=SC2034 # for the calling test
+	E2E_BUG="the rendered iPXE script boots the kernel with initrd=initrd.magic, which ${ver:-this iPXE} does not provide (it names the initrd image initrd.img): the kernel's EFI stub fails before Linux starts"
+	# shellcheck disable=SC2034
+	E2E_BUG_LINES=$lines
+	return 0
 }

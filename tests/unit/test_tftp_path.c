@@ -1,4 +1,5 @@
-/* Path normalisation, remapping, upload matching and opening below the root. */
+/* Path normalisation and opening below the root (core/fspath, shared with HTTP), remapping
+ * and upload matching (tftp_path). */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -6,12 +7,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/fspath.h"
 #include "tftp/tftp_config.h"
 #include "tftp/tftp_path.h"
 
 static int norm(const char *in, const char *root, char *out)
 {
-	return bw_tftp_path_normalize(in, strlen(in), root, out, 64);
+	return bw_fspath_normalize(in, strlen(in), root, out, 64);
 }
 
 static void test_normalize(void)
@@ -47,9 +49,8 @@ static void test_normalize(void)
 	}
 	check_context = NULL;
 	char small[8];
-	CHECK_EQ_INT(bw_tftp_path_normalize("abcdefgh", 8, NULL, small, sizeof(small)),
-		     -ENAMETOOLONG);
-	CHECK_EQ_INT(bw_tftp_path_normalize("abcdefg", 7, NULL, small, sizeof(small)), 0);
+	CHECK_EQ_INT(bw_fspath_normalize("abcdefgh", 8, NULL, small, sizeof(small)), -ENAMETOOLONG);
+	CHECK_EQ_INT(bw_fspath_normalize("abcdefg", 7, NULL, small, sizeof(small)), 0);
 }
 
 static void test_outside(void)
@@ -139,25 +140,25 @@ static void test_open(void)
 	if (!CHECK(realpath(p, real) != NULL))
 		return;
 
-	fd = bw_tftp_path_open(root, real, "Sub/File.BIN", false, O_RDONLY, 0);
+	fd = bw_fspath_open(root, real, "Sub/File.BIN", false, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, real, "sub/file.bin", false, O_RDONLY, 0), -ENOENT);
-	fd = bw_tftp_path_open(root, real, "sub/file.bin", true, O_RDONLY, 0);
+	CHECK_EQ_INT(bw_fspath_open(root, real, "sub/file.bin", false, O_RDONLY, 0), -ENOENT);
+	fd = bw_fspath_open(root, real, "sub/file.bin", true, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, real, "out", false, O_RDONLY, 0), -EACCES);
-	CHECK_EQ_INT(bw_tftp_path_open(root, real, "outdir/passwd", false, O_RDONLY, 0), -EACCES);
-	fd = bw_tftp_path_open(root, real, "in", false, O_RDONLY, 0);
+	CHECK_EQ_INT(bw_fspath_open(root, real, "out", false, O_RDONLY, 0), -EACCES);
+	CHECK_EQ_INT(bw_fspath_open(root, real, "outdir/passwd", false, O_RDONLY, 0), -EACCES);
+	fd = bw_fspath_open(root, real, "in", false, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, real, "missing", true, O_RDONLY, 0), -ENOENT);
+	CHECK_EQ_INT(bw_fspath_open(root, real, "missing", true, O_RDONLY, 0), -ENOENT);
 	/* absolute symlinks: followed when the target is inside the root, refused otherwise */
-	fd = bw_tftp_path_open(root, real, "in-abs", false, O_RDONLY, 0);
+	fd = bw_fspath_open(root, real, "in-abs", false, O_RDONLY, 0);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK_EQ_INT(bw_tftp_path_open(root, NULL, "in-abs", false, O_RDONLY, 0), -EACCES);
-	CHECK_EQ_INT(bw_tftp_path_open(root, real, "out-abs", false, O_RDONLY, 0), -EACCES);
+	CHECK_EQ_INT(bw_fspath_open(root, NULL, "in-abs", false, O_RDONLY, 0), -EACCES);
+	CHECK_EQ_INT(bw_fspath_open(root, real, "out-abs", false, O_RDONLY, 0), -EACCES);
 	close(root);
 	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
 	CHECK_EQ_INT(system(p), 0);

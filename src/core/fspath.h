@@ -1,0 +1,25 @@
+/* Turning a requested name into a safe path below a served directory (boot_root), and opening
+ * it without ever leaving that directory. Protocol-neutral: TFTP and HTTP both use it. */
+#ifndef BW_FSPATH_H
+#define BW_FSPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Pure. Strips the root's own absolute path (root_prefix, may be NULL) or leading slashes,
+ * drops empty and "." segments and writes the relative path to out.
+ * -EACCES for any ".." segment, -ENOENT for a name that names the root itself,
+ * -ENAMETOOLONG when out is too small. */
+int bw_fspath_normalize(const char *in, size_t len, const char *root_prefix, char *out,
+			size_t cap);
+
+/* Opens rel (normalised) below the directory root_fd, never leaving it: ".." and symlinks
+ * that point outside are refused (-EACCES). Absolute symlinks whose target lies inside
+ * root_path (the directory's resolved absolute path; NULL: refuse them all) are followed.
+ * With case_insensitive, a name that does not exist as written is looked up component by
+ * component ignoring case. flags are open(2) flags (O_RDONLY for reads). Returns an fd or a
+ * negative errno. Thread-safe (no shared state). */
+int bw_fspath_open(int root_fd, const char *root_path, const char *rel, bool case_insensitive,
+		   int flags, unsigned mode);
+
+#endif

@@ -1,0 +1,290 @@
+/* Which profile a machine boots: machine entries in file order, labels, default_profile;
+ * and the small name/MAC/UUID helpers the rest of the folder shares. Pure. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "profile/profile_config.h"
+
+const struct bw_profile bw_profile_local = {
+	.name = "local",
+	.kind = BW_PROFILE_LOCAL,
+	.idx = (unsigned)-1,
+};
+
+/* ---- names ---- */
+
+static const char *const profile_arch_names[] = {
+	[BW_ARCH_UNKNOWN] = "",          [BW_ARCH_BIOS] = "bios",
+	[BW_ARCH_EFI_IA32] = "efi_ia32", [BW_ARCH_EFI_X64] = "efi_x64",
+	[BW_ARCH_EFI_ARM32] = "efi_arm32", [BW_ARCH_EFI_ARM64] = "efi_arm64",
+};
+
+const char *bw_profile_arch_name(enum bw_pxe_arch a)
+{
+	return (unsigned)a < sizeof(profile_arch_names) / sizeof(profile_arch_names[0])
+		       ? profile_arch_names[a]
+		       : "";
+}
+
+int bw_profile_arch_parse(const char *s, enum bw_pxe_arch *ret)
+{
+	for (unsigned i = 1; i < sizeof(profile_arch_names) / sizeof(profile_arch_names[0]); i++) {
+		if (strcmp(s, profile_arch_names[i]) == 0) {
+			*ret = (enum bw_pxe_arch)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *const profile_loader_names[] = {
+	[BW_LOADER_DEFAULT] = "", [BW_LOADER_IPXE] = "ipxe",
+	[BW_LOADER_PXELINUX] = "pxelinux", [BW_LOADER_GRUB] = "grub",
+};
+
+const char *bw_profile_loader_name(enum bw_loader l)
+{
+	return (unsigned)l < sizeof(profile_loader_names) / sizeof(profile_loader_names[0])
+		       ? profile_loader_names[l]
+		       : "";
+}
+
+int bw_profile_loader_parse(const char *s, enum bw_loader *ret)
+{
+	for (unsigned i = 1; i < sizeof(profile_loader_names) / sizeof(profile_loader_names[0]);
+	     i++) {
+		if (strcmp(s, profile_loader_names[i]) == 0) {
+			*ret = (enum bw_loader)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool bw_profile_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > BW_PROFILE_NAME_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+bool bw_profile_hostname_is_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > 63)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '.' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+/* ---- MAC and UUID text ---- */
+
+static int profile_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads n bytes of hex from s (2n digits); false on anything else. */
+static bool profile_hex_bytes(const char *s, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = profile_hexval(s[2 * i]), lo = profile_hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+int bw_profile_mac_parse(const char *s, size_t len, uint8_t ret[6])
+{
+	uint8_t mac[6];
+
+	if (len == 12) {
+		if (!profile_hex_bytes(s, 6, mac))
+			return -EINVAL;
+	} else if (len == 17) {
+		char sep = s[2];
+
+		if (sep != ':' && sep != '-')
+			return -EINVAL;
+		for (unsigned i = 0; i < 6; i++) {
+			if (i < 5 && s[3 * i + 2] != sep)
+				return -EINVAL;
+			if (!profile_hex_bytes(s + 3 * i, 1, &mac[i]))
+				return -EINVAL;
+		}
+	} else {
+		return -EINVAL;
+	}
+	memcpy(ret, mac, 6);
+	return 0;
+}
+
+int bw_profile_uuid_parse(const char *s, size_t len, uint8_t ret[16])
+{
+	/* groups of 4, 2, 2, 2 and 6 bytes */
+	static const unsigned group[] = {4, 2, 2, 2, 6};
+	uint8_t uuid[16];
+	size_t o = 0, b = 0;
+
+	if (len == 32) {
+		if (!profile_hex_bytes(s, 16, uuid))
+			return -EINVAL;
+		memcpy(ret, uuid, 16);
+		return 0;
+	}
+	if (len != 36)
+		return -EINVAL;
+	for (unsigned g = 0; g < 5; g++) {
+		if (g && s[o++] != '-')
+			return -EINVAL;
+		if (!profile_hex_bytes(s + o, group[g], uuid + b))
+			return -EINVAL;
+		o += 2 * group[g];
+		b += group[g];
+	}
+	memcpy(ret, uuid, 16);
+	return 0;
+}
+
+void bw_profile_mac_str(const uint8_t mac[6], char sep, char out[18])
+{
+	snprintf(out, 18, "%02x%c%02x%c%02x%c%02x%c%02x%c%02x", mac[0], sep, mac[1], sep, mac[2],
+		 sep, mac[3], sep, mac[4], sep, mac[5]);
+}
+
+void bw_profile_uuid_str(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+		 u[15]);
+}
+
+/* ---- matching ---- */
+
+const struct bw_profile *bw_profile_find(const struct bw_profile_set *ps, const char *name)
+{
+	if (!name)
+		return NULL;
+	if (strcmp(name, bw_profile_local.name) == 0)
+		return &bw_profile_local;
+	for (unsigned i = 0; ps && i < ps->profiles.n; i++)
+		if (strcmp(ps->profiles.v[i]->name, name) == 0)
+			return ps->profiles.v[i];
+	return NULL;
+}
+
+/* The selectors other than label. */
+static bool profile_entry_matches_wire(const struct bw_profile_machine *m,
+				       const struct bw_profile_query *q)
+{
+	if (m->has_mac && (!q->mac || memcmp(m->mac, q->mac, 6) != 0))
+		return false;
+	if (m->has_uuid && (!q->uuid || memcmp(m->uuid, q->uuid, 16) != 0))
+		return false;
+	if (m->arch != BW_ARCH_UNKNOWN && m->arch != q->arch)
+		return false;
+	return true;
+}
+
+/* Labels come from every entry that matches by MAC, UUID or architecture (entries that
+ * select by label give none, so the answer never depends on the order of entries). */
+static bool profile_machine_has_label(const struct bw_profile_set *ps,
+				      const struct bw_profile_query *q, const char *label)
+{
+	for (unsigned i = 0; i < ps->machines.n; i++) {
+		const struct bw_profile_machine *m = &ps->machines.v[i];
+
+		if (m->label || !m->n_labels || !profile_entry_matches_wire(m, q))
+			continue;
+		for (unsigned k = 0; k < m->n_labels; k++)
+			if (strcmp(m->labels[k], label) == 0)
+				return true;
+	}
+	return false;
+}
+
+static bool profile_entry_matches(const struct bw_profile_set *ps,
+				  const struct bw_profile_machine *m,
+				  const struct bw_profile_query *q)
+{
+	if (!profile_entry_matches_wire(m, q))
+		return false;
+	return !m->label || profile_machine_has_label(ps, q, m->label);
+}
+
+int bw_profile_resolve(const struct bw_profile_set *ps, const struct bw_profile_query *q,
+		       struct bw_profile_choice *ret)
+{
+	struct bw_profile_choice c = {0};
+	enum bw_loader loader = BW_LOADER_DEFAULT;
+
+	if (!ps)
+		return -ENOENT;
+	for (unsigned i = 0; i < ps->machines.n; i++) {
+		const struct bw_profile_machine *m = &ps->machines.v[i];
+
+		if (!profile_entry_matches(ps, m, q))
+			continue;
+		c.matched = true;
+		if (!c.profile && m->profile)
+			c.profile = m->profile;
+		if (!c.hostname && m->hostname)
+			c.hostname = m->hostname;
+		if (loader == BW_LOADER_DEFAULT && m->loader != BW_LOADER_DEFAULT)
+			loader = m->loader;
+	}
+	if (!c.profile)
+		c.profile = ps->def;
+	if (!c.profile)
+		return -ENOENT;
+	if (loader == BW_LOADER_DEFAULT)
+		loader = c.profile->loader;
+	c.loader = loader == BW_LOADER_DEFAULT ? BW_LOADER_IPXE : loader;
+	*ret = c;
+	return 0;
+}
+
+const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_loader loader,
+				   enum bw_pxe_arch arch)
+{
+	const char *f = NULL;
+
+	if (!ps)
+		return NULL;
+	if (loader == BW_LOADER_PXELINUX && arch == BW_ARCH_BIOS) {
+		f = ps->loaders.path[BW_LOADER_SLOT_PXELINUX_BIOS];
+	} else if (loader == BW_LOADER_GRUB) {
+		switch (arch) {
+		case BW_ARCH_BIOS: f = ps->loaders.path[BW_LOADER_SLOT_GRUB_BIOS]; break;
+		case BW_ARCH_EFI_IA32: f = ps->loaders.path[BW_LOADER_SLOT_GRUB_EFI_IA32]; break;
+		case BW_ARCH_EFI_X64: f = ps->loaders.path[BW_LOADER_SLOT_GRUB_EFI_X64]; break;
+		case BW_ARCH_EFI_ARM64: f = ps->loaders.path[BW_LOADER_SLOT_GRUB_EFI_ARM64]; break;
+		default: break;
+		}
+	}
+	return f && *f ? f : NULL;
+}
