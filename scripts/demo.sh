@@ -2,8 +2,9 @@
 # make demo: a diskless QEMU VM network-boots Debian's kernel from bootwire.
 #
 # In a private network namespace (a bridge br0 with a tap for the VM; no traffic leaves it),
-# bootwire runs as the DHCP and TFTP server. A VM with no disk (BIOS, e1000 NIC whose boot
-# ROM is iPXE, TCG) powers on, gets an address and an iPXE script, loads Debian 12's kernel
+# bootwire runs as the DHCP, TFTP and HTTP server. A VM with no disk (BIOS, e1000 NIC whose
+# boot ROM is iPXE, TCG) powers on, gets an address and an iPXE script rendered from the
+# config's one profile, loads Debian 12's kernel over HTTP
 # and a busybox initramfs, and the initramfs prints a greeting with a marker taken from the
 # kernel command line. The VM's serial console (the interesting lines) and bootwire's
 # decisions are shown as they happen; then everything is stopped and removed, and a summary
@@ -110,10 +111,9 @@ trap cleanup EXIT
 trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------
-# What bootwire serves. Everything about the boot method lives here: when the HTTP service
-# and boot profiles land, this function writes an `http:` section and `dhcp.http_base`
-# (iPXE then gets its script over HTTP) and a profile instead of the static boot.ipxe; the
-# script's relative names (vmlinuz, initrd.img) then resolve against its http:// URL.
+# What bootwire serves. Everything about the boot method lives here: DHCP hands the iPXE ROM
+# http://SERVER:8080/boot.ipxe?mac=..., bootwire renders the machine's profile (here the
+# default one, "greeting") as an iPXE script, and the kernel and initrd follow over HTTP.
 
 # write_boot_setup DIR: writes DIR/bootwire.yaml and the boot root DIR/root; sets CONF.
 write_boot_setup()
@@ -121,25 +121,22 @@ write_boot_setup()
 	local dir=$1 root=$1/root
 	mkdir -p "$root"
 	cp "$CACHE/vmlinuz" "$CACHE/initrd.img" "$root/"
-	# The DHCP server names boot.ipxe for iPXE clients (boot_files.ipxe); iPXE fetches it
-	# from next-server over TFTP. Names are relative to the script's own URL.
-	cat >"$root/boot.ipxe" <<EOF
-#!ipxe
-echo bootwire-script: \${platform} machine \${net0/mac} got \${net0/ip} from \${dhcp-server}
-echo bootwire-script: loading Debian's kernel and a busybox initramfs
-kernel vmlinuz initrd=initrd.img console=ttyS0 bootwire.marker=$MARKER
-initrd initrd.img
-boot
-EOF
 	chmod 0644 "$root"/*
 	CONF=$dir/bootwire.yaml
 	cat >"$CONF" <<EOF
-# bootwire demo: DHCP server and TFTP on the demo network's bridge.
+# bootwire demo: DHCP server, TFTP and HTTP on the demo network's bridge, one profile.
 boot_root: root
 user: nobody
 log: { level: info }
 tftp:
   listen: $SRV
+http: { enabled: true, listen: $SRV, port: 8080 }
+profiles:
+  greeting:
+    kernel: vmlinuz
+    initrd: [initrd.img]
+    cmdline: "console=ttyS0 bootwire.marker=$MARKER"
+default_profile: greeting
 dhcp:
   enabled: true
   mode: server
@@ -193,7 +190,7 @@ show_bwlog()
 	n=$(wc -l <"$WORK/bootwire.log")
 	((n > BWLOG_DONE)) || return 0
 	sed -n "$((BWLOG_DONE + 1)),${n}p" "$WORK/bootwire.log" |
-		grep -E ' (dhcp|tftp|http) .*(OFFER|ACK|NAK|sent|failed|refus|GET|HEAD)| (warn|error) ' |
+		grep -E ' (dhcp|tftp|http) .*(OFFER|ACK|NAK|sent|served|failed|refus)| (warn|error) ' |
 		sed -E 's/^[0-9T:.-]+Z +info +//; s/^[0-9T:.-]+Z +//' |
 		while IFS= read -r line; do
 			printf '  %s  %sbootwire%s %s\n' "$(stamp)" "$C_BW" "$C_OFF" "$line"
@@ -243,7 +240,7 @@ source <(grep -E '^[A-Z_]+=' "$CACHE/VERSIONS")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootwire-demo.XXXXXX")
 chmod 0755 "$WORK" # bootwire drops to `nobody` and must read the boot root
 write_boot_setup "$WORK"
-note "boot root $WORK/root: boot.ipxe, vmlinuz ($(($(stat -c %s "$WORK/root/vmlinuz") / 1024)) KiB), initrd.img ($(($(stat -c %s "$WORK/root/initrd.img") / 1024)) KiB)"
+note "boot root $WORK/root: vmlinuz ($(($(stat -c %s "$WORK/root/vmlinuz") / 1024)) KiB), initrd.img ($(($(stat -c %s "$WORK/root/initrd.img") / 1024)) KiB)"
 t_assets=$(now_ms)
 
 say "creating a private network: namespace $NS, bridge br0 ($SRV/24), tap0 for the VM"
@@ -268,7 +265,7 @@ else
 	RA=0
 fi
 
-say "starting bootwire as the DHCP and TFTP server of that network"
+say "starting bootwire as the DHCP, TFTP and HTTP server of that network"
 note "bootwire serve -c $CONF"
 ip netns exec "$NS" "$BOOTWIRE" serve -c "$CONF" >"$WORK/bootwire.log" 2>&1 </dev/null &
 BW_PID=$!
@@ -304,7 +301,7 @@ while :; do
 	fi
 	grep -aq "BOOTWIRE-MARKER $MARKER" "$WORK/serial.log" 2>/dev/null && break
 	if ((!RA && !ipv6_noted)) && head -n "$BWLOG_DONE" "$WORK/bootwire.log" | grep -q "dhcp $MAC: ACK " &&
-		! grep -q 'sent file=boot\.ipxe' "$WORK/bootwire.log"; then
+		! grep -qE 'path="?/boot\.ipxe' "$WORK/bootwire.log"; then
 		ipv6_noted=1
 		note "(iPXE has its address; it now waits about 15 s for an IPv6 router before it"
 		note " asks for its script: this network has none)"
@@ -331,9 +328,9 @@ t_clean=$(now_ms)
 
 # Step times from bootwire's own timestamps (DHCP, TFTP) and from the console (greeting).
 t_ack=$(log_ms "dhcp $MAC: ACK ") || t_ack=
-t_script=$(log_ms 'sent file=boot\.ipxe ') || t_script=
-t_initrd=$(log_ms 'sent file=initrd\.img ') || t_initrd=
-bytes=$(grep -E 'sent file=(vmlinuz|initrd\.img) ' "$WORK/bootwire.log" |
+t_script=$(log_ms 'path="?/boot\.ipxe') || t_script=
+t_initrd=$(log_ms 'path=/initrd\.img ') || t_initrd=
+bytes=$(grep -E 'path=/(vmlinuz|initrd\.img) .*status=200' "$WORK/bootwire.log" |
 	sed -E 's/.* bytes=([0-9]+) .*/\1/' | awk '{ s += $1 } END { print s + 0 }')
 ip=$(grep -m1 -oE "dhcp $MAC: ACK [0-9.]+" "$WORK/bootwire.log" | awk '{ print $4 }')
 step()
@@ -349,17 +346,17 @@ echo "Summary"
 echo "  booted:  Debian's kernel $KERNEL_RELEASE ($KERNEL_PACKAGE $KERNEL_VERSION)"
 echo "           with a busybox $BUSYBOX_VERSION initramfs, on a VM with no disk"
 echo "  network: the VM got ${ip:-?} from bootwire (DHCP), then boot.ipxe, vmlinuz and"
-echo "           initrd.img ($((bytes / 1024)) KiB) over TFTP; it said \"Hello from bootwire\""
+echo "           initrd.img ($((bytes / 1024)) KiB) over HTTP; it said \"Hello from bootwire\""
 echo
 step "boot files ready (fetched once, then cached)" "$t_start" "$t_assets"
 step "private network up, bootwire started" "$t_assets" "$t_net"
 step "power-on -> address (BIOS, iPXE ROM, DHCP)" "$T0" "$t_ack"
 if ((RA)); then
-	step "address -> iPXE script over TFTP" "$t_ack" "$t_script"
+	step "address -> profile's iPXE script over HTTP" "$t_ack" "$t_script"
 else
 	step "address -> iPXE script (iPXE waits for an IPv6 router)" "$t_ack" "$t_script"
 fi
-step "kernel and initramfs over TFTP" "$t_script" "$t_initrd"
+step "kernel and initramfs over HTTP" "$t_script" "$t_initrd"
 step "kernel boots, runs the initramfs's /init -> greeting" "$t_initrd" "$t_greet"
 step "power-on -> greeting" "$T0" "$t_greet"
 step "clean-up (VM, bootwire, namespace)" "$t_done" "$t_clean"
