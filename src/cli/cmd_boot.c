@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -246,6 +248,45 @@ static void boot_cleanup(const char *dir, char names[][256], unsigned n)
 	rmdir(dir);
 }
 
+static volatile sig_atomic_t boot_child;
+
+static void boot_forward(int sig)
+{
+	if (boot_child > 0)
+		kill(boot_child, sig);
+}
+
+/* Runs the daemon in a child, which drops to `nobody`; this process stays privileged only to
+ * pass on SIGINT/SIGTERM and to remove the boot root afterwards (files the daemon could not
+ * delete once it is nobody). Returns the child's exit status. */
+static int boot_run_child(struct bw_config *cfg)
+{
+	struct sigaction sa = {.sa_handler = boot_forward};
+	int status = 0;
+	pid_t pid, w;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		_exit(bw_cli_run(cfg, true));
+	}
+	boot_child = pid;
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	boot_child = 0;
+	if (w < 0)
+		return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 static int boot_parse(int argc, char **argv, struct boot_opts *o)
 {
 	static const struct option opts[] = {
@@ -327,7 +368,7 @@ int bw_cmd_boot(int argc, char **argv)
 	fprintf(stderr, "bootwire boot: serving %s on %s (%s) as %s; Ctrl-C stops%s%s\n",
 		names[0], iface, a, o.range ? "the DHCP server" : "a proxyDHCP",
 		o.keep ? "; config: " : "", o.keep ? cfgpath : "");
-	r = bw_cli_run(cfg, true) ? -EIO : 0;
+	r = boot_run_child(cfg) ? -EIO : 0;
 	bw_config_free(cfg);
 out:
 	if (!o.keep)

@@ -54,9 +54,11 @@ else
 	bw_fail "bootwire boot did not announce the DHCP server on br0" "$(head -n 3 "$BLOG")"
 fi
 nobody=$(id -u nobody 2>/dev/null || echo 65534)
-uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$BOOT_PID/status" 2>/dev/null || true)
+# The daemon is a child of `bootwire boot`, which stays root only to clean up afterwards.
+daemon=$(pgrep -P "$BOOT_PID" -f bootwire | head -n 1 || true)
+uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/${daemon:-0}/status" 2>/dev/null || true)
 if [[ $uids == "$nobody $nobody $nobody $nobody" ]] && grep -q 'running as user nobody' "$BLOG"; then
-	bw_pass "bootwire boot dropped to user nobody (uid $nobody)"
+	bw_pass "bootwire boot's daemon dropped to user nobody (uid $nobody)"
 else
 	bw_fail "bootwire boot does not run as nobody" "Uid: ${uids:-?}" "$(grep 'running as' "$BLOG")"
 fi
