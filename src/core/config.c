@@ -580,3 +580,34 @@ const struct bw_cfg_section bw_log_cfg_section = {
 	.size = sizeof(struct bw_log_config),
 	.defaults = log_cfg_defaults,
 };
+
+int bw_cfg_map_keys(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
+		    const char *const *names, yaml_node_t **vals, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		vals[i] = NULL;
+	if (node->type != YAML_MAPPING_NODE) {
+		bw_cfg_error(ctx, node, "%s: expected a mapping of keys", what);
+		return -1;
+	}
+	for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
+	     pr < node->data.mapping.pairs.top; pr++) {
+		yaml_node_t *kn = yaml_document_get_node(ctx->doc, pr->key);
+		const char *k = bw_cfg_scalar(kn);
+		unsigned i;
+
+		for (i = 0; i < n && k; i++)
+			if (strcmp(k, names[i]) == 0)
+				break;
+		if (!k || i == n) {
+			bw_cfg_error(ctx, kn, "%s: unknown key '%s'", what, k ? k : "?");
+			return -1;
+		}
+		if (vals[i]) {
+			bw_cfg_error(ctx, kn, "%s: duplicate key '%s'", what, k);
+			return -1;
+		}
+		vals[i] = yaml_document_get_node(ctx->doc, pr->value);
+	}
+	return 0;
+}

@@ -113,6 +113,11 @@ void bw_config_print(FILE *f, const struct bw_config *cfg);
 const char *bw_cfg_scalar(yaml_node_t *node);
 int bw_cfg_parse_bool(const char *s, bool *ret);
 char *bw_cfg_strdup(const char *s);
+/* Reads the mapping node into vals[] by key name (NULL where a key is absent). Unknown and
+ * repeated keys and a node that is not a mapping are errors, reported with the `what` prefix
+ * (like "dhcp.subnets"); returns -1 then. */
+int bw_cfg_map_keys(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
+		    const char *const *names, yaml_node_t **vals, unsigned n);
 /* Prints s as a YAML single-quoted scalar. */
 void bw_cfg_print_str(FILE *f, const char *s);
 

@@ -104,38 +104,6 @@ static void dhcp_cfg_print_hex(FILE *f, const uint8_t *v, size_t n)
 	fputc('\'', f);
 }
 
-/* Reads a mapping item into value nodes by key name; unknown keys are errors. */
-static int dhcp_cfg_map(struct bw_cfg_ctx *ctx, yaml_node_t *item, const char *what,
-			const char *const *names, yaml_node_t **vals, unsigned n)
-{
-	if (item->type != YAML_MAPPING_NODE) {
-		bw_cfg_error(ctx, item, "dhcp.%s: each entry must be a mapping", what);
-		return -1;
-	}
-	for (unsigned i = 0; i < n; i++)
-		vals[i] = NULL;
-	for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
-	     pr < item->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kn = yaml_document_get_node(ctx->doc, pr->key);
-		const char *k = bw_cfg_scalar(kn);
-		unsigned i;
-
-		for (i = 0; i < n && k; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (!k || i == n) {
-			bw_cfg_error(ctx, kn, "dhcp.%s: unknown key '%s'", what, k ? k : "?");
-			return -1;
-		}
-		if (vals[i]) {
-			bw_cfg_error(ctx, kn, "dhcp.%s: duplicate key '%s'", what, k);
-			return -1;
-		}
-		vals[i] = yaml_document_get_node(ctx->doc, pr->value);
-	}
-	return 0;
-}
-
 /* A scalar value of a mapping item, with an error when it is a list or mapping. */
 static const char *dhcp_cfg_str(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what)
 {
@@ -225,7 +193,7 @@ static int dhcp_boot_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *fiel
 {
 	yaml_node_t *vals[5];
 
-	if (dhcp_cfg_map(ctx, node, "boot_files", dhcp_boot_names, vals, 5) < 0)
+	if (bw_cfg_map_keys(ctx, node, "dhcp.boot_files", dhcp_boot_names, vals, 5) < 0)
 		return 0;
 	for (unsigned i = 0; i < 5; i++) {
 		const char *s = dhcp_cfg_str(ctx, vals[i], "boot_files");
@@ -364,7 +332,7 @@ static int dhcp_subnets_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *f
 		yaml_node_t *v[SN_N];
 		struct bw_dhcp_subnet *nv, sn;
 
-		if (dhcp_cfg_map(ctx, item, "subnets", names, v, SN_N) < 0)
+		if (bw_cfg_map_keys(ctx, item, "dhcp.subnets", names, v, SN_N) < 0)
 			continue;
 		if (dhcp_subnet_fill(ctx, v, &sn) < 0) {
 			free(sn.domain);
@@ -514,7 +482,7 @@ static int dhcp_resv_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *fiel
 		yaml_node_t *v[RV_N];
 		struct bw_dhcp_reservation *nv, r = {0};
 
-		if (dhcp_cfg_map(ctx, item, "reservations", names, v, RV_N) < 0 ||
+		if (bw_cfg_map_keys(ctx, item, "dhcp.reservations", names, v, RV_N) < 0 ||
 		    dhcp_resv_fill(ctx, item, v, &r) < 0) {
 			free(r.hostname);
 			free(r.boot_file);

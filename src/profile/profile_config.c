@@ -72,37 +72,6 @@ static void profile_cfg_error_at(struct bw_cfg_ctx *ctx, unsigned line, const ch
 }
 
 /* Reads a mapping into value nodes by key name; unknown and repeated keys are errors. */
-static int profile_cfg_map(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
-			   const char *const *names, yaml_node_t **vals, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		vals[i] = NULL;
-	if (node->type != YAML_MAPPING_NODE) {
-		bw_cfg_error(ctx, node, "%s: expected a mapping of keys", what);
-		return -1;
-	}
-	for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
-	     pr < node->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kn = yaml_document_get_node(ctx->doc, pr->key);
-		const char *k = bw_cfg_scalar(kn);
-		unsigned i;
-
-		for (i = 0; i < n && k; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (!k || i == n) {
-			bw_cfg_error(ctx, kn, "%s: unknown key '%s'", what, k ? k : "?");
-			return -1;
-		}
-		if (vals[i]) {
-			bw_cfg_error(ctx, kn, "%s: duplicate key '%s'", what, k);
-			return -1;
-		}
-		vals[i] = yaml_document_get_node(ctx->doc, pr->value);
-	}
-	return 0;
-}
-
 /* The scalar of an optional value node; an error when it is a list or mapping. */
 static const char *profile_cfg_str(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
 				   const char *key)
@@ -593,7 +562,7 @@ static struct bw_profile *profile_parse_one(struct bw_cfg_ctx *ctx, const char *
 	int r;
 
 	snprintf(what, sizeof(what), "profiles.%s", name);
-	if (profile_cfg_map(ctx, vn, what, profile_key_names, v, PK_N) < 0)
+	if (bw_cfg_map_keys(ctx, vn, what, profile_key_names, v, PK_N) < 0)
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -894,7 +863,7 @@ static int machine_list_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *f
 				     BW_PROFILE_MACHINES_MAX);
 			return -1;
 		}
-		if (profile_cfg_map(ctx, item, "machines", machine_key_names, v, MK_N) < 0 ||
+		if (bw_cfg_map_keys(ctx, item, "machines", machine_key_names, v, MK_N) < 0 ||
 		    machine_fill(ctx, item, v, &m) < 0) {
 			machine_free(&m);
 			continue;
@@ -998,7 +967,7 @@ static int loaders_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *field)
 
 	if (node->type == YAML_SCALAR_NODE && !*bw_cfg_scalar(node))
 		return 0;
-	if (profile_cfg_map(ctx, node, "loaders", profile_slot_names, v, BW_LOADER_SLOTS) < 0)
+	if (bw_cfg_map_keys(ctx, node, "loaders", profile_slot_names, v, BW_LOADER_SLOTS) < 0)
 		return -1;
 	for (unsigned i = 0; i < BW_LOADER_SLOTS; i++) {
 		const char *s = profile_cfg_str(ctx, v[i], "loaders", profile_slot_names[i]);
