@@ -144,9 +144,9 @@ static struct bw_dhcp_server *new_server(int mode)
 	return s;
 }
 
-static void test_dora(void)
+/* DISCOVER: the offer, its options and where it goes. Returns the offered address. */
+static uint32_t dora_offer(struct bw_dhcp_server *s)
 {
-	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
 	uint32_t lease = 0, yi;
 
 	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
@@ -175,7 +175,12 @@ static void test_dora(void)
 	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1, .flags = 0x8000});
 	CHECK_EQ_INT(out.dest, BW_DHCP_DEST_BROADCAST);
 	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), yi); /* the same offer again */
+	return yi;
+}
 
+/* REQUEST in the selecting, renewing and init-reboot states. */
+static void dora_requests(struct bw_dhcp_server *s, uint32_t yi)
+{
 	/* REQUEST (selecting): ACK, to be persisted first */
 	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1, .req_ip = yi,
 			     .server_id = SERVER});
@@ -215,6 +220,11 @@ static void test_dora(void)
 			     .req_ip = IP(10, 0, 0, 7), .server_id = IP(10, 0, 0, 2)});
 	CHECK_EQ_INT(out.dest, BW_DHCP_DEST_NONE);
 	CHECK(strstr(out.verdict, "chose server 10.0.0.2") != NULL);
+}
+
+/* RELEASE and DECLINE: no reply, the lease's new state persisted. */
+static void dora_release_decline(struct bw_dhcp_server *s, uint32_t yi)
+{
 	/* RELEASE of someone else's address is ignored; of its own, persisted */
 	step(s, &(struct rq){.type = BW_DHCP_RELEASE, .mac = MAC_B, .arch = -1, .ciaddr = yi,
 			     .server_id = SERVER});
@@ -230,6 +240,15 @@ static void test_dora(void)
 	CHECK(out.persist);
 	CHECK_EQ_INT(out.lease.state, BW_LEASE_DECLINED);
 	CHECK_EQ_U64(out.lease.expires_ms, NOW + 600000);
+}
+
+static void test_dora(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	uint32_t yi = dora_offer(s);
+
+	dora_requests(s, yi);
+	dora_release_decline(s, yi);
 	bw_dhcp_server_free(s);
 }
 
