@@ -686,24 +686,19 @@ static int cmp_float(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int run_generator(void)
+/* The clients (MACs, or the leases to verify), the in-flight table and the socket. */
+static int gen_setup(void)
 {
-	double t0 = now_s(), end = t0 + (double)opt.duration_s, next_check, now;
 	uint64_t rs = opt.seed;
-	unsigned long unfinished = 0, unstarted;
-	float *lat;
-	unsigned long n_lat = 0;
-	double secs, rate;
-	int rc;
 
 	if (opt.verify) {
 		if (load_verify_file() < 0)
-			return 4;
+			return -1;
 	} else {
 		n_cl = opt.count;
 		cl = calloc(n_cl, sizeof(*cl));
 		if (!cl)
-			return 4;
+			return -1;
 		for (unsigned long i = 0; i < n_cl; i++) {
 			uint64_t ctr = opt.mac_offset + i;
 
@@ -716,13 +711,13 @@ static int run_generator(void)
 		cl[i].slot = -1;
 	inflight = calloc(opt.conc, sizeof(*inflight));
 	if (!inflight || set_init(n_cl ? n_cl : 1) < 0)
-		return 4;
+		return -1;
 	xid_base = (uint32_t)splitmix(&rs);
 	if (opt.acked) {
 		acked_fp = fopen(opt.acked, "a");
 		if (!acked_fp) {
 			fprintf(stderr, "dhcp_load: %s: %s\n", opt.acked, strerror(errno));
-			return 4;
+			return -1;
 		}
 	}
 
@@ -738,8 +733,15 @@ static int run_generator(void)
 		fd = open_socket(any, 68, opt.iface, true);
 	}
 	if (fd < 0)
-		return 4;
+		return -1;
 	rq_reset();
+	return 0;
+}
+
+/* Keeps opt.conc clients in flight until all are done, --duration-s or --stall-s. */
+static void gen_loop(void)
+{
+	double end = now_s() + (double)opt.duration_s, next_check, now;
 
 	now = now_s();
 	next_check = now + (double)opt.timeout_ms / 1e3;
@@ -784,6 +786,17 @@ static int run_generator(void)
 	}
 	if (sq.n)
 		sq_flush(now_s() + 1.0);
+
+}
+
+/* Latency percentiles and the summary lines; the exit status. */
+static int gen_report(void)
+{
+	unsigned long unfinished = 0, unstarted;
+	float *lat;
+	unsigned long n_lat = 0;
+	double secs, rate;
+	int rc;
 
 	lat = malloc((n_cl ? n_cl : 1) * sizeof(*lat));
 	if (!lat)
@@ -839,6 +852,14 @@ static int run_generator(void)
 		fclose(acked_fp);
 	free(lat);
 	return rc;
+}
+
+static int run_generator(void)
+{
+	if (gen_setup() < 0)
+		return 4;
+	gen_loop();
+	return gen_report();
 }
 
 /* ---- the null server ---------------------------------------------------------------------- */
