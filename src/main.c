@@ -16,6 +16,7 @@ static const struct bw_cmd bw_cmds[] = {
 	{"check-config", bw_cmd_check_config, "validate a config file (and print the effective one)"},
 	{"leases", bw_cmd_leases, "list DHCP leases from the lease database"},
 	{"boot", bw_cmd_boot, "boot every machine that asks into a kernel, no config needed"},
+	{"reload", bw_cmd_reload, "make the running daemon load its config file again"},
 };
 
 static void usage(FILE *f)
@@ -40,6 +41,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+			printf("usage: bootwire version\n\nPrints the version of bootwire.\n");
+			return 0;
+		}
+		if (argc > 2) {
+			fprintf(stderr, "usage: bootwire version\n");
+			return 2;
+		}
 		printf("bootwire %s\n", BW_VERSION);
 		return 0;
 	}

@@ -259,8 +259,9 @@ static void boot_forward(int sig)
 /* Runs the daemon in a child, which drops to `nobody`; this process stays privileged only to
  * pass on SIGINT/SIGTERM and to remove the boot root afterwards (files the daemon could not
  * delete once it is nobody). Returns the child's exit status. */
-static int boot_run_child(struct bw_config *cfg)
+static int boot_run_child(struct bw_config *cfg, const char *cfgpath)
 {
+	struct bw_run_opts ro = {.allow_root = true, .config_file = cfgpath, .log_level = -1};
 	struct sigaction sa = {.sa_handler = boot_forward};
 	int status = 0;
 	pid_t pid, w;
@@ -275,7 +276,7 @@ static int boot_run_child(struct bw_config *cfg)
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		_exit(bw_cli_run(cfg, true));
+		_exit(bw_cli_run(cfg, &ro));
 	}
 	boot_child = pid;
 	do
@@ -368,7 +369,7 @@ int bw_cmd_boot(int argc, char **argv)
 	fprintf(stderr, "bootwire boot: serving %s on %s (%s) as %s; Ctrl-C stops%s%s\n",
 		names[0], iface, a, o.range ? "the DHCP server" : "a proxyDHCP",
 		o.keep ? "; config: " : "", o.keep ? cfgpath : "");
-	r = boot_run_child(cfg) ? -EIO : 0;
+	r = boot_run_child(cfg, cfgpath) ? -EIO : 0;
 	bw_config_free(cfg);
 out:
 	if (!o.keep)

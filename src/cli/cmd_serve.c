@@ -1,25 +1,31 @@
+/* `bootwire serve` and the daemon's run loop: the service table started in order, stopped
+ * in reverse, SIGHUP reloading the config file, a pid file for `bootwire reload`. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cli/cli.h"
+#include "cli/services.h"
+#include "core/cfg_live.h"
 #include "core/log.h"
 #include "core/priv.h"
 #include "core/sock.h"
 #include "core/vfs.h"
 #include "dhcp/dhcp_config.h"
-#include "dhcp/dhcp_io.h"
 #include "http/http_config.h"
-#include "http/http_io.h"
+#include "profile/profile.h"
 #include "profile/profile_config.h"
 #include "tftp/tftp_config.h"
-#include "tftp/tftp_io.h"
 
 void bw_cli_register_sections(void)
 {
+	/* this order is the order of `check-config --print` */
 	bw_config_register(&bw_core_cfg_section);
 	bw_config_register(&bw_log_cfg_section);
 	bw_config_register(&bw_tftp_cfg_section);
@@ -35,99 +41,295 @@ void bw_cli_print_errors(const char *err)
 		fputc('\n', stderr);
 }
 
-struct bw_run_state {
-	uv_signal_t sigint, sigterm;
-	struct bw_tftp_service *tftp;
-	struct bw_dhcp_service *dhcp;
-	struct bw_http_service *http;
+#define RUN_MAX_SERVICES 8
+
+struct bw_run {
+	const struct bw_run_opts *opts;
+	uv_loop_t *loop;
+	uv_signal_t sigint, sigterm, sighup;
+	struct bw_cfg_live *live;
+	struct bw_vfs vfs;
+	struct bw_http_base http;
+	bool has_http;
+	const struct bw_service *rows[RUN_MAX_SERVICES];
+	void *svc[RUN_MAX_SERVICES];
+	unsigned n;     /* rows started */
+	bool stopped;
+	char *pid_file; /* written by us, removed at exit */
 };
+
+static void run_apply_log(const struct bw_run *run, const struct bw_config *cfg)
+{
+	const struct bw_log_config *lc = bw_config_get(cfg, &bw_log_cfg_section);
+	int level = run->opts->log_level >= 0 ? run->opts->log_level : lc->level;
+
+	bw_log_set_target((enum bw_log_target)lc->target);
+	bw_log_setup((enum bw_log_level)level, (enum bw_log_format)lc->format);
+}
+
+static void run_env(struct bw_run *run, struct bw_config *cfg, struct bw_service_env *env)
+{
+	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
+
+	*env = (struct bw_service_env){
+		.loop = run->loop,
+		.cfg = cfg,
+		.live = run->live,
+		.boot_root = core->boot_root,
+		.vfs = &run->vfs,
+		.http = run->has_http ? &run->http : NULL,
+	};
+}
+
+/* Stops every started service, last started first (once). */
+static void run_stop_all(struct bw_run *run)
+{
+	if (run->stopped)
+		return;
+	run->stopped = true;
+	for (unsigned i = run->n; i-- > 0;)
+		run->rows[i]->stop(run->svc[i]);
+}
+
+/* After the loop has finished: what the stopped services kept until then. */
+static void run_done_all(struct bw_run *run)
+{
+	for (unsigned i = run->n; i-- > 0;) {
+		if (run->rows[i]->done)
+			run->rows[i]->done(run->svc[i]);
+		run->svc[i] = NULL;
+	}
+	run->n = 0;
+}
+
+/* Starts the enabled rows in table order; on a failure, stops those already started. */
+static int run_start_all(struct bw_run *run, struct bw_config *cfg)
+{
+	static const struct bw_service *const table[] = BW_SERVICES_INIT;
+	struct bw_service_env env;
+	int r;
+
+	run_env(run, cfg, &env);
+	for (unsigned i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const struct bw_service *row = table[i];
+
+		if (!row->enabled(bw_config_get(cfg, row->section)))
+			continue;
+		r = row->start(&env, &run->svc[run->n]);
+		if (r < 0) {
+			bw_log(BW_LOG_ERROR, "core", NULL, "%s: cannot start: %s", row->name,
+			       strerror(-r));
+			run_stop_all(run);
+			return r;
+		}
+		run->rows[run->n++] = row;
+	}
+	if (!run->n) {
+		bw_log(BW_LOG_ERROR, "core", NULL, "no service is enabled: nothing to do");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- reload ---- */
+
+static void run_restart_key_cb(void *ud, const char *path)
+{
+	(void)ud;
+	bw_log(BW_LOG_WARN, "core", NULL, "reload: %s changed: needs a restart (keeping the "
+	       "running value)", path);
+}
+
+static void run_log_errors(const char *file, const char *err)
+{
+	const char *p = err;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		bw_log(BW_LOG_ERROR, "core", NULL, "reload: %.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	bw_log(BW_LOG_ERROR, "core", NULL, "reload: %s is not valid: keeping the running "
+	       "configuration", file);
+}
+
+static void run_reload(struct bw_run *run)
+{
+	struct bw_config *old, *cfg;
+	struct bw_service_env env;
+	static char err[16384];
+	int restart;
+
+	if (!run->opts->config_file) {
+		bw_log(BW_LOG_WARN, "core", NULL, "SIGHUP: no config file to reload (started "
+		       "from the command line): ignoring");
+		return;
+	}
+	bw_log(BW_LOG_INFO, "core", NULL, "SIGHUP: reloading %s", run->opts->config_file);
+	if (bw_config_load(run->opts->config_file, &cfg, err, sizeof(err)) < 0) {
+		run_log_errors(run->opts->config_file, err);
+		return;
+	}
+	old = bw_cfg_live_acquire(run->live);
+	restart = bw_config_restart_keys(old, cfg, run_restart_key_cb, NULL);
+	bw_config_unref(old);
+	run_apply_log(run, cfg);
+	/* services first (they take their own references), then the snapshot readers */
+	run_env(run, cfg, &env);
+	for (unsigned i = 0; i < run->n; i++)
+		if (run->rows[i]->reload)
+			run->rows[i]->reload(run->svc[i], &env);
+	bw_cfg_live_swap(run->live, cfg);
+	bw_log(BW_LOG_INFO, "core", NULL, "reloaded %s: profiles, machines, reservations, "
+	       "boot files, subnet options, limits and log settings apply to the next request%s",
+	       run->opts->config_file, restart > 0 ? "; see above for what needs a restart" : "");
+}
+
+/* ---- pid file ---- */
+
+static void run_write_pid(struct bw_run *run, const struct bw_config *cfg)
+{
+	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
+	char buf[32];
+	int fd, n;
+
+	if (!core->pid_file || !*core->pid_file)
+		return;
+	fd = open(core->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		bw_log(BW_LOG_WARN, "core", NULL, "cannot write pid file %s: %s (bootwire reload "
+		       "will not find this daemon)", core->pid_file, strerror(errno));
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		bw_log(BW_LOG_WARN, "core", NULL, "cannot write pid file %s: %s", core->pid_file,
+		       strerror(errno));
+	close(fd);
+	run->pid_file = strdup(core->pid_file);
+}
+
+/* Removes the pid file if it still names us (another daemon may have taken it over). */
+static void run_remove_pid(struct bw_run *run)
+{
+	char buf[32] = "";
+	FILE *f;
+
+	if (!run->pid_file)
+		return;
+	f = fopen(run->pid_file, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && atol(buf) == (long)getpid())
+			unlink(run->pid_file); /* may fail after the privilege drop: harmless */
+		fclose(f);
+	}
+	free(run->pid_file);
+	run->pid_file = NULL;
+}
+
+/* ---- signals and the loop ---- */
 
 static void run_signal_cb(uv_signal_t *h, int signum)
 {
-	struct bw_run_state *st = h->data;
+	struct bw_run *run = h->data;
 
+	if (signum == SIGHUP) {
+		run_reload(run);
+		return;
+	}
 	bw_log(BW_LOG_INFO, "core", NULL, "%s: shutting down", strsignal(signum));
-	bw_tftp_service_stop(st->tftp);
-	st->tftp = NULL;
-	bw_dhcp_service_stop(st->dhcp);
-	st->dhcp = NULL;
-	bw_http_service_stop(st->http);
-	st->http = NULL;
-	uv_close((uv_handle_t *)&st->sigint, NULL);
-	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	run_stop_all(run);
+	uv_close((uv_handle_t *)&run->sigint, NULL);
+	uv_close((uv_handle_t *)&run->sigterm, NULL);
+	uv_close((uv_handle_t *)&run->sighup, NULL);
 }
 
-int bw_cli_run(struct bw_config *cfg, bool allow_root)
+static void run_signals(struct bw_run *run)
+{
+	uv_signal_t *hs[] = {&run->sigint, &run->sigterm, &run->sighup};
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+	for (unsigned i = 0; i < 3; i++) {
+		uv_signal_init(run->loop, hs[i]);
+		hs[i]->data = run;
+		uv_signal_start(hs[i], run_signal_cb, sigs[i]);
+	}
+}
+
+/* What a start without root would lack, said before the binds fail. */
+static void run_check_caps(const struct bw_config *cfg)
+{
+	const struct bw_tftp_config *tc = bw_config_get(cfg, &bw_tftp_cfg_section);
+	const struct bw_dhcp_config *dc = bw_config_get(cfg, &bw_dhcp_cfg_section);
+	const struct bw_http_config *hc = bw_config_get(cfg, &bw_http_cfg_section);
+	bool low = (tc->enabled && tc->port < 1024) || dc->enabled || (hc->enabled && hc->port < 1024);
+
+	bw_priv_warn_caps(low, dc->enabled && dc->mode == BW_DHCP_MODE_SERVER);
+}
+
+int bw_cli_run(struct bw_config *cfg, const struct bw_run_opts *opts)
 {
 	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
-	const struct bw_log_config *lc = bw_config_get(cfg, &bw_log_cfg_section);
-	const struct bw_tftp_config *tc = bw_config_get(cfg, &bw_tftp_cfg_section);
-	struct bw_dhcp_config *dc = bw_config_get(cfg, &bw_dhcp_cfg_section);
 	const struct bw_http_config *hc = bw_config_get(cfg, &bw_http_cfg_section);
-	struct bw_run_state st = {0};
-	uv_loop_t *loop = uv_default_loop();
-	struct bw_vfs vfs;
-	static char http_base[256]; /* outlives the vfs and the services */
-	const char *base = NULL;
-	int r;
+	struct bw_run run = {.opts = opts, .loop = uv_default_loop()};
+	struct bw_priv priv;
+	int r = 1;
 
-	bw_log_setup((enum bw_log_level)lc->level, (enum bw_log_format)lc->format);
+	run_apply_log(&run, cfg);
 	signal(SIGPIPE, SIG_IGN);
+	if (bw_priv_prepare(core->user, opts->allow_root, &priv) < 0 ||
+	    bw_cfg_live_new(cfg, &run.live) < 0) {
+		bw_config_unref(cfg);
+		return 1;
+	}
+	run_check_caps(cfg);
 	bw_sock_raise_nofile();
-	bw_vfs_init(&vfs);
-	/* With HTTP on, scripts send kernels over HTTP and DHCP points iPXE and UEFI HTTP boot
-	 * at it: "http://${server}:PORT/", ${server} being the address each client reaches. */
-	if (hc->enabled && bw_http_base_url(hc, "${server}", http_base, sizeof(http_base)) == 0) {
-		base = http_base;
-		if (!dc->http_base)
-			dc->http_base = strdup(http_base);
+	bw_vfs_init(&run.vfs);
+	if (hc->enabled) {
+		bw_http_base_of(hc, &run.http);
+		run.has_http = true;
 	}
-	if (bw_profile_vfs_register(&vfs, bw_profile_set_of(cfg), base) < 0)
-		return 1;
-	if (tc->enabled && bw_tftp_service_new(loop, tc, core->boot_root, &vfs, &st.tftp) < 0)
-		return 1;
-	if (dc->enabled && bw_dhcp_service_new(loop, dc, &st.dhcp) < 0) {
-		bw_tftp_service_stop(st.tftp);
-		uv_run(loop, UV_RUN_DEFAULT);
-		return 1;
+	if (bw_profile_vfs_register_live(&run.vfs, run.live, run.has_http ? &run.http : NULL) < 0)
+		goto out;
+	if (run_start_all(&run, cfg) < 0)
+		goto out_loop;
+	run_write_pid(&run, cfg); /* as root still: /run is not writable afterwards */
+	if (bw_priv_apply(&priv) < 0) {
+		run_stop_all(&run);
+		goto out_loop;
 	}
-	if (st.dhcp)
-		bw_dhcp_service_set_profiles(st.dhcp, bw_profile_set_of(cfg));
-	if (hc->enabled && bw_http_service_new(loop, hc, core->boot_root, &vfs, &st.http) < 0) {
-		bw_tftp_service_stop(st.tftp);
-		bw_dhcp_service_stop(st.dhcp);
-		uv_run(loop, UV_RUN_DEFAULT);
-		return 1;
-	}
-	if (!st.tftp && !st.dhcp && !st.http) {
-		bw_log(BW_LOG_ERROR, "core", NULL, "no service is enabled: nothing to do");
-		return 1;
-	}
-	r = bw_priv_drop(core->user, allow_root);
-	if (r < 0) {
-		bw_tftp_service_stop(st.tftp);
-		bw_dhcp_service_stop(st.dhcp);
-		bw_http_service_stop(st.http);
-		uv_run(loop, UV_RUN_DEFAULT);
-		return 1;
-	}
-	uv_signal_init(loop, &st.sigint);
-	uv_signal_init(loop, &st.sigterm);
-	st.sigint.data = st.sigterm.data = &st;
-	uv_signal_start(&st.sigint, run_signal_cb, SIGINT);
-	uv_signal_start(&st.sigterm, run_signal_cb, SIGTERM);
-	uv_run(loop, UV_RUN_DEFAULT);
-	uv_loop_close(loop);
-	return 0;
+	run_signals(&run);
+	r = 0;
+out_loop:
+	uv_run(run.loop, UV_RUN_DEFAULT);
+	run_done_all(&run);
+	uv_loop_close(run.loop);
+	run_remove_pid(&run);
+out:
+	bw_cfg_live_free(run.live);
+	return r;
 }
 
 static void serve_usage(FILE *f)
 {
-	fprintf(f, "usage: bootwire serve -c FILE [--allow-root]\n\n"
-		   "Runs every service enabled in the YAML config FILE (see docs/config.md).\n\n"
-		   "  -c, --config FILE  the configuration file (required)\n"
-		   "      --allow-root   keep running as root when the config sets no `user`\n"
-		   "  -h, --help         this help\n");
+	fprintf(f, "usage: bootwire serve -c FILE [--allow-root] [--log-level LEVEL]\n\n"
+		   "Runs every service enabled in the YAML config FILE (see docs/config.md).\n"
+		   "SIGHUP (or `bootwire reload -c FILE`) loads FILE again.\n\n"
+		   "  -c, --config FILE      the configuration file (required)\n"
+		   "      --allow-root       keep running as root when the config sets no `user`\n"
+		   "      --log-level LEVEL  error, warn, info or debug (overrides log.level)\n"
+		   "  -h, --help             this help\n");
+}
+
+int bw_cli_parse_log_level(const char *s)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
 }
 
 int bw_cmd_serve(int argc, char **argv)
@@ -135,32 +337,38 @@ int bw_cmd_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"allow-root", no_argument, NULL, 'R'},
+		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *file = NULL;
-	bool allow_root = false;
+	struct bw_run_opts ro = {.log_level = -1};
 	struct bw_config *cfg;
 	char err[8192];
-	int o, r;
+	int o;
 
 	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': file = optarg; break;
-		case 'R': allow_root = true; break;
+		case 'c': ro.config_file = optarg; break;
+		case 'R': ro.allow_root = true; break;
+		case 'L':
+			ro.log_level = bw_cli_parse_log_level(optarg);
+			if (ro.log_level < 0) {
+				fprintf(stderr, "bootwire serve: --log-level: expected error, warn, "
+						"info or debug, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
 	}
-	if (!file || optind != argc) {
+	if (!ro.config_file || optind != argc) {
 		serve_usage(stderr);
 		return 2;
 	}
-	if (bw_config_load(file, &cfg, err, sizeof(err)) < 0) {
+	if (bw_config_load(ro.config_file, &cfg, err, sizeof(err)) < 0) {
 		bw_cli_print_errors(err);
 		return 1;
 	}
-	r = bw_cli_run(cfg, allow_root);
-	bw_config_free(cfg);
-	return r;
+	return bw_cli_run(cfg, &ro);
 }

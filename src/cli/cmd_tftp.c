@@ -54,6 +54,7 @@ int bw_cmd_tftp(int argc, char **argv)
 	const char *vals[TFTP_NKEYS] = {NULL};
 	const char *file = NULL;
 	bool allow_root = false, nocase = false, have_root = false;
+	struct bw_run_opts ro = {.log_level = -1};
 	struct bw_config *cfg = NULL;
 	char err[8192];
 	int o, idx, r = 1;
@@ -113,11 +114,13 @@ int bw_cmd_tftp(int argc, char **argv)
 		bw_config_set(cfg, "command line", "tftp", "case_insensitive", "true", err,
 			      sizeof(err));
 	bw_config_set(cfg, "command line", "tftp", "enabled", "true", err, sizeof(err));
+	bw_config_set(cfg, "command line", NULL, "pid_file", "", err, sizeof(err));
 	if (bw_config_validate(cfg, err, sizeof(err)) < 0) {
 		bw_cli_print_errors(err);
 		goto out;
 	}
-	r = bw_cli_run(cfg, allow_root);
+	ro.allow_root = allow_root;
+	return bw_cli_run(cfg, &ro);
 out:
 	bw_config_free(cfg);
 	return r;

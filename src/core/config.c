@@ -161,6 +161,7 @@ struct bw_config *bw_config_new_defaults(void)
 
 	if (!cfg)
 		return NULL;
+	cfg->refs = 1;
 	for (unsigned i = 0; i < cfg_n_sections; i++) {
 		cfg->sec[i] = calloc(1, cfg_sections[i]->size);
 		if (!cfg->sec[i]) {
@@ -504,6 +505,7 @@ static void core_cfg_defaults(void *p)
 
 	c->boot_root = strdup("/srv/bootwire");
 	c->user = NULL;
+	c->pid_file = strdup("/run/bootwire.pid");
 }
 
 static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
@@ -544,6 +546,8 @@ static const struct bw_cfg_key core_cfg_keys[] = {
 	 .doc = "Directory served by TFTP and HTTP."},
 	{.name = "user", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, user),
 	 .doc = "User to switch to after binding the ports."},
+	{.name = "pid_file", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, pid_file),
+	 .doc = "File holding the daemon's process id (for bootwire reload); '' for none."},
 };
 
 const struct bw_cfg_section bw_core_cfg_section = {
@@ -557,6 +561,7 @@ const struct bw_cfg_section bw_core_cfg_section = {
 
 static const char *const log_level_choices[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_choices[] = {"text", "json", NULL};
+static const char *const log_target_choices[] = {"stderr", "syslog", NULL};
 
 static void log_cfg_defaults(void *p)
 {
@@ -571,6 +576,8 @@ static const struct bw_cfg_key log_cfg_keys[] = {
 	 .choices = log_level_choices, .reload_safe = true},
 	{.name = "format", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, format),
 	 .choices = log_format_choices, .reload_safe = true},
+	{.name = "target", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, target),
+	 .choices = log_target_choices, .reload_safe = true},
 };
 
 const struct bw_cfg_section bw_log_cfg_section = {
@@ -610,4 +617,53 @@ int bw_cfg_map_keys(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
 		vals[i] = yaml_document_get_node(ctx->doc, pr->value);
 	}
 	return 0;
+}
+
+/* One key's printed value, for comparing two snapshots. NULL when out of memory. */
+static char *cfg_key_text(const struct bw_cfg_section *sec, const struct bw_cfg_key *k,
+			  const void *p)
+{
+	struct bw_cfg_section one = *sec;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	one.keys = k;
+	one.n_keys = 1;
+	cfg_print_section(f, &one, p);
+	fclose(f);
+	return buf;
+}
+
+int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *new,
+			   void (*cb)(void *ud, const char *path), void *ud)
+{
+	unsigned n = 0;
+
+	for (unsigned s = 0; s < cfg_n_sections; s++) {
+		const struct bw_cfg_section *sec = cfg_sections[s];
+
+		for (unsigned i = 0; i < sec->n_keys; i++) {
+			const struct bw_cfg_key *k = &sec->keys[i];
+			char *a, *b, path[128];
+			bool differ;
+
+			if (k->reload_safe)
+				continue;
+			a = cfg_key_text(sec, k, old->sec[s]);
+			b = cfg_key_text(sec, k, new->sec[s]);
+			differ = !a || !b || strcmp(a, b) != 0;
+			free(a);
+			free(b);
+			if (!differ)
+				continue;
+			snprintf(path, sizeof(path), "%s%s%s", sec->name ? sec->name : "",
+				 sec->name ? "." : "", k->name);
+			cb(ud, path);
+			n++;
+		}
+	}
+	return (int)n;
 }

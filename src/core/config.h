@@ -73,6 +73,7 @@ struct bw_cfg_section {
 #define BW_CFG_MAX_SECTIONS 16
 
 struct bw_config {
+	_Atomic unsigned refs; /* 1 when built; see core/cfg_live.h */
 	char *file;
 	void *sec[BW_CFG_MAX_SECTIONS];
 };
@@ -81,10 +82,12 @@ struct bw_config {
 struct bw_core_config {
 	char *boot_root; /* absolute and resolved after validation */
 	char *user;
+	char *pid_file;  /* "" or NULL: none */
 };
 struct bw_log_config {
 	int level;  /* enum bw_log_level */
 	int format; /* enum bw_log_format */
+	int target; /* enum bw_log_target */
 };
 extern const struct bw_cfg_section bw_core_cfg_section;
 extern const struct bw_cfg_section bw_log_cfg_section;
@@ -108,6 +111,10 @@ int bw_config_set(struct bw_config *cfg, const char *origin, const char *section
 void *bw_config_get(const struct bw_config *cfg, const struct bw_cfg_section *sec);
 /* Writes the effective configuration as YAML that loads again. */
 void bw_config_print(FILE *f, const struct bw_config *cfg);
+/* Reload: calls cb with the path ("tftp.port") of every key that is not reload-safe and
+ * whose value differs between old and new. Returns how many. */
+int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *new,
+			   void (*cb)(void *ud, const char *path), void *ud);
 
 /* Helpers for custom parsers. */
 const char *bw_cfg_scalar(yaml_node_t *node);

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "core/util.h"
 
 static enum bw_log_level log_level = BW_LOG_INFO;
 static enum bw_log_format log_format = BW_LOG_TEXT;
+static enum bw_log_target log_target = BW_LOG_STDERR;
 
 static const char *const log_names[] = {"error", "warn", "info", "debug"};
 
@@ -17,6 +19,15 @@ void bw_log_setup(enum bw_log_level level, enum bw_log_format format)
 {
 	log_level = level;
 	log_format = format;
+}
+
+void bw_log_set_target(enum bw_log_target target)
+{
+	if (target == BW_LOG_SYSLOG && log_target != BW_LOG_SYSLOG)
+		openlog("bootwire", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (target != BW_LOG_SYSLOG && log_target == BW_LOG_SYSLOG)
+		closelog();
+	log_target = target;
 }
 
 bool bw_log_enabled(enum bw_log_level level)
@@ -111,11 +122,18 @@ static size_t log_field_json(char *out, size_t o, size_t cap, const struct bw_lo
 static void log_emit(enum bw_log_level level, const char *service, const char *peer,
 		     const struct bw_log_field *fields, unsigned n, const char *msg)
 {
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	char ts[64], line[4096];
 	size_t o = 0, cap = sizeof(line) - 2;
 
 	log_timestamp(ts, sizeof(ts));
-	if (log_format == BW_LOG_JSON) {
+	if (log_target == BW_LOG_SYSLOG && log_format == BW_LOG_TEXT) {
+		/* syslog stamps the time and carries the level as the priority */
+		o = log_put(line, o, cap, "%s%s%s%s%s", service ? service : "",
+			    service ? " " : "", peer ? peer : "", peer ? ": " : "", msg);
+		for (unsigned i = 0; i < n; i++)
+			o = log_field_text(line, o, cap, &fields[i]);
+	} else if (log_format == BW_LOG_JSON) {
 		o = log_put(line, o, cap, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, log_names[level]);
 		if (service)
 			o = log_put(line, o, cap, ",\"service\":\"%s\"", service);
@@ -136,6 +154,11 @@ static void log_emit(enum bw_log_level level, const char *service, const char *p
 			    peer ? ": " : "", msg);
 		for (unsigned i = 0; i < n; i++)
 			o = log_field_text(line, o, cap, &fields[i]);
+	}
+	if (log_target == BW_LOG_SYSLOG) {
+		line[o] = '\0';
+		syslog(prio[level], "%s", line);
+		return;
 	}
 	line[o++] = '\n';
 	fwrite(line, 1, o, stderr);

@@ -1,4 +1,4 @@
-/* Logging: levels, human-readable text (default) or JSON lines, to stderr.
+/* Logging: levels, human-readable text (default) or JSON lines, to stderr or syslog.
  * Every line names the service and the peer; fields become key=value in text and keys in
  * JSON. Strings that came from the wire must be escaped by the caller (bw_escape) or passed
  * as fields, which are escaped here. */
@@ -11,6 +11,7 @@
 
 enum bw_log_level { BW_LOG_ERROR, BW_LOG_WARN, BW_LOG_INFO, BW_LOG_DEBUG };
 enum bw_log_format { BW_LOG_TEXT, BW_LOG_JSON };
+enum bw_log_target { BW_LOG_STDERR, BW_LOG_SYSLOG };
 
 enum bw_log_ftype { BW_LF_STR, BW_LF_U64, BW_LF_F64 };
 
@@ -27,6 +28,9 @@ struct bw_log_field {
 #define BW_LF_F(k, v) {.key = (k), .type = BW_LF_F64, .f = (v)}
 
 void bw_log_setup(enum bw_log_level level, enum bw_log_format format);
+/* stderr (default) or syslog (facility daemon, ident "bootwire", the level as priority:
+ * error -> LOG_ERR, warn -> LOG_WARNING, info, debug), so `journalctl -p err` works. */
+void bw_log_set_target(enum bw_log_target target);
 bool bw_log_enabled(enum bw_log_level level);
 
 /* service and peer may be NULL. */

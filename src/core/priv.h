@@ -1,13 +1,29 @@
-/* Dropping root after the privileged ports are bound. */
+/* Dropping root after the privileged ports are bound, decided before anything starts. */
 #ifndef BW_PRIV_H
 #define BW_PRIV_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
-/* Decides and applies the privilege policy after binding:
- * - user set: switch to it (groups, gid, uid); an error if that fails;
- * - running as root without user: refuse (-EPERM) unless allow_root, then warn;
- * - not root: nothing to do. */
-int bw_priv_drop(const char *user, bool allow_root);
+struct bw_priv {
+	bool drop;        /* switch to uid/gid after binding */
+	char user[64];
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Decides the privilege policy before any service starts, so a bad `user` stops the
+ * daemon before it says it is listening:
+ * - user set and running as root: it must exist (-ENOENT otherwise);
+ * - user set and not root: ignored with a warning;
+ * - running as root without user: refused (-EPERM) unless allow_root, then a warning.
+ * Logs its own errors. */
+int bw_priv_prepare(const char *user, bool allow_root, struct bw_priv *ret);
+/* Switches to the prepared user (groups, gid, uid) and checks root cannot be regained. */
+int bw_priv_apply(const struct bw_priv *p);
+
+/* Names the capabilities a start without root lacks for what the config asks (ports below
+ * 1024: CAP_NET_BIND_SERVICE; DHCP's packet socket: CAP_NET_RAW), as a warning. */
+void bw_priv_warn_caps(bool low_ports, bool raw_socket);
 
 #endif

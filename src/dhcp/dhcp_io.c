@@ -254,7 +254,7 @@ static void dhcp_log_reply(struct dhcp_iface *ifc, const struct bw_dhcp_out *out
 		BW_LF_S("xid", xs),
 		BW_LF_S("iface", ifc->name),
 		BW_LF_S("client", dhcp_kind(&out->pxe)),
-		BW_LF_S("arch", bw_pxe_arch_name(out->pxe.arch)),
+		BW_LF_S("arch", bw_arch_name(out->pxe.arch)),
 	};
 
 	snprintf(xs, sizeof(xs), "0x%08x", xid);
@@ -775,6 +775,24 @@ static void dhcp_service_finish(struct bw_dhcp_service *svc)
 void bw_dhcp_service_set_profiles(struct bw_dhcp_service *svc, const struct bw_profile_set *ps)
 {
 	bw_dhcp_server_set_profiles(svc->server, ps);
+}
+
+void bw_dhcp_service_set_http(struct bw_dhcp_service *svc, const struct bw_http_base *http)
+{
+	bw_dhcp_server_set_http(svc->server, http);
+}
+
+void bw_dhcp_service_reload(struct bw_dhcp_service *svc, const struct bw_dhcp_config *cfg,
+			    const struct bw_profile_set *ps)
+{
+	unsigned kept = 0;
+
+	bw_dhcp_server_reconfigure(svc->server, cfg, &kept);
+	bw_dhcp_server_set_profiles(svc->server, ps);
+	if (kept)
+		bw_log(BW_LOG_WARN, "dhcp", NULL,
+		       "%u subnet(s) changed network, range or interface, or are new: they keep "
+		       "their old settings until a restart", kept);
 }
 
 void bw_dhcp_service_stop(struct bw_dhcp_service *svc)

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include "core/http_base.h"
 #include "dhcp/dhcp_config.h"
 
 struct bw_dhcp_service;
@@ -19,6 +20,13 @@ struct bw_profile_set;
 
 /* Lets the machines' profiles choose their boot (see bw_dhcp_server_set_profiles). */
 void bw_dhcp_service_set_profiles(struct bw_dhcp_service *svc, const struct bw_profile_set *ps);
+/* Our HTTP service (NULL: none), for the URLs handed to iPXE and HTTP boot clients. */
+void bw_dhcp_service_set_http(struct bw_dhcp_service *svc, const struct bw_http_base *http);
+/* Reload: reservations, boot files, limits, subnet options and profiles of cfg and ps apply
+ * to the next request (see bw_dhcp_server_reconfigure); sockets, mode and the lease
+ * database keep their start-up values. cfg and ps must outlive the next reload. */
+void bw_dhcp_service_reload(struct bw_dhcp_service *svc, const struct bw_dhcp_config *cfg,
+			    const struct bw_profile_set *ps);
 
 /* Stops reading, lets pending lease writes finish (their replies still go out), closes
  * everything and frees the service from the loop. */

@@ -282,6 +282,24 @@ int bw_dhcp_pool_reserve(struct bw_dhcp_pool *p, uint32_t addr)
 	return 0;
 }
 
+int bw_dhcp_pool_unreserve(struct bw_dhcp_pool *p, uint32_t addr)
+{
+	struct bw_dhcp_slot *s = pool_slot(p, addr);
+
+	if (!s)
+		return -ERANGE;
+	if (s->state != BW_DHCP_SLOT_RESERVED)
+		return -ENOENT;
+	s->state = BW_DHCP_SLOT_FREE;
+	return 0;
+}
+
+void bw_dhcp_pool_set_times(struct bw_dhcp_pool *p, uint32_t offer_ms, uint32_t quarantine_ms)
+{
+	p->offer_ms = offer_ms;
+	p->quarantine_ms = quarantine_ms;
+}
+
 int bw_dhcp_pool_restore(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
 			 enum bw_dhcp_slot_state state, uint64_t expires_ms, uint64_t now)
 {

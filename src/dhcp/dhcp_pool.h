@@ -76,6 +76,11 @@ int bw_dhcp_pool_decline(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t 
 			 uint64_t now);
 /* Takes addr out of dynamic allocation (a static reservation). -ERANGE outside the pool. */
 int bw_dhcp_pool_reserve(struct bw_dhcp_pool *p, uint32_t addr);
+/* Gives a reserved addr back to dynamic allocation (a reservation removed by a reload);
+ * -ERANGE outside the pool, -ENOENT when it is not reserved. */
+int bw_dhcp_pool_unreserve(struct bw_dhcp_pool *p, uint32_t addr);
+/* New offer and quarantine durations (a reload), for offers and declines from now on. */
+void bw_dhcp_pool_set_times(struct bw_dhcp_pool *p, uint32_t offer_ms, uint32_t quarantine_ms);
 /* Reinstates a lease read from the store (BOUND or DECLINED until expires_ms); lapsed ones
  * only teach the pool whose address it was. -ERANGE outside, -EEXIST when the slot is
  * reserved or already held by another MAC (the store row loses). */

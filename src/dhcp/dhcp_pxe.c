@@ -11,10 +11,10 @@ const struct bw_pxe_boot_files bw_pxe_boot_files_default = {
 	.ipxe = "boot.ipxe",
 };
 
-enum bw_pxe_arch bw_pxe_arch_from_code(uint16_t code, bool *ret_http)
+enum bw_arch bw_pxe_arch_from_code(uint16_t code, bool *ret_http)
 {
 	bool http = false;
-	enum bw_pxe_arch a;
+	enum bw_arch a;
 
 	switch (code) {
 	case 0: a = BW_ARCH_BIOS; break;
@@ -32,14 +32,6 @@ enum bw_pxe_arch bw_pxe_arch_from_code(uint16_t code, bool *ret_http)
 	if (ret_http)
 		*ret_http = http;
 	return a;
-}
-
-const char *bw_pxe_arch_name(enum bw_pxe_arch a)
-{
-	static const char *const names[] = {"unknown", "bios", "efi_ia32", "efi_x64", "efi_arm32",
-					    "efi_arm64"};
-
-	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
 }
 
 static bool pxe_opt_prefix(const struct bw_dhcp_opt *o, const char *prefix)
@@ -103,7 +95,7 @@ void bw_pxe_classify(const struct bw_dhcp_msg *m, struct bw_pxe_client *ret)
 	*ret = c;
 }
 
-static const char *pxe_file_for(enum bw_pxe_arch a, const struct bw_pxe_boot_files *f)
+static const char *pxe_file_for(enum bw_arch a, const struct bw_pxe_boot_files *f)
 {
 	switch (a) {
 	case BW_ARCH_BIOS: return f->bios;

@@ -8,16 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arch.h"
 #include "dhcp/dhcp_wire.h"
-
-enum bw_pxe_arch {
-	BW_ARCH_UNKNOWN = 0,
-	BW_ARCH_BIOS,      /* 0: x86 BIOS */
-	BW_ARCH_EFI_IA32,  /* 6 (and 15 over HTTP) */
-	BW_ARCH_EFI_X64,   /* 7, 9 (and 16 over HTTP) */
-	BW_ARCH_EFI_ARM32, /* 10 (and 18 over HTTP) */
-	BW_ARCH_EFI_ARM64, /* 11 (and 19 over HTTP) */
-};
 
 struct bw_pxe_client {
 	bool is_pxe;       /* option 60 starts with "PXEClient" */
@@ -25,7 +17,7 @@ struct bw_pxe_client {
 	bool is_ipxe;      /* user class "iPXE" (77) or iPXE's encapsulated options (175) */
 	bool has_arch;
 	uint16_t arch_code; /* option 93's first entry */
-	enum bw_pxe_arch arch;
+	enum bw_arch arch;
 	bool has_uuid;
 	uint8_t uuid[16];  /* option 97 (type 0 + 16 bytes) */
 	char vendor_class[64]; /* option 60 as sent (bounded, NUL-terminated, may hold NULs cut) */
@@ -35,8 +27,9 @@ struct bw_pxe_client {
  * unset (a client with a 3-byte option 97 simply has no UUID). */
 void bw_pxe_classify(const struct bw_dhcp_msg *m, struct bw_pxe_client *ret);
 
-enum bw_pxe_arch bw_pxe_arch_from_code(uint16_t code, bool *ret_http);
-const char *bw_pxe_arch_name(enum bw_pxe_arch a);
+/* Option 93 codes (RFC 4578, IANA's processor architecture types): 0 BIOS, 6 EFI IA32, 7 and 9
+ * EFI x64, 10 ARM32, 11 ARM64; 15, 16, 18, 19 the same over HTTP (*ret_http set). */
+enum bw_arch bw_pxe_arch_from_code(uint16_t code, bool *ret_http);
 
 /* Boot programs, relative to boot_root (defaults in bw_pxe_boot_files_default). */
 struct bw_pxe_boot_files {

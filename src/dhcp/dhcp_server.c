@@ -21,7 +21,8 @@ struct dhcp_rate {
 };
 
 struct dhcp_subnet_rt {
-	const struct bw_dhcp_subnet *cfg;
+	const struct bw_dhcp_subnet *cfg; /* &own: a reload replaces its options in place */
+	struct bw_dhcp_subnet own;        /* a copy with its own strings */
 	bool has_pool;
 	struct bw_dhcp_pool pool;
 };
@@ -33,11 +34,104 @@ struct bw_dhcp_server {
 	struct bw_pxe_boot_files files;
 	struct dhcp_rate *rate;
 	const struct bw_profile_set *profiles;
+	const struct bw_http_base *http;
 };
 
 void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps)
 {
 	s->profiles = ps;
+}
+
+void bw_dhcp_server_set_http(struct bw_dhcp_server *s, const struct bw_http_base *http)
+{
+	s->http = http;
+}
+
+static void dhcp_subnet_own_done(struct bw_dhcp_subnet *o)
+{
+	free(o->domain);
+	free(o->interface);
+	o->domain = o->interface = NULL;
+}
+
+/* Copies sn into rt->own, strings included. */
+static int dhcp_subnet_own(struct dhcp_subnet_rt *rt, const struct bw_dhcp_subnet *sn)
+{
+	struct bw_dhcp_subnet o = *sn;
+
+	o.domain = sn->domain ? strdup(sn->domain) : NULL;
+	o.interface = sn->interface ? strdup(sn->interface) : NULL;
+	if ((sn->domain && !o.domain) || (sn->interface && !o.interface)) {
+		dhcp_subnet_own_done(&o);
+		return -ENOMEM;
+	}
+	dhcp_subnet_own_done(&rt->own);
+	rt->own = o;
+	rt->cfg = &rt->own;
+	return 0;
+}
+
+static void dhcp_reserve_all(struct bw_dhcp_server *s, const struct bw_dhcp_config *cfg,
+			     bool reserve)
+{
+	for (unsigned i = 0; i < s->n_subnets; i++) {
+		struct dhcp_subnet_rt *rt = &s->subnets[i];
+
+		for (unsigned k = 0; rt->has_pool && k < cfg->n_reservations; k++) {
+			if (!cfg->reservations[k].addr)
+				continue;
+			if (reserve)
+				bw_dhcp_pool_reserve(&rt->pool, cfg->reservations[k].addr);
+			else
+				bw_dhcp_pool_unreserve(&rt->pool, cfg->reservations[k].addr);
+		}
+	}
+}
+
+/* The same addresses handed out the same way: only such a subnet takes new options. */
+static bool dhcp_subnet_same(const struct bw_dhcp_subnet *a, const struct bw_dhcp_subnet *b)
+{
+	return a->net == b->net && a->mask == b->mask && a->range_first == b->range_first &&
+	       a->range_last == b->range_last &&
+	       !a->interface == !b->interface &&
+	       (!a->interface || strcmp(a->interface, b->interface) == 0);
+}
+
+int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_config *cfg,
+			       unsigned *ret_kept)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < s->n_subnets; i++) {
+		struct dhcp_subnet_rt *rt = &s->subnets[i];
+		unsigned j;
+
+		for (j = 0; j < cfg->n_subnets; j++)
+			if (dhcp_subnet_same(rt->cfg, &cfg->subnets[j]))
+				break;
+		if (j == cfg->n_subnets || dhcp_subnet_own(rt, &cfg->subnets[j]) < 0)
+			kept++;
+	}
+	for (unsigned j = 0; j < cfg->n_subnets; j++) {
+		unsigned i;
+
+		for (i = 0; i < s->n_subnets; i++)
+			if (dhcp_subnet_same(s->subnets[i].cfg, &cfg->subnets[j]))
+				break;
+		kept += i == s->n_subnets;
+	}
+	dhcp_reserve_all(s, s->cfg, false);
+	s->cfg = cfg;
+	dhcp_reserve_all(s, s->cfg, true);
+	for (unsigned i = 0; i < s->n_subnets; i++)
+		if (s->subnets[i].has_pool)
+			bw_dhcp_pool_set_times(&s->subnets[i].pool, cfg->offer_timeout_ms,
+					       cfg->decline_hold_s * 1000u);
+	s->files = (struct bw_pxe_boot_files){cfg->boot_files.bios, cfg->boot_files.efi_x64,
+					      cfg->boot_files.efi_ia32, cfg->boot_files.efi_arm64,
+					      cfg->boot_files.ipxe};
+	*ret_kept = kept;
+	return 0;
 }
 
 static void dhcp_verdict(struct bw_dhcp_out *out, const char *fmt, ...)
@@ -78,7 +172,9 @@ int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server *
 		const struct bw_dhcp_subnet *sn = &cfg->subnets[i];
 		struct dhcp_subnet_rt *rt = &s->subnets[s->n_subnets++];
 
-		rt->cfg = sn;
+		r = dhcp_subnet_own(rt, sn);
+		if (r < 0)
+			goto fail;
 		if (!sn->range_first)
 			continue;
 		r = bw_dhcp_pool_init(&rt->pool, sn->range_first, sn->range_last,
@@ -86,10 +182,8 @@ int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server *
 		if (r < 0)
 			goto fail;
 		rt->has_pool = true;
-		for (unsigned k = 0; k < cfg->n_reservations; k++)
-			if (cfg->reservations[k].addr)
-				bw_dhcp_pool_reserve(&rt->pool, cfg->reservations[k].addr);
 	}
+	dhcp_reserve_all(s, cfg, true);
 	*ret = s;
 	return 0;
 fail:
@@ -102,9 +196,11 @@ void bw_dhcp_server_free(struct bw_dhcp_server *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->n_subnets; i++)
+	for (unsigned i = 0; i < s->n_subnets; i++) {
 		if (s->subnets[i].has_pool)
 			bw_dhcp_pool_done(&s->subnets[i].pool);
+		dhcp_subnet_own_done(&s->subnets[i].own);
+	}
 	free(s->subnets);
 	free(s->rate);
 	free(s);
@@ -652,6 +748,10 @@ static const char *dhcp_http_base(const struct bw_dhcp_server *s, const struct b
 	const char *t = s->cfg->http_base, *v;
 	char ip[16];
 
+	if (!t && s->http) {
+		dhcp_ip(in->server_addr, ip);
+		return bw_http_base_format(s->http, ip, buf, cap) == 0 ? buf : NULL;
+	}
 	if (!t || !(v = strstr(t, "${server}")))
 		return t;
 	dhcp_ip(in->server_addr, ip);
@@ -669,7 +769,6 @@ static void dhcp_apply_profile(struct bw_dhcp_server *s, const struct bw_dhcp_in
 	struct bw_profile_choice ch;
 	struct bw_pxe_choice *b = &x->boot;
 	const char *f;
-	char mac[18];
 	int n;
 
 	if (c->has_uuid)
@@ -693,11 +792,8 @@ static void dhcp_apply_profile(struct bw_dhcp_server *s, const struct bw_dhcp_in
 		return;
 	}
 	if (c->is_ipxe && base) { /* the script, already saying who is asking */
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", q.mac[0], q.mac[1],
-			 q.mac[2], q.mac[3], q.mac[4], q.mac[5]);
-		n = snprintf(b->file, sizeof(b->file), "%s%s?mac=%s&arch=%s", base, s->files.ipxe,
-			     mac, bw_pxe_arch_name(c->arch));
-		b->boot = n > 0 && (size_t)n < sizeof(b->file);
+		b->boot = bw_profile_script_url(base, s->files.ipxe, q.mac, c->arch, b->file,
+						sizeof(b->file)) == 0;
 		b->url = true;
 	}
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/http_base.h"
 #include "dhcp/dhcp_config.h"
 #include "dhcp/dhcp_pxe.h"
 #include "dhcp/dhcp_wire.h"
@@ -71,6 +72,19 @@ struct bw_profile_set;
  * profiles, a machine no entry and no default_profile applies to gets no boot file.
  * ps must outlive the server. */
 void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps);
+
+/* Where our HTTP service is (NULL: none). iPXE and UEFI HTTP boot clients get URLs below it
+ * unless cfg->http_base names another server. http must outlive the server. */
+void bw_dhcp_server_set_http(struct bw_dhcp_server *s, const struct bw_http_base *http);
+
+/* Reload: takes cfg for everything reload-safe (reservations, boot files, limits, and the
+ * options and lease time of each subnet that still has the same network, range and
+ * interface). A subnet whose network, range or interface changed keeps its old settings,
+ * and a new subnet is not served: *ret_kept counts both (they need a restart). Leases,
+ * offers and quarantines stay. cfg must outlive the server or the next reconfigure; the
+ * old one is no longer used once this returns. */
+int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_config *cfg,
+			       unsigned *ret_kept);
 
 /* Reinstates a lease from the store at start-up. -ERANGE when no pool holds its address,
  * -EEXIST when the address is reserved or taken (the row is stale). */

@@ -126,17 +126,18 @@ const struct bw_cfg_section bw_http_cfg_section = {
 	.validate = http_cfg_validate,
 };
 
+void bw_http_base_of(const struct bw_http_config *cfg, struct bw_http_base *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->tls = http_cfg_is_set(cfg->tls_cert) && http_cfg_is_set(cfg->tls_key);
+	ret->port = (uint16_t)cfg->port;
+	snprintf(ret->prefix, sizeof(ret->prefix), "/");
+}
+
 int bw_http_base_url(const struct bw_http_config *cfg, const char *host, char *out, size_t cap)
 {
-	bool tls = http_cfg_is_set(cfg->tls_cert) && http_cfg_is_set(cfg->tls_key);
-	bool v6 = strchr(host, ':') != NULL;
-	char port[8] = "";
-	int n;
+	struct bw_http_base b;
 
-	/* The scheme's default port is left out: 80 for http, 443 for https. */
-	if (cfg->port != (tls ? 443u : 80u))
-		snprintf(port, sizeof(port), ":%u", (unsigned)cfg->port);
-	n = snprintf(out, cap, "%s://%s%s%s%s/", tls ? "https" : "http", v6 ? "[" : "", host,
-		     v6 ? "]" : "", port);
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+	bw_http_base_of(cfg, &b);
+	return bw_http_base_format(&b, host, out, cap);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/http_base.h"
 
 struct bw_http_config {
 	bool enabled;            /* default false */
@@ -23,5 +24,7 @@ extern const struct bw_cfg_section bw_http_cfg_section;
 /* The base URL clients reach this service at through address `host` (dotted IPv4), like
  * "http://10.0.0.1:8080/" (the port left out when it is 80, https when TLS is on). */
 int bw_http_base_url(const struct bw_http_config *cfg, const char *host, char *out, size_t cap);
+/* The same as a struct, the host left to each client's view ("" host). */
+void bw_http_base_of(const struct bw_http_config *cfg, struct bw_http_base *ret);
 
 #endif

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arch.h"
 #include "core/config.h"
 #include "core/vfs.h"
-#include "dhcp/dhcp_pxe.h"
 
 enum bw_loader {
 	BW_LOADER_DEFAULT = 0, /* not set: the profile's, else iPXE */
@@ -35,7 +35,7 @@ struct bw_profile_set; /* every profile and machine of a config */
 struct bw_profile_query {
 	const uint8_t *mac;    /* 6 bytes */
 	const uint8_t *uuid;   /* 16 bytes */
-	enum bw_pxe_arch arch;
+	enum bw_arch arch;
 	const char *ip;        /* the machine's address, dotted */
 	const char *server;    /* our address as the machine reaches it, dotted */
 	const char *hostname;  /* what the machine calls itself (query, DHCP); a machine entry's
@@ -64,7 +64,7 @@ int bw_profile_resolve(const struct bw_profile_set *ps, const struct bw_profile_
  * boot_root (e.g. "pxelinux.0", "grub/x86_64-efi/core.efi"), or NULL to keep the DHCP
  * boot_files default (loader iPXE; pxelinux on UEFI; a loader path configured as ''). */
 const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_loader loader,
-				   enum bw_pxe_arch arch);
+				   enum bw_arch arch);
 
 /* Registers the provider that serves the rendered files over TFTP and HTTP (the list and
  * the lookup orders are in profile_vfs.c):
@@ -79,5 +79,24 @@ const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_load
  * TFTP). ps and http_base must outlive the vfs. ps NULL registers nothing. */
 int bw_profile_vfs_register(struct bw_vfs *vfs, const struct bw_profile_set *ps,
 			    const char *http_base);
+
+/* Serves req from ps like the registered provider does (-ENOENT: not ours). */
+int bw_profile_vfs_serve(const struct bw_profile_set *ps, const char *http_base,
+			 const struct bw_vfs_req *req, struct bw_blob **ret);
+
+struct bw_cfg_live;
+struct bw_http_base;
+/* The same provider for a running daemon: every request renders from the profile set of
+ * the live snapshot (core/cfg_live.h), so a reload takes effect at the next request, from
+ * any thread. http: our HTTP service, or NULL (kernels then go over TFTP). */
+int bw_profile_vfs_register_live(struct bw_vfs *vfs, struct bw_cfg_live *live,
+				 const struct bw_http_base *http);
+
+/* The URL DHCP hands an iPXE client for its script, already saying who asks, in the form
+ * the provider above parses: "BASE SCRIPT?mac=aa:bb:cc:dd:ee:ff&arch=efi_x64". base is our
+ * HTTP base URL for this client ("http://10.0.0.1:8080/"), script the script's path.
+ * -ENAMETOOLONG when it does not fit cap. */
+int bw_profile_script_url(const char *base, const char *script, const uint8_t mac[6],
+			  enum bw_arch arch, char *out, size_t cap);
 
 #endif

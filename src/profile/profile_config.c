@@ -771,7 +771,7 @@ static int machine_fill_selectors(struct bw_cfg_ctx *ctx, yaml_node_t **v,
 		m->has_uuid = true;
 	}
 	if ((s = profile_cfg_str(ctx, v[MK_ARCH], "machines", "arch")) &&
-	    bw_profile_arch_parse(s, &m->arch) < 0) {
+	    bw_arch_parse(s, &m->arch) < 0) {
 		bw_cfg_error(ctx, v[MK_ARCH], "machines.arch: expected one of bios, efi_ia32, "
 			     "efi_x64, efi_arm32, efi_arm64, got '%s'", s);
 		return -1;
@@ -903,7 +903,7 @@ static void machine_print_one(FILE *f, const struct bw_profile_machine *m, const
 	}
 	if (m->arch != BW_ARCH_UNKNOWN) {
 		machine_print_key(f, ind, &first, "arch");
-		fprintf(f, "%s\n", bw_profile_arch_name(m->arch));
+		fprintf(f, "%s\n", bw_arch_name(m->arch));
 	}
 	if (m->label) {
 		machine_print_key(f, ind, &first, "label");

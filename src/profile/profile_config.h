@@ -57,7 +57,7 @@ struct bw_profile_machine {
 	uint8_t mac[6];
 	bool has_uuid;
 	uint8_t uuid[16];           /* option 97's 16 bytes, in the order sent */
-	enum bw_pxe_arch arch;      /* BW_ARCH_UNKNOWN: any */
+	enum bw_arch arch;      /* BW_ARCH_UNKNOWN: any */
 	char *label;                /* NULL: any */
 	/* what the entry gives */
 	unsigned n_labels;
@@ -112,9 +112,6 @@ extern const struct bw_cfg_section bw_profile_cfg_section;
 /* A profile by name ("local" is the built-in), or NULL. */
 const struct bw_profile *bw_profile_find(const struct bw_profile_set *ps, const char *name);
 
-/* "bios", "efi_x64", ... ("" for unknown) and back (-EINVAL for other names). */
-const char *bw_profile_arch_name(enum bw_pxe_arch a);
-int bw_profile_arch_parse(const char *s, enum bw_pxe_arch *ret);
 /* "ipxe", "pxelinux", "grub" and back. */
 const char *bw_profile_loader_name(enum bw_loader l);
 int bw_profile_loader_parse(const char *s, enum bw_loader *ret);
@@ -136,7 +133,7 @@ bool bw_profile_hostname_is_valid(const char *s, size_t len);
  * provider fills them from parsed values only (see bw_profile_value_is_safe). */
 struct bw_profile_env {
 	const struct bw_profile_set *ps; /* loader directories; may be NULL */
-	enum bw_pxe_arch arch;
+	enum bw_arch arch;
 	const char *mac;      /* 52:54:00:12:34:56 */
 	const char *uuid;     /* 8-4-4-4-12, lower case */
 	const char *ip;       /* the machine's address */
@@ -162,7 +159,7 @@ int bw_profile_render_pxelinux(const struct bw_profile *p, const struct bw_profi
 
 /* One branch of a GRUB config: what a machine of this architecture boots. */
 struct bw_profile_grub_case {
-	enum bw_pxe_arch arch;          /* BW_ARCH_UNKNOWN: any (then n must be 1) */
+	enum bw_arch arch;          /* BW_ARCH_UNKNOWN: any (then n must be 1) */
 	const struct bw_profile *profile; /* NULL: nothing to boot */
 	const char *hostname;
 };

@@ -15,30 +15,6 @@ const struct bw_profile bw_profile_local = {
 
 /* ---- names ---- */
 
-static const char *const profile_arch_names[] = {
-	[BW_ARCH_UNKNOWN] = "",          [BW_ARCH_BIOS] = "bios",
-	[BW_ARCH_EFI_IA32] = "efi_ia32", [BW_ARCH_EFI_X64] = "efi_x64",
-	[BW_ARCH_EFI_ARM32] = "efi_arm32", [BW_ARCH_EFI_ARM64] = "efi_arm64",
-};
-
-const char *bw_profile_arch_name(enum bw_pxe_arch a)
-{
-	return (unsigned)a < sizeof(profile_arch_names) / sizeof(profile_arch_names[0])
-		       ? profile_arch_names[a]
-		       : "";
-}
-
-int bw_profile_arch_parse(const char *s, enum bw_pxe_arch *ret)
-{
-	for (unsigned i = 1; i < sizeof(profile_arch_names) / sizeof(profile_arch_names[0]); i++) {
-		if (strcmp(s, profile_arch_names[i]) == 0) {
-			*ret = (enum bw_pxe_arch)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static const char *const profile_loader_names[] = {
 	[BW_LOADER_DEFAULT] = "", [BW_LOADER_IPXE] = "ipxe",
 	[BW_LOADER_PXELINUX] = "pxelinux", [BW_LOADER_GRUB] = "grub",
@@ -269,7 +245,7 @@ int bw_profile_resolve(const struct bw_profile_set *ps, const struct bw_profile_
 }
 
 const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_loader loader,
-				   enum bw_pxe_arch arch)
+				   enum bw_arch arch)
 {
 	const char *f = NULL;
 

@@ -147,7 +147,7 @@ static bool profile_var(const struct bw_profile_env *env, const char *name, size
 {
 	static const char *const names[] = {"mac", "ip", "hostname", "server", "arch", "uuid"};
 	const char *vals[] = {env->mac, env->ip, env->hostname, env->server,
-			      bw_profile_arch_name(env->arch), env->uuid};
+			      env->arch ? bw_arch_name(env->arch) : "", env->uuid};
 
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0) {
@@ -289,7 +289,7 @@ static const char *profile_title(const struct bw_profile *p)
 	return p->title ? p->title : p->name;
 }
 
-static bool profile_arch_is_efi(enum bw_pxe_arch a)
+static bool profile_arch_is_efi(enum bw_arch a)
 {
 	return a == BW_ARCH_EFI_IA32 || a == BW_ARCH_EFI_X64 || a == BW_ARCH_EFI_ARM32 ||
 	       a == BW_ARCH_EFI_ARM64;
@@ -314,7 +314,7 @@ static void pb_header(struct pbuf *b, const struct bw_profile *p, const struct b
 	else
 		pb_puts(b, "any machine");
 	if (env->arch != BW_ARCH_UNKNOWN)
-		pb_printf(b, " (%s)", bw_profile_arch_name(env->arch));
+		pb_printf(b, " (%s)", bw_arch_name(env->arch));
 	pb_putc(b, '\n');
 }
 
@@ -808,7 +808,7 @@ static void grub_entries(struct pbuf *b, const struct bw_profile *p,
 }
 
 /* The test that picks a per-architecture branch. */
-static const char *grub_arch_test(enum bw_pxe_arch a)
+static const char *grub_arch_test(enum bw_arch a)
 {
 	switch (a) {
 	case BW_ARCH_BIOS: return "[ \"$grub_platform\" = \"pc\" ]";

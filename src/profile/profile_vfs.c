@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +31,10 @@ struct profile_vfs_ctx {
 	const char *http_base;
 };
 
+
 /* ---- parsing what the machine says ---- */
 
-static enum bw_pxe_arch profile_ipxe_arch(const char *buildarch, const char *platform)
+static enum bw_arch profile_ipxe_arch(const char *buildarch, const char *platform)
 {
 	bool efi = strcmp(platform, "efi") == 0;
 
@@ -127,7 +129,7 @@ static void profile_query_param(struct bw_profile_request *r, const char *k, siz
 			r->q.uuid = r->uuid;
 		break;
 	case QK_ARCH:
-		if (bw_profile_arch_parse(val, &r->q.arch) < 0 && strlen(val) < 16)
+		if (bw_arch_parse(val, &r->q.arch) < 0 && strlen(val) < 16)
 			strcpy(buildarch, val);
 		break;
 	case QK_PLATFORM:
@@ -345,7 +347,7 @@ static int profile_vfs_pxelinux(const struct profile_vfs_ctx *c, const struct bw
 static int profile_vfs_grub_machine(const struct profile_vfs_ctx *c, const struct bw_vfs_req *req,
 				    struct bw_profile_request *rq, char **ret)
 {
-	static const enum bw_pxe_arch arches[] = {BW_ARCH_BIOS, BW_ARCH_EFI_IA32, BW_ARCH_EFI_X64,
+	static const enum bw_arch arches[] = {BW_ARCH_BIOS, BW_ARCH_EFI_IA32, BW_ARCH_EFI_X64,
 						  BW_ARCH_EFI_ARM64};
 	struct bw_profile_grub_case cases[4];
 	struct profile_text t;
@@ -442,9 +444,9 @@ static int profile_vfs_route(const struct profile_vfs_ctx *c, const struct bw_vf
 	return -ENOENT;
 }
 
-static int profile_vfs_open(void *arg, const struct bw_vfs_req *req, struct bw_blob **ret)
+static int profile_vfs_serve(const struct profile_vfs_ctx *c, const struct bw_vfs_req *req,
+			     struct bw_blob **ret)
 {
-	const struct profile_vfs_ctx *c = arg;
 	const char *path = req->path, *query = req->query;
 	size_t n = strcspn(path, "?");
 	struct bw_blob *blob;
@@ -465,6 +467,19 @@ static int profile_vfs_open(void *arg, const struct bw_vfs_req *req, struct bw_b
 	return 0;
 }
 
+int bw_profile_vfs_serve(const struct bw_profile_set *ps, const char *http_base,
+			 const struct bw_vfs_req *req, struct bw_blob **ret)
+{
+	struct profile_vfs_ctx c = {.ps = ps, .http_base = http_base};
+
+	return profile_vfs_serve(&c, req, ret);
+}
+
+static int profile_vfs_open(void *arg, const struct bw_vfs_req *req, struct bw_blob **ret)
+{
+	return profile_vfs_serve(arg, req, ret);
+}
+
 int bw_profile_vfs_register(struct bw_vfs *vfs, const struct bw_profile_set *ps,
 			    const char *http_base)
 {
@@ -483,4 +498,15 @@ int bw_profile_vfs_register(struct bw_vfs *vfs, const struct bw_profile_set *ps,
 	if (r < 0)
 		free(c);
 	return r;
+}
+
+int bw_profile_script_url(const char *base, const char *script, const uint8_t mac[6],
+			  enum bw_arch arch, char *out, size_t cap)
+{
+	char m[18];
+	int n;
+
+	bw_profile_mac_str(mac, ':', m);
+	n = snprintf(out, cap, "%s%s?mac=%s&arch=%s", base, script, m, bw_arch_name(arch));
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cfg_live.h"
 #include "core/fspath.h"
 #include "core/log.h"
 #include "core/sock.h"
@@ -38,7 +39,8 @@ struct tftp_conn;
 
 struct bw_tftp_service {
 	uv_loop_t *loop;
-	const struct bw_tftp_config *cfg;
+	const struct bw_tftp_config *cfg; /* inside snap (when set) */
+	struct bw_config *snap;           /* one reference, or NULL (bootwire tftp) */
 	const char *root;
 	const struct bw_vfs *vfs;
 	int root_fd;
@@ -74,6 +76,7 @@ struct bw_tftp_service {
 
 struct tftp_conn {
 	struct bw_tftp_service *svc;
+	struct bw_config *snap;  /* the snapshot it started under (upload rules point into it) */
 	struct tftp_conn *prev, *next;
 	struct tftp_conn *hnext; /* bucket chain */
 	uv_timer_t timer;
@@ -259,6 +262,7 @@ static void tftp_conn_free(struct tftp_conn *c)
 	if (c->up_dirfd >= 0)
 		close(c->up_dirfd);
 	free(c->wbuf);
+	bw_config_unref(c->snap);
 	free(c);
 	tftp_svc_maybe_free(svc);
 }
@@ -717,6 +721,7 @@ static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name
 	if (!c)
 		return NULL;
 	c->svc = svc;
+	c->snap = svc->snap ? bw_config_ref(svc->snap) : NULL;
 	c->up_fd = c->up_dirfd = -1;
 	memcpy(&c->peer, rq->peer, bw_sock_len(rq->peer));
 	if (svc->x_wildcard)
@@ -1091,6 +1096,7 @@ static void tftp_svc_maybe_free(struct bw_tftp_service *svc)
 	if (!svc->stopping || svc->n_conns || svc->pending_closes || svc->conns_closing)
 		return;
 	bw_tftp_fcache_done(&svc->fcache);
+	bw_config_unref(svc->snap);
 	free(svc);
 }
 
@@ -1127,4 +1133,15 @@ void bw_tftp_service_stop(struct bw_tftp_service *svc)
 	uv_poll_stop(&svc->xpoll);
 	uv_close((uv_handle_t *)&svc->poll, tftp_listener_close_cb);
 	uv_close((uv_handle_t *)&svc->xpoll, tftp_listener_close_cb);
+}
+
+void bw_tftp_service_reload(struct bw_tftp_service *svc, const struct bw_tftp_config *cfg,
+			    struct bw_config *snap)
+{
+	struct bw_config *old = svc->snap;
+
+	/* listen and port keep their bound values; the rest applies to the next request */
+	svc->snap = bw_config_ref(snap);
+	svc->cfg = cfg;
+	bw_config_unref(old);
 }

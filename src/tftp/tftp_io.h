@@ -18,5 +18,9 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
 /* Aborts every transfer (partial uploads are removed), closes the sockets and frees the
  * service once libuv has closed its handles. */
 void bw_tftp_service_stop(struct bw_tftp_service *svc);
+/* Reload: cfg (a section of snap, of which the service takes a reference) applies to the
+ * next request; transfers in progress keep the snapshot they started under. */
+void bw_tftp_service_reload(struct bw_tftp_service *svc, const struct bw_tftp_config *cfg,
+			    struct bw_config *snap);
 
 #endif

@@ -54,7 +54,7 @@ static void test_firmwares(void)
 	static const struct {
 		const char *what;
 		struct req r;
-		enum bw_pxe_arch arch;
+		enum bw_arch arch;
 		bool boot, url, echo;
 		const char *file;
 	} cases[] = {
@@ -160,7 +160,7 @@ static void test_captures(void)
 		enum bw_dhcp_msg_type type;
 		bool pxe, http, ipxe;
 		int arch_code; /* option 93, -1: none */
-		enum bw_pxe_arch arch;
+		enum bw_arch arch;
 		const char *boot;
 		bool url, echo;
 	} cases[] = {
@@ -391,7 +391,7 @@ static void test_arch_codes(void)
 	CHECK_EQ_INT(bw_pxe_arch_from_code(15, &http), BW_ARCH_EFI_IA32);
 	CHECK_EQ_INT(bw_pxe_arch_from_code(10, NULL), BW_ARCH_EFI_ARM32);
 	CHECK_EQ_INT(bw_pxe_arch_from_code(0xffff, NULL), BW_ARCH_UNKNOWN);
-	CHECK_EQ_STR(bw_pxe_arch_name(BW_ARCH_EFI_ARM64), "efi_arm64");
+	CHECK_EQ_STR(bw_arch_name(BW_ARCH_EFI_ARM64), "efi_arm64");
 }
 
 int main(void)

@@ -26,7 +26,7 @@ static const char *const yaml =
 	"default_profile: menu1\n";
 
 static const char *resolve_name(const struct bw_profile_set *ps, const uint8_t *mac,
-				const uint8_t *uuid, enum bw_pxe_arch arch,
+				const uint8_t *uuid, enum bw_arch arch,
 				struct bw_profile_choice *ch)
 {
 	struct bw_profile_query q = {.mac = mac, .uuid = uuid, .arch = arch};

@@ -29,7 +29,7 @@ struct render_case {
 	const char *id;
 	enum renderer r;
 	const char *profile;
-	enum bw_pxe_arch arch;
+	enum bw_arch arch;
 	const char *http_base;
 	bool no_server;
 	bool no_ps;       /* pxelinux.0 at the top of boot_root */

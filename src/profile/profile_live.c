@@ -1,0 +1,49 @@
+/* The profile provider of a running daemon: each request renders from the profile set of
+ * the live configuration snapshot, so a reload applies to the next request. Called from
+ * the loop (TFTP) and from the HTTP thread: the snapshot is taken and dropped per request. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/cfg_live.h"
+#include "core/http_base.h"
+#include "profile/profile.h"
+
+struct profile_live {
+	struct bw_cfg_live *live;
+	char http_base[256]; /* "http://${server}:8080/", or "" without HTTP */
+};
+
+static int profile_live_open(void *arg, const struct bw_vfs_req *req, struct bw_blob **ret)
+{
+	const struct profile_live *pl = arg;
+	const struct bw_profile_set *ps;
+	struct bw_config *cfg;
+	int r;
+
+	cfg = bw_cfg_live_acquire(pl->live);
+	ps = bw_profile_set_of(cfg);
+	r = ps ? bw_profile_vfs_serve(ps, pl->http_base[0] ? pl->http_base : NULL, req, ret)
+	       : -ENOENT;
+	bw_config_unref(cfg);
+	return r;
+}
+
+int bw_profile_vfs_register_live(struct bw_vfs *vfs, struct bw_cfg_live *live,
+				 const struct bw_http_base *http)
+{
+	struct profile_live *pl = calloc(1, sizeof(*pl));
+	int r;
+
+	/* Lives as long as the process: the vfs cannot unregister providers. */
+	if (!pl)
+		return -ENOMEM;
+	pl->live = live;
+	if (http && bw_http_base_format(http, "${server}", pl->http_base,
+					sizeof(pl->http_base)) < 0)
+		pl->http_base[0] = '\0';
+	r = bw_vfs_register(vfs, "profile", profile_live_open, pl);
+	if (r < 0)
+		free(pl);
+	return r;
+}
+
