@@ -115,8 +115,9 @@ int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_co
 	for (unsigned j = 0; j < cfg->n_subnets; j++) {
 		unsigned i;
 
-		for (i = 0; i < s->n_subnets; i++)
-			if (dhcp_subnet_same(s->subnets[i].cfg, &cfg->subnets[j]))
+		for (i = 0; i < s->n_subnets; i++) /* a changed one was counted above */
+			if (s->subnets[i].cfg->net == cfg->subnets[j].net &&
+			    s->subnets[i].cfg->mask == cfg->subnets[j].mask)
 				break;
 		kept += i == s->n_subnets;
 	}

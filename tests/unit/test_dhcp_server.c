@@ -475,6 +475,82 @@ static void test_captures(void)
 	check_context = NULL;
 }
 
+/* Reload: a new reservation, a removed one, new subnet options, a subnet whose range changed
+ * (keeps its old settings) and a new subnet (not served), all with a lease kept. */
+static void test_reconfigure(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	static struct bw_dhcp_subnet nsub[3];
+	static struct bw_dhcp_reservation nresv[1];
+	struct bw_dhcp_config ncfg;
+	unsigned kept = 99;
+	uint32_t a_addr;
+
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
+	a_addr = ntohl(reply.hdr.yiaddr);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1, .req_ip = a_addr,
+			     .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	/* MAC_R loses its reservation of .101; MAC_B gets .103; subnet 0 a new router, DNS
+	 * and lease time; subnet 1 a new range; a third subnet appears */
+	ncfg = cfg;
+	memcpy(nsub, subnets, sizeof(subnets));
+	nsub[0].router = IP(10, 0, 0, 254);
+	nsub[0].dns[0] = IP(10, 0, 0, 53);
+	nsub[0].domain = "new.lab";
+	nsub[0].lease_time_s = 120;
+	nsub[1].range_last = IP(10, 9, 2, 255);
+	nsub[2] = (struct bw_dhcp_subnet){.net = IP(10, 8, 0, 0), .mask = 0xffff0000u,
+					  .range_first = IP(10, 8, 0, 10),
+					  .range_last = IP(10, 8, 0, 20), .lease_time_s = 60};
+	ncfg.subnets = nsub;
+	ncfg.n_subnets = 3;
+	nresv[0] = (struct bw_dhcp_reservation){.has_mac = true, .addr = IP(10, 0, 0, 103),
+						.hostname = "node-b"};
+	memcpy(nresv[0].mac, MAC_B, 6);
+	ncfg.reservations = nresv;
+	ncfg.boot_files.bios = "new.kpxe";
+	CHECK_EQ_INT(bw_dhcp_server_reconfigure(s, &ncfg, &kept), 0);
+	CHECK_EQ_INT(kept, 2); /* subnet 1 (range changed) and the new subnet */
+	/* the new options, the new reservation */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 103));
+	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_ROUTER), IP(10, 0, 0, 254));
+	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_DNS), IP(10, 0, 0, 53));
+	CHECK_EQ_MEM(reply.opt[BW_DHCP_OPT_HOSTNAME].data, reply.opt[BW_DHCP_OPT_HOSTNAME].len,
+		     "node-b", 6);
+	/* the old reservation's address is free again; MAC_R is an ordinary client now */
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 101), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_LEASE_TIME), 120);
+	/* the lease from before the reload is still MAC_A's */
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1, .req_ip = a_addr,
+			     .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1, .ciaddr = a_addr});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	/* a PXE client gets the new boot file */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = 0,
+			     .vendor = "PXEClient:Arch:00000:UNDI:002001"});
+	CHECK_EQ_STR(reply.hdr.file, "new.kpxe");
+	/* the subnet whose range changed kept its old settings; the new one is not served */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1,
+			     .giaddr = IP(10, 9, 0, 1)});
+	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_ROUTER), IP(10, 9, 0, 1));
+	CHECK(ntohl(reply.hdr.yiaddr) <= IP(10, 9, 1, 255));
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_C, .arch = -1,
+			     .giaddr = IP(10, 8, 0, 1)});
+	CHECK_EQ_INT(out.dest, BW_DHCP_DEST_NONE);
+	/* the copies do not point into the old config: wipe it */
+	memset(subnets, 0x5a, sizeof(subnets));
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1});
+	CHECK_EQ_MEM(reply.opt[BW_DHCP_OPT_DOMAIN].data, reply.opt[BW_DHCP_OPT_DOMAIN].len,
+		     "new.lab", 7);
+	bw_dhcp_server_free(s);
+}
+
 int main(void)
 {
 	test_dora();
@@ -483,5 +559,6 @@ int main(void)
 	test_pxe_server_mode();
 	test_proxy_mode();
 	test_captures();
+	test_reconfigure();
 	return check_summary();
 }
