@@ -250,19 +250,24 @@ static void dhcp_log_reply(struct dhcp_iface *ifc, const struct bw_dhcp_out *out
 			   const char *mac, uint32_t xid, int err)
 {
 	char xs[12];
-	struct bw_log_field f[] = {
+	struct bw_log_field f[6] = {
 		BW_LF_S("xid", xs),
 		BW_LF_S("iface", ifc->name),
 		BW_LF_S("client", dhcp_kind(&out->pxe)),
 		BW_LF_S("arch", bw_arch_name(out->pxe.arch)),
 	};
+	unsigned n = 4;
 
+	if (out->profile[0])
+		f[n++] = (struct bw_log_field)BW_LF_S("profile", out->profile);
+	if (out->hostname[0])
+		f[n++] = (struct bw_log_field)BW_LF_S("hostname", out->hostname);
 	snprintf(xs, sizeof(xs), "0x%08x", xid);
 	if (err < 0)
-		bw_log_f(BW_LOG_WARN, "dhcp", mac, f, 4, "%s: sending failed: %s", out->verdict,
+		bw_log_f(BW_LOG_WARN, "dhcp", mac, f, n, "%s: sending failed: %s", out->verdict,
 			 strerror(-err));
 	else
-		bw_log_f(BW_LOG_INFO, "dhcp", mac, f, 4, "%s", out->verdict);
+		bw_log_f(BW_LOG_INFO, "dhcp", mac, f, n, "%s", out->verdict);
 }
 
 /* Sends out on ifc; a reply to a request that came to port 4011 leaves from 4011. */

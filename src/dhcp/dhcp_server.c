@@ -324,6 +324,7 @@ struct dhcp_reply_ctx {
 	const struct dhcp_subnet_rt *rt; /* NULL in proxy replies */
 	const struct bw_dhcp_reservation *resv;
 	const char *hostname; /* the reservation's, else the machine entry's, or NULL */
+	const char *profile;  /* the machine's profile, or NULL */
 	struct bw_pxe_choice boot;
 	const struct bw_pxe_quirks *quirks;
 	uint32_t lease_s; /* 0: no lease options */
@@ -781,6 +782,7 @@ static void dhcp_apply_profile(struct bw_dhcp_server *s, const struct bw_dhcp_in
 	}
 	if (!x->hostname)
 		x->hostname = ch.hostname;
+	x->profile = ch.name;
 	f = ch.loader == BW_LOADER_IPXE ? NULL : bw_profile_loader_file(s->profiles, ch.loader,
 									 c->arch);
 	if (f) { /* pxelinux or GRUB, whatever the firmware runs now (iPXE included) */
@@ -845,6 +847,8 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 	bw_pxe_choose(&out->pxe, &s->files, base, &x.boot);
 	if (s->profiles && x.boot.boot)
 		dhcp_apply_profile(s, in, &out->pxe, base, &x);
+	snprintf(out->profile, sizeof(out->profile), "%s", x.profile ? x.profile : "");
+	snprintf(out->hostname, sizeof(out->hostname), "%s", x.hostname ? x.hostname : "");
 	override = x.resv ? x.resv->boot_file : NULL;
 	if (override && x.boot.boot && !out->pxe.is_ipxe && strlen(override) < sizeof(x.boot.file))
 		strcpy(x.boot.file, override);

@@ -56,6 +56,8 @@ struct bw_dhcp_out {
 	char verdict[200];    /* one line for the log: what was decided and why */
 	struct bw_pxe_client pxe;
 	char boot_file[256];  /* what the client was told to boot, "" when nothing */
+	char profile[64];     /* the profile chosen for it, "" when none */
+	char hostname[64];    /* the host name it was given (option 12), "" when none */
 	uint8_t pkt[BW_DHCP_REPLY_CAP]; /* last: step() clears everything before it */
 };
 

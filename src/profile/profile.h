@@ -44,6 +44,7 @@ struct bw_profile_query {
 
 struct bw_profile_choice {
 	const struct bw_profile *profile;
+	const char *name;       /* the profile's name, for logs */
 	enum bw_loader loader;  /* never BW_LOADER_DEFAULT */
 	const char *hostname;   /* from the machine entry, or NULL */
 	bool matched;           /* a machine entry matched (false: only default_profile applied) */

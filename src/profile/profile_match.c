@@ -240,6 +240,7 @@ int bw_profile_resolve(const struct bw_profile_set *ps, const struct bw_profile_
 	if (loader == BW_LOADER_DEFAULT)
 		loader = c.profile->loader;
 	c.loader = loader == BW_LOADER_DEFAULT ? BW_LOADER_IPXE : loader;
+	c.name = c.profile->name;
 	*ret = c;
 	return 0;
 }

@@ -306,6 +306,8 @@ static void test_reservation_and_limits(void)
 	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 101));
 	CHECK_EQ_MEM(reply.opt[BW_DHCP_OPT_HOSTNAME].data, reply.opt[BW_DHCP_OPT_HOSTNAME].len,
 		     "node1", 5);
+	CHECK_EQ_STR(out.hostname, "node1"); /* for the log line */
+	CHECK_EQ_STR(out.profile, "");
 	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_R, .arch = -1,
 			     .req_ip = IP(10, 0, 0, 101), .server_id = SERVER});
 	CHECK_EQ_INT(out.type, BW_DHCP_ACK);

@@ -44,6 +44,7 @@ static void test_selectors(const struct bw_profile_set *ps)
 	/* mac: exact; the entry's hostname and the profile's loader */
 	CHECK_EQ_STR(resolve_name(ps, mac_a, NULL, BW_ARCH_BIOS, &ch), "rescue");
 	CHECK_EQ_STR(ch.hostname, "node1");
+	CHECK_EQ_STR(ch.name, "rescue");
 	CHECK_EQ_INT(ch.loader, BW_LOADER_PXELINUX);
 	CHECK(ch.matched);
 	/* the first matching entry wins, even when a later one is as specific */
