@@ -14,6 +14,7 @@
 #include "cli/services.h"
 #include "core/cfg_live.h"
 #include "core/log.h"
+#include "core/peers.h"
 #include "core/priv.h"
 #include "core/sock.h"
 #include "core/vfs.h"
@@ -51,6 +52,7 @@ struct bw_run {
 	struct bw_vfs vfs;
 	struct bw_http_base http;
 	bool has_http;
+	struct bw_peers *peers;
 	const struct bw_service *rows[RUN_MAX_SERVICES];
 	void *svc[RUN_MAX_SERVICES];
 	unsigned n;     /* rows started */
@@ -78,6 +80,7 @@ static void run_env(struct bw_run *run, struct bw_config *cfg, struct bw_service
 		.boot_root = core->boot_root,
 		.vfs = &run->vfs,
 		.http = run->has_http ? &run->http : NULL,
+		.peers = run->peers,
 	};
 }
 
@@ -284,13 +287,15 @@ int bw_cli_run(struct bw_config *cfg, const struct bw_run_opts *opts)
 		return 1;
 	}
 	run_check_caps(cfg);
+	run.peers = bw_peers_new(); /* without it the logs just lack MACs */
 	bw_sock_raise_nofile();
 	bw_vfs_init(&run.vfs);
 	if (hc->enabled) {
 		bw_http_base_of(hc, &run.http);
 		run.has_http = true;
 	}
-	if (bw_profile_vfs_register_live(&run.vfs, run.live, run.has_http ? &run.http : NULL) < 0)
+	if (bw_profile_vfs_register_live(&run.vfs, run.live, run.has_http ? &run.http : NULL,
+					 run.peers) < 0)
 		goto out;
 	if (run_start_all(&run, cfg) < 0)
 		goto out_loop;
@@ -308,6 +313,7 @@ out_loop:
 	run_remove_pid(&run);
 out:
 	bw_cfg_live_free(run.live);
+	/* the profile provider keeps a pointer: it lives as long as the process (no free) */
 	return r;
 }
 

@@ -17,6 +17,7 @@
 #include "core/vfs.h"
 
 struct bw_cfg_live;
+struct bw_peers;
 
 struct bw_service_env {
 	uv_loop_t *loop;
@@ -29,6 +30,7 @@ struct bw_service_env {
 	const char *boot_root;           /* of the first snapshot: a new one needs a restart */
 	const struct bw_vfs *vfs;        /* providers read the live snapshot per request */
 	const struct bw_http_base *http; /* our HTTP service, NULL when it is off */
+	struct bw_peers *peers;          /* address -> MAC (core/peers.h), any thread */
 };
 
 struct bw_service {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/peers.h"
 #include "core/sock.h"
 #include "core/util.h"
 #include "dhcp/dhcp_server.h"
@@ -72,6 +73,7 @@ struct dhcp_iface {
 struct bw_dhcp_service {
 	uv_loop_t *loop;
 	const struct bw_dhcp_config *cfg;
+	struct bw_peers *peers;       /* learns address -> MAC from leases; may be NULL */
 	struct bw_dhcp_server *server;
 	struct bw_store *store;
 	struct bw_store_async *async;
@@ -287,6 +289,8 @@ static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
 			r = dhcp_send_udp(sk, out, 0xffffffffu, 68);
 		break;
 	}
+	if (r == 0 && out->type == BW_DHCP_ACK && out->yiaddr)
+		bw_peers_learn_v4(ifc->svc->peers, out->yiaddr, out->chaddr, dhcp_wall_ms());
 	if ((out->dest != BW_DHCP_DEST_NONE || out->persist) &&
 	    (r < 0 || bw_log_enabled(BW_LOG_INFO)))
 		dhcp_log_reply(ifc, out, dhcp_mac_str(out->chaddr, mac), out->xid, r);
@@ -619,8 +623,10 @@ static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
 
 	if (bw_dhcp_server_restore(rc->svc->server, rec, rc->now) < 0)
 		rc->stale++;
-	else if (rec->state == BW_LEASE_BOUND && (uint64_t)rec->expires_ms > rc->now)
+	else if (rec->state == BW_LEASE_BOUND && (uint64_t)rec->expires_ms > rc->now) {
 		rc->bound++;
+		bw_peers_learn_v4(rc->svc->peers, rec->addr, rec->mac, rc->now);
+	}
 	return 0;
 }
 
@@ -659,7 +665,7 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 }
 
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
-			struct bw_dhcp_service **ret)
+			struct bw_peers *peers, struct bw_dhcp_service **ret)
 {
 	struct bw_dhcp_service *svc = calloc(1, sizeof(*svc));
 	char err[256];
@@ -669,6 +675,7 @@ int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 		goto fail;
 	svc->loop = loop;
 	svc->cfg = cfg;
+	svc->peers = peers;
 	svc->msg = malloc(sizeof(*svc->msg));
 	svc->out = malloc(sizeof(*svc->out));
 	svc->ifaces = calloc(cfg->n_interfaces, sizeof(*svc->ifaces));

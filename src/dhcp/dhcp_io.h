@@ -10,12 +10,14 @@
 #include "dhcp/dhcp_config.h"
 
 struct bw_dhcp_service;
+struct bw_peers;
 
 /* Opens the lease database, reinstates its leases, binds every interface's sockets and
  * starts serving. Must run before privileges are dropped (binding port 67, SO_BINDTODEVICE
- * and packet sockets need them). cfg must outlive the service. Errors are logged. */
+ * and packet sockets need them). cfg must outlive the service. Errors are logged.
+ * peers (may be NULL) learns the address of every lease, read back or granted. */
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
-			struct bw_dhcp_service **ret);
+			struct bw_peers *peers, struct bw_dhcp_service **ret);
 struct bw_profile_set;
 
 /* Lets the machines' profiles choose their boot (see bw_dhcp_server_set_profiles). */

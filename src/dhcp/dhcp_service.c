@@ -27,7 +27,7 @@ static int dhcp_svc_start(const struct bw_service_env *env, void **ret)
 	if (!row)
 		return -ENOMEM;
 	r = bw_dhcp_service_new(env->loop, bw_config_get(env->cfg, &bw_dhcp_cfg_section),
-				&row->svc);
+				env->peers, &row->svc);
 	if (r < 0) {
 		free(row);
 		return r;

@@ -87,11 +87,14 @@ int bw_profile_vfs_serve(const struct bw_profile_set *ps, const char *http_base,
 
 struct bw_cfg_live;
 struct bw_http_base;
+struct bw_peers;
 /* The same provider for a running daemon: every request renders from the profile set of
  * the live snapshot (core/cfg_live.h), so a reload takes effect at the next request, from
- * any thread. http: our HTTP service, or NULL (kernels then go over TFTP). */
+ * any thread. http: our HTTP service, or NULL (kernels then go over TFTP). peers (may be
+ * NULL) learns the MAC of each address that asks for its script with ?mac= (all a
+ * proxyDHCP ever learns of a machine's address). */
 int bw_profile_vfs_register_live(struct bw_vfs *vfs, struct bw_cfg_live *live,
-				 const struct bw_http_base *http);
+				 const struct bw_http_base *http, struct bw_peers *peers);
 
 /* The URL DHCP hands an iPXE client for its script, already saying who asks, in the form
  * the provider above parses: "BASE SCRIPT?mac=aa:bb:cc:dd:ee:ff&arch=efi_x64". base is our

@@ -55,7 +55,8 @@ static void test_threads(void)
 	CHECK_EQ_INT(bw_cfg_live_new(bw_config_new_defaults(), &live), 0);
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ_INT(pthread_create(&t[i], NULL, reader, NULL), 0);
-	for (int i = 0; i < 2000; i++)
+	/* swap until the readers have overlapped many swaps (bounded either way) */
+	for (int i = 0; i < 2000 || (atomic_load(&reads) < 2000 && i < 5000000); i++)
 		bw_cfg_live_swap(live, bw_config_new_defaults());
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
