@@ -288,6 +288,63 @@ static int boot_run_child(struct bw_config *cfg, const char *cfgpath)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* A file to serve: it must be a readable regular file (said here, by its own name, rather
+ * than as a line of the generated config). */
+static bool boot_check_file(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
+		fprintf(stderr, "bootwire boot: %s %s: %s\n", what, path, strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "bootwire boot: %s %s: not a regular file\n", what, path);
+		return false;
+	}
+	return true;
+}
+
+/* --dhcp-range FIRST-LAST: two addresses of the interface's subnet, in order. */
+static bool boot_check_range(const char *range, const char *iface, uint32_t addr, uint32_t mask)
+{
+	char a[32], b[32], net[16];
+	struct in_addr fa, la;
+	const char *dash = strchr(range, '-');
+	uint32_t f, l, n = htonl(addr & mask);
+
+	inet_ntop(AF_INET, &n, net, sizeof(net));
+	if (!dash || (size_t)(dash - range) >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		goto bad;
+	snprintf(a, sizeof(a), "%.*s", (int)(dash - range), range);
+	snprintf(b, sizeof(b), "%s", dash + 1);
+	if (inet_pton(AF_INET, a, &fa) != 1 || inet_pton(AF_INET, b, &la) != 1)
+		goto bad;
+	f = ntohl(fa.s_addr);
+	l = ntohl(la.s_addr);
+	if ((f & mask) != (addr & mask) || (l & mask) != (addr & mask)) {
+		fprintf(stderr, "bootwire boot: --dhcp-range %s: not inside %s's subnet %s/%d\n",
+			range, iface, net, __builtin_popcount(mask));
+		return false;
+	}
+	if (f > l) {
+		fprintf(stderr, "bootwire boot: --dhcp-range %s: the first address is above the "
+				"last\n", range);
+		return false;
+	}
+	if (addr >= f && addr <= l) {
+		fprintf(stderr, "bootwire boot: --dhcp-range %s: holds %s's own address\n", range,
+			iface);
+		return false;
+	}
+	return true;
+bad:
+	fprintf(stderr, "bootwire boot: --dhcp-range '%s': expected FIRST-LAST, two IPv4 "
+			"addresses of %s's subnet %s/%d (e.g. 10.0.0.100-10.0.0.150)\n",
+		range, iface, net, __builtin_popcount(mask));
+	return false;
+}
+
 static int boot_parse(int argc, char **argv, struct boot_opts *o)
 {
 	static const struct option opts[] = {
@@ -346,6 +403,13 @@ int bw_cmd_boot(int argc, char **argv)
 		fprintf(stderr, "bootwire boot: interface %s has no IPv4 address\n", iface);
 		return 1;
 	}
+	if (!boot_check_file("kernel", o.kernel))
+		return 1;
+	for (unsigned i = 0; i < o.n_initrds; i++)
+		if (!boot_check_file("initrd", o.initrds[i]))
+			return 1;
+	if (o.range && !boot_check_range(o.range, iface, addr, mask))
+		return 1;
 	if (!mkdtemp(dir) || chmod(dir, 0755) < 0) {
 		fprintf(stderr, "bootwire boot: cannot create %s: %s\n", dir, strerror(errno));
 		return 1;
