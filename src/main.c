@@ -16,6 +16,7 @@ static const struct bw_cmd bw_cmds[] = {
 	{"check-config", bw_cmd_check_config, "validate a config file (and print the effective one)"},
 	{"leases", bw_cmd_leases, "list DHCP leases from the lease database"},
 	{"boot", bw_cmd_boot, "boot every machine that asks into a kernel, no config needed"},
+	{"loaders", bw_cmd_loaders, "install Debian's iPXE, pxelinux and GRUB into the boot root"},
 };
 
 static void usage(FILE *f)
