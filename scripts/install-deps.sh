@@ -10,7 +10,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libuv1-dev libyaml-dev libsqlite3-d
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 TEST_PKGS=(curl atftp tftp-hpa nftables iproute2 coreutils procps util-linux jq tcpdump
 	isc-dhcp-client busybox python3 python3-scapy qemu-system-x86 ipxe-qemu ovmf ipxe
-	pxelinux syslinux-common openssl grub-common)
+	pxelinux syslinux-common openssl grub-common grub-efi-amd64-bin grub-pc-bin)
 BENCH_PKGS=(tftpd-hpa dnsmasq-base kea-dhcp4-server nginx-light wrk)
 
 want=("${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}")

@@ -17,6 +17,7 @@ static const struct bw_cmd bw_cmds[] = {
 	{"leases", bw_cmd_leases, "list DHCP leases from the lease database"},
 	{"boot", bw_cmd_boot, "boot every machine that asks into a kernel, no config needed"},
 	{"reload", bw_cmd_reload, "make the running daemon load its config file again"},
+	{"loaders", bw_cmd_loaders, "install Debian's iPXE, pxelinux and GRUB into the boot root"},
 };
 
 static void usage(FILE *f)

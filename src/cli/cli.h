@@ -12,6 +12,7 @@ int bw_cmd_check_config(int argc, char **argv);
 int bw_cmd_leases(int argc, char **argv);
 int bw_cmd_boot(int argc, char **argv);
 int bw_cmd_reload(int argc, char **argv);
+int bw_cmd_loaders(int argc, char **argv);
 
 /* Registers every section the binary knows (core, log, services). */
 void bw_cli_register_sections(void);
