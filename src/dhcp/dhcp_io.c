@@ -16,8 +16,6 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <netinet/ip.h>
-#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,61 +130,26 @@ static const char *dhcp_kind(const struct bw_pxe_client *c)
 
 /* ---- sending ---- */
 
-static uint16_t dhcp_csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* Sends to yiaddr:68 at the client's hardware address through the packet socket: IP and
- * UDP headers are ours, Ethernet's the kernel's. */
+ * UDP headers are ours (dhcp_wire), Ethernet's the kernel's. */
 static int dhcp_send_hw(struct dhcp_iface *ifc, const struct bw_dhcp_out *out)
 {
-	uint8_t frame[sizeof(struct iphdr) + sizeof(struct udphdr) + BW_DHCP_REPLY_CAP];
-	struct iphdr *ip = (struct iphdr *)frame;
-	struct udphdr *udp = (struct udphdr *)(frame + sizeof(*ip));
+	uint8_t frame[BW_DHCP_UDP4_HDR + BW_DHCP_REPLY_CAP];
+	struct bw_dhcp_udp4 h = {.src = ifc->addr, .dst = out->dest_addr, .sport = 67,
+				 .dport = out->dest_port, .ttl = 64};
 	struct sockaddr_ll ll = {0};
-	size_t ulen = sizeof(*udp) + out->len;
-	uint8_t pseudo[12];
-	uint32_t sum;
+	size_t n;
 
 	if (ifc->raw_fd < 0)
 		return -ENOTSUP;
-	memset(frame, 0, sizeof(*ip) + sizeof(*udp));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = htonl(ifc->addr);
-	ip->daddr = htonl(out->dest_addr);
-	ip->check = htons((uint16_t)~dhcp_csum_add(0, ip, sizeof(*ip)));
-	udp->source = htons(67);
-	udp->dest = htons(out->dest_port);
-	udp->len = htons((uint16_t)ulen);
-	memcpy(frame + sizeof(*ip) + sizeof(*udp), out->pkt, out->len);
-	memcpy(pseudo, &ip->saddr, 4);
-	memcpy(pseudo + 4, &ip->daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = IPPROTO_UDP;
-	memcpy(pseudo + 10, &udp->len, 2);
-	sum = dhcp_csum_add(0, pseudo, sizeof(pseudo));
-	sum = (uint16_t)~dhcp_csum_add(sum, udp, ulen);
-	udp->check = htons(sum ? (uint16_t)sum : 0xffff);
+	if (bw_dhcp_build_udp4(&h, out->pkt, out->len, frame, sizeof(frame), &n) < 0)
+		return -EMSGSIZE;
 	ll.sll_family = AF_PACKET;
 	ll.sll_protocol = htons(ETH_P_IP);
 	ll.sll_ifindex = (int)ifc->ifindex;
 	ll.sll_halen = 6;
 	memcpy(ll.sll_addr, out->chaddr, 6);
-	if (sendto(ifc->raw_fd, frame, sizeof(*ip) + ulen, 0, (struct sockaddr *)&ll,
-		   sizeof(ll)) < 0)
+	if (sendto(ifc->raw_fd, frame, n, 0, (struct sockaddr *)&ll, sizeof(ll)) < 0)
 		return -errno;
 	return 0;
 }

@@ -363,3 +363,59 @@ int bw_dhcp_build_finish(struct bw_dhcp_builder *b, size_t *ret_len)
 	*ret_len = b->len;
 	return 0;
 }
+
+uint16_t bw_dhcp_csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+int bw_dhcp_build_udp4(const struct bw_dhcp_udp4 *h, const uint8_t *payload, size_t len,
+		       uint8_t *out, size_t cap, size_t *ret_len)
+{
+	struct bw_wcursor w;
+	uint8_t pseudo[12];
+	size_t ulen = 8 + len;
+	uint32_t sum;
+	uint16_t c;
+
+	if (len > 65535 - BW_DHCP_UDP4_HDR || cap < BW_DHCP_UDP4_HDR + len)
+		return -EMSGSIZE;
+	bw_wcur_init(&w, out, cap);
+	bw_wcur_u8(&w, 0x45); /* version 4, 5 words */
+	bw_wcur_u8(&w, 0);    /* DSCP/ECN */
+	bw_wcur_be16(&w, (uint16_t)(20 + ulen));
+	bw_wcur_be16(&w, h->ip_id);
+	bw_wcur_be16(&w, h->dont_fragment ? 0x4000 : 0);
+	bw_wcur_u8(&w, h->ttl);
+	bw_wcur_u8(&w, 17); /* UDP */
+	bw_wcur_be16(&w, 0);
+	bw_wcur_be32(&w, h->src);
+	bw_wcur_be32(&w, h->dst);
+	c = (uint16_t)~bw_dhcp_csum_add(0, out, 20);
+	out[10] = (uint8_t)(c >> 8);
+	out[11] = (uint8_t)c;
+	bw_wcur_be16(&w, h->sport);
+	bw_wcur_be16(&w, h->dport);
+	bw_wcur_be16(&w, (uint16_t)ulen);
+	bw_wcur_be16(&w, 0);
+	bw_wcur_bytes(&w, payload, len);
+	memcpy(pseudo, out + 12, 8); /* source and destination */
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	pseudo[10] = (uint8_t)(ulen >> 8);
+	pseudo[11] = (uint8_t)ulen;
+	sum = bw_dhcp_csum_add(0, pseudo, sizeof(pseudo));
+	c = (uint16_t)~bw_dhcp_csum_add(sum, out + 20, ulen);
+	if (!c)
+		c = 0xffff; /* 0 means "no checksum" in UDP (RFC 768) */
+	out[26] = (uint8_t)(c >> 8);
+	out[27] = (uint8_t)c;
+	*ret_len = w.used;
+	return 0;
+}

@@ -134,4 +134,24 @@ int bw_dhcp_build_finish(struct bw_dhcp_builder *b, size_t *ret_len);
 
 const char *bw_dhcp_type_name(enum bw_dhcp_msg_type t);
 
+/* An IPv4 + UDP datagram around a DHCP message, for the packet socket that answers a client
+ * which has no address yet (no ARP possible: the kernel adds only the Ethernet header).
+ * Addresses in host byte order. */
+struct bw_dhcp_udp4 {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint16_t ip_id;
+	uint8_t ttl;
+	bool dont_fragment;
+};
+
+#define BW_DHCP_UDP4_HDR 28 /* IPv4 header without options + UDP header */
+
+/* Writes the headers (with both checksums) and payload into out: 28 + len bytes in
+ * *ret_len. -EMSGSIZE when cap is too small or the datagram would pass 65535 bytes. */
+int bw_dhcp_build_udp4(const struct bw_dhcp_udp4 *h, const uint8_t *payload, size_t len,
+		       uint8_t *out, size_t cap, size_t *ret_len);
+/* The Internet checksum (RFC 1071) of len bytes, folded, not complemented, added to sum. */
+uint16_t bw_dhcp_csum_add(uint32_t sum, const uint8_t *p, size_t len);
+
 #endif
