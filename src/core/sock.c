@@ -209,3 +209,16 @@ void bw_sock_set_buffers(int fd, int rcv, int snd)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
 }
+
+void bw_sock_rx_batch_prepare(struct mmsghdr *mm, struct iovec *iov, void *froms,
+			      size_t from_size, void *bufs, size_t buf_size, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		iov[i] = (struct iovec){.iov_base = (uint8_t *)bufs + i * buf_size,
+					.iov_len = buf_size};
+		mm[i].msg_hdr = (struct msghdr){.msg_name = (uint8_t *)froms + i * from_size,
+						.msg_namelen = (socklen_t)from_size,
+						.msg_iov = &iov[i], .msg_iovlen = 1};
+		mm[i].msg_len = 0;
+	}
+}

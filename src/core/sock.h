@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #define BW_ADDRSTRLEN 64 /* "[ffff:...]:65535" */
 
@@ -42,5 +43,11 @@ void bw_sock_set_buffers(int fd, int rcv, int snd);
 
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit. */
 void bw_sock_raise_nofile(void);
+
+/* Readies n slots for one recvmmsg: slot i reads into bufs + i * buf_size (buf_size bytes),
+ * its source into froms + i * from_size (a sockaddr_in or sockaddr_storage array). Call
+ * before every recvmmsg (the kernel writes the lengths). */
+void bw_sock_rx_batch_prepare(struct mmsghdr *mm, struct iovec *iov, void *froms,
+			      size_t from_size, void *bufs, size_t buf_size, unsigned n);
 
 #endif

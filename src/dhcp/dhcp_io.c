@@ -425,15 +425,9 @@ static void dhcp_poll_cb(uv_poll_t *h, int status, int events)
 	if (status < 0)
 		return;
 	for (unsigned round = 0; round < DHCP_RX_ROUNDS && n == DHCP_RX_SLOTS; round++) {
-		for (unsigned i = 0; i < DHCP_RX_SLOTS; i++) {
-			svc->rx_iov[i].iov_base = svc->rx_buf[i];
-			svc->rx_iov[i].iov_len = sizeof(svc->rx_buf[i]);
-			memset(&svc->rx_mm[i].msg_hdr, 0, sizeof(svc->rx_mm[i].msg_hdr));
-			svc->rx_mm[i].msg_hdr.msg_name = &svc->rx_from[i];
-			svc->rx_mm[i].msg_hdr.msg_namelen = sizeof(svc->rx_from[i]);
-			svc->rx_mm[i].msg_hdr.msg_iov = &svc->rx_iov[i];
-			svc->rx_mm[i].msg_hdr.msg_iovlen = 1;
-		}
+		bw_sock_rx_batch_prepare(svc->rx_mm, svc->rx_iov, svc->rx_from,
+					 sizeof(svc->rx_from[0]), svc->rx_buf,
+					 sizeof(svc->rx_buf[0]), DHCP_RX_SLOTS);
 		n = recvmmsg(sk->fd, svc->rx_mm, DHCP_RX_SLOTS, MSG_DONTWAIT, NULL);
 		for (int i = 0; i < n; i++) {
 			size_t len = svc->rx_mm[i].msg_len;

@@ -598,15 +598,9 @@ static void tftp_xpoll_cb(uv_poll_t *h, int status, int events)
 	/* Read in batches until the queue is empty (a short batch), bounded per callback. */
 	for (unsigned round = 0; round < TFTP_RX_BATCH / TFTP_RX_SLOTS && n == TFTP_RX_SLOTS &&
 				 (events & UV_READABLE); round++) {
-		for (unsigned i = 0; i < TFTP_RX_SLOTS; i++) {
-			svc->rx_iov[i].iov_base = svc->rx_buf[i];
-			svc->rx_iov[i].iov_len = sizeof(svc->rx_buf[i]);
-			memset(&svc->rx_mm[i].msg_hdr, 0, sizeof(svc->rx_mm[i].msg_hdr));
-			svc->rx_mm[i].msg_hdr.msg_name = &svc->rx_from[i];
-			svc->rx_mm[i].msg_hdr.msg_namelen = sizeof(svc->rx_from[i]);
-			svc->rx_mm[i].msg_hdr.msg_iov = &svc->rx_iov[i];
-			svc->rx_mm[i].msg_hdr.msg_iovlen = 1;
-		}
+		bw_sock_rx_batch_prepare(svc->rx_mm, svc->rx_iov, svc->rx_from,
+					 sizeof(svc->rx_from[0]), svc->rx_buf,
+					 sizeof(svc->rx_buf[0]), TFTP_RX_SLOTS);
 		n = recvmmsg(svc->xfd, svc->rx_mm, TFTP_RX_SLOTS, MSG_DONTWAIT, NULL);
 		for (int i = 0; i < n; i++)
 			tftp_x_rx(svc, (struct sockaddr *)&svc->rx_from[i], svc->rx_buf[i],
