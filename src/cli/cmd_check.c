@@ -5,10 +5,16 @@
 
 static void check_usage(FILE *f)
 {
-	fprintf(f, "usage: bootwire check-config -c FILE [--print]\n\n"
+	fprintf(f, "usage: bootwire check-config -c FILE [--print]\n"
+		   "       bootwire check-config --keys\n\n"
 		   "Loads and validates FILE; prints every problem as file:line: message.\n\n"
 		   "  -c, --config FILE  the configuration file\n"
 		   "  -p, --print        print the effective configuration (all defaults filled in)\n"
+		   "  -k, --keys         list every key the configuration knows, one per line:\n"
+		   "                     PATH, 'reload' or 'restart' (whether a running daemon can\n"
+		   "                     take a new value without a restart) and what it is, tab-\n"
+		   "                     separated; dhcp.subnets[].router is a key of each\n"
+		   "                     dhcp.subnets entry, profiles.<name>.kernel of each profile\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -17,6 +23,7 @@ int bw_cmd_check_config(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"print", no_argument, NULL, 'p'},
+		{"keys", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -26,10 +33,11 @@ int bw_cmd_check_config(int argc, char **argv)
 	char err[8192];
 	int o;
 
-	while ((o = getopt_long(argc, argv, "c:ph", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:pkh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': file = optarg; break;
 		case 'p': print = true; break;
+		case 'k': bw_config_print_keys(stdout); return 0;
 		case 'h': check_usage(stdout); return 0;
 		default: check_usage(stderr); return 2;
 		}

@@ -1,5 +1,8 @@
+/* The config loader: YAML (libyaml's document API) walked against the sections' key tables;
+ * printing, comparing and freeing through the same tables. See config.h. */
 #include "core/config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -7,9 +10,32 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <yaml.h>
 
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/util.h"
+
+#define CFG_PATH_MAX 256   /* a key path in messages */
+#define CFG_VALUE_MAX 4096 /* a string value a check normalises */
+
+/* Where a value (key != NULL) or a record item (key == NULL) at addr was written. */
+struct cfg_line {
+	const void *addr;
+	const struct bw_cfg_key *key;
+	unsigned line; /* 1-based */
+};
+
+struct bw_cfg_ctx {
+	const char *file;
+	yaml_document_t *doc; /* NULL: no file (command line, defaults) */
+	char *err;            /* all messages, one per line */
+	size_t errcap, errlen;
+	unsigned nerr;
+	bool oom;
+	struct cfg_line *lines; /* in the order parsed */
+	size_t n_lines, cap_lines;
+};
 
 static const struct bw_cfg_section *cfg_sections[BW_CFG_MAX_SECTIONS];
 static unsigned cfg_n_sections;
@@ -25,73 +51,124 @@ int bw_config_register(const struct bw_cfg_section *sec)
 	return 0;
 }
 
-static int cfg_index(const struct bw_cfg_section *sec)
+void *bw_config_get(const struct bw_config *cfg, const struct bw_cfg_section *sec)
 {
 	for (unsigned i = 0; i < cfg_n_sections; i++)
 		if (cfg_sections[i] == sec)
-			return (int)i;
-	return -1;
+			return cfg->sec[i];
+	return NULL;
 }
 
-void *bw_config_get(const struct bw_config *cfg, const struct bw_cfg_section *sec)
-{
-	int i = cfg_index(sec);
+/* ---- messages and lines ---- */
 
-	return i < 0 ? NULL : cfg->sec[i];
-}
-
-void bw_cfg_error(struct bw_cfg_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+static void cfg_vreport(struct bw_cfg_ctx *ctx, unsigned line, const char *fmt, va_list ap)
 {
+	size_t room = ctx->errcap - ctx->errlen;
 	char msg[512];
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	ctx->nerr++;
 	if (!ctx->err || ctx->errlen + 1 >= ctx->errcap)
 		return;
-	if (node && ctx->doc)
-		n = snprintf(ctx->err + ctx->errlen, ctx->errcap - ctx->errlen, "%s:%zu: %s\n",
-			     ctx->file, node->start_mark.line + 1, msg);
+	if (line)
+		n = snprintf(ctx->err + ctx->errlen, room, "%s:%u: %s\n", ctx->file, line, msg);
 	else
-		n = snprintf(ctx->err + ctx->errlen, ctx->errcap - ctx->errlen, "%s: %s\n",
-			     ctx->file, msg);
+		n = snprintf(ctx->err + ctx->errlen, room, "%s: %s\n", ctx->file, msg);
 	if (n > 0)
-		ctx->errlen += (size_t)n < ctx->errcap - ctx->errlen ? (size_t)n
-								       : ctx->errcap - ctx->errlen - 1;
+		ctx->errlen += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-void bw_cfg_error_key(struct bw_cfg_ctx *ctx, const char *sec, const char *key,
-		      const char *fmt, ...)
+static void cfg_report(struct bw_cfg_ctx *ctx, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cfg_report(struct bw_cfg_ctx *ctx, unsigned line, const char *fmt, ...)
 {
-	char msg[512];
-	yaml_node_t fake;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cfg_vreport(ctx, line, fmt, ap);
 	va_end(ap);
-	for (unsigned i = 0; i < ctx->n_lines; i++) {
-		if (strcmp(ctx->lines[i].key, key) == 0 &&
-		    ((!sec && !ctx->lines[i].sec) ||
-		     (sec && ctx->lines[i].sec && strcmp(sec, ctx->lines[i].sec) == 0))) {
-			memset(&fake, 0, sizeof(fake));
-			fake.start_mark.line = ctx->lines[i].line;
-			bw_cfg_error(ctx, &fake, "%s", msg);
-			return;
-		}
-	}
-	bw_cfg_error(ctx, NULL, "%s", msg);
 }
 
-const char *bw_cfg_scalar(yaml_node_t *node)
+static void cfg_oom(struct bw_cfg_ctx *ctx)
 {
-	if (!node || node->type != YAML_SCALAR_NODE)
-		return NULL;
-	return (const char *)node->data.scalar.value;
+	if (!ctx->oom)
+		cfg_report(ctx, 0, "out of memory");
+	ctx->oom = true;
 }
+
+static unsigned cfg_line(const struct bw_cfg_ctx *ctx, const yaml_node_t *node)
+{
+	return ctx->doc && node ? (unsigned)node->start_mark.line + 1 : 0;
+}
+
+static void cfg_line_add(struct bw_cfg_ctx *ctx, const void *addr, const struct bw_cfg_key *key,
+			 const yaml_node_t *node)
+{
+	if (!cfg_line(ctx, node))
+		return;
+	if (ctx->n_lines == ctx->cap_lines) {
+		size_t cap = ctx->cap_lines ? 2 * ctx->cap_lines : 256;
+		struct cfg_line *nv = realloc(ctx->lines, cap * sizeof(*nv));
+
+		if (!nv) {
+			cfg_oom(ctx);
+			return;
+		}
+		ctx->lines = nv;
+		ctx->cap_lines = cap;
+	}
+	ctx->lines[ctx->n_lines++] = (struct cfg_line){addr, key, cfg_line(ctx, node)};
+}
+
+/* The latest entry for addr (the innermost key when a record starts with a record). */
+static unsigned cfg_line_find(const struct bw_cfg_ctx *ctx, const void *addr, bool item)
+{
+	for (size_t i = ctx->n_lines; addr && i-- > 0;)
+		if (ctx->lines[i].addr == addr && (ctx->lines[i].key == NULL) == item)
+			return ctx->lines[i].line;
+	return 0;
+}
+
+unsigned bw_cfg_line_of(const struct bw_cfg_ctx *ctx, const void *field)
+{
+	return cfg_line_find(ctx, field, false);
+}
+
+unsigned bw_cfg_item_line(const struct bw_cfg_ctx *ctx, const void *item)
+{
+	return cfg_line_find(ctx, item, true);
+}
+
+unsigned bw_cfg_n_errors(const struct bw_cfg_ctx *ctx)
+{
+	return ctx->nerr;
+}
+
+bool bw_cfg_given(const struct bw_cfg_ctx *ctx, const void *field)
+{
+	return cfg_line_find(ctx, field, false) != 0;
+}
+
+void bw_cfg_error_at(struct bw_cfg_ctx *ctx, const void *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_vreport(ctx, cfg_line_find(ctx, field, false), fmt, ap);
+	va_end(ap);
+}
+
+void bw_cfg_error_item(struct bw_cfg_ctx *ctx, const void *item, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_vreport(ctx, cfg_line_find(ctx, item, true), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- small helpers ---- */
 
 int bw_cfg_parse_bool(const char *s, bool *ret)
 {
@@ -111,46 +188,634 @@ int bw_cfg_parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
-char *bw_cfg_strdup(const char *s)
+int bw_cfg_set_str(struct bw_cfg_ctx *ctx, char **field, const char *s)
 {
-	return s ? strdup(s) : NULL;
-}
+	char *dup = s ? strdup(s) : NULL;
 
-void bw_cfg_print_str(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	for (; s && *s; s++) {
-		if (*s == '\'')
-			fputc('\'', f);
-		fputc(*s, f);
+	if (s && !dup) {
+		cfg_oom(ctx);
+		return -ENOMEM;
 	}
-	fputc('\'', f);
+	free(*field);
+	*field = dup;
+	return 0;
 }
 
-static void cfg_free_section(const struct bw_cfg_section *sec, void *p)
+int bw_cfg_resolve_path(struct bw_cfg_ctx *ctx, const struct bw_config *cfg, char **field)
 {
-	if (!p)
-		return;
-	for (unsigned i = 0; i < sec->n_keys; i++) {
-		const struct bw_cfg_key *k = &sec->keys[i];
-		void *field = (char *)p + k->off;
+	const char *slash = cfg->file ? strrchr(cfg->file, '/') : NULL;
+	char *joined;
 
-		if (k->type == BW_CFG_STR) {
-			free(*(char **)field);
-			*(char **)field = NULL;
-		} else if (k->type == BW_CFG_CUSTOM && k->free) {
-			k->free(field);
+	if (!*field || !**field || (*field)[0] == '/' || !slash)
+		return 0;
+	if (asprintf(&joined, "%.*s/%s", (int)(slash - cfg->file), cfg->file, *field) < 0) {
+		cfg_oom(ctx);
+		return -ENOMEM;
+	}
+	free(*field);
+	*field = joined;
+	return 0;
+}
+
+static const char *cfg_scalar(const yaml_node_t *node)
+{
+	if (!node || node->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)node->data.scalar.value;
+}
+
+/* "key:" with nothing after it. */
+static bool cfg_is_empty(const yaml_node_t *node)
+{
+	const char *s = cfg_scalar(node);
+
+	return s && !*s;
+}
+
+static yaml_node_t *cfg_node(const struct bw_cfg_ctx *ctx, int id)
+{
+	return yaml_document_get_node(ctx->doc, id);
+}
+
+/* prefix.name into out (CFG_PATH_MAX bytes; cut short if need be: it is for messages). */
+static void cfg_path(char *out, const char *prefix, const char *name)
+{
+	if (snprintf(out, CFG_PATH_MAX, "%s%s%s", prefix, *prefix ? "." : "", name) < 0)
+		out[0] = '\0';
+}
+
+/* The prefix of the keys inside container k at path: "x", "x[]" or "x.<name>". */
+static void cfg_inner_path(char *out, const char *path, const struct bw_cfg_key *k)
+{
+	const char *tail = k->type == BW_CFG_LIST ? "[]" : k->type == BW_CFG_MAP ? ".<name>" : "";
+
+	if (snprintf(out, CFG_PATH_MAX, "%s%s", path, tail) < 0)
+		out[0] = '\0';
+}
+
+static void *cfg_at(const void *base, size_t off)
+{
+	return (char *)base + off;
+}
+
+/* ---- scalar values ---- */
+
+static void cfg_parse_number(struct bw_cfg_ctx *ctx, unsigned line, const char *path,
+			     const struct bw_cfg_key *k, const char *s, void *field)
+{
+	unsigned long long lo = k->min, hi = k->max;
+	bool size = k->type == BW_CFG_SIZE;
+	char want[160];
+	uint64_t n;
+	int r = size ? bw_parse_size(s, &n) : bw_parse_u64(s, k->min, k->max, &n);
+
+	if (r == 0 && n >= k->min && n <= k->max) {
+		if (size)
+			*(uint64_t *)field = n;
+		else
+			*(uint32_t *)field = (uint32_t)n;
+		return;
+	}
+	if (k->expect)
+		snprintf(want, sizeof(want), "%s", k->expect);
+	else if (size)
+		snprintf(want, sizeof(want), "a size (e.g. 512K, 64M, 1G) from %llu to %llu bytes", lo,
+			 hi);
+	else
+		snprintf(want, sizeof(want), "a whole number from %llu to %llu", lo, hi);
+	cfg_report(ctx, line, "%s: expected %s, got '%s'", path, want, s);
+}
+
+static void cfg_parse_enum(struct bw_cfg_ctx *ctx, unsigned line, const char *path,
+			   const struct bw_cfg_key *k, const char *s, int *field)
+{
+	char list[256] = "";
+
+	for (int i = 0; k->choices[i]; i++) {
+		if (*k->choices[i] && strcasecmp(s, k->choices[i]) == 0) {
+			*field = i;
+			return;
 		}
 	}
-	free(p);
+	for (int i = 0; k->choices[i]; i++) {
+		if (!*k->choices[i])
+			continue;
+		strncat(list, *list ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, k->choices[i], sizeof(list) - strlen(list) - 1);
+	}
+	cfg_report(ctx, line, "%s: expected one of %s, got '%s'", path, list, s);
+}
+
+/* A checked, malloc'd copy of s into *ret (freeing what was there); -1 after reporting. */
+static int cfg_parse_str(struct bw_cfg_ctx *ctx, unsigned line, const char *path,
+			 bw_cfg_check_fn *check, const char *s, char **ret)
+{
+	char out[CFG_VALUE_MAX], why[512];
+	int r = check ? check(s, out, sizeof(out), why, sizeof(why)) : 0;
+
+	if (r < 0) {
+		cfg_report(ctx, line, "%s: %s", path, why);
+		return -1;
+	}
+	return bw_cfg_set_str(ctx, ret, r ? out : s) < 0 ? -1 : 0;
+}
+
+static int cfg_parse_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	const char *dash = strchr(s, '-');
+	uint32_t a, b;
+
+	if (!dash || bw_ipv4_parse(s, (size_t)(dash - s), &a) < 0 ||
+	    bw_ipv4_parse(dash + 1, strlen(dash + 1), &b) < 0)
+		return -EINVAL;
+	*first = a;
+	*last = b;
+	return 0;
+}
+
+/* IPV4, IPV4_NET, IPV4_RANGE, MAC, UUID, HEX. */
+static int cfg_parse_addr(const struct bw_cfg_key *k, const char *s, void *field, void *field2)
+{
+	size_t len = strlen(s), n;
+	unsigned bits;
+	uint32_t a;
+
+	switch (k->type) {
+	case BW_CFG_IPV4:
+		return bw_ipv4_parse(s, len, field);
+	case BW_CFG_IPV4_NET:
+		if (bw_ipv4_prefix_parse(s, len, &a, &bits) < 0 || bits == 0 ||
+		    (a & ~bw_ipv4_mask(bits)))
+			return -EINVAL;
+		*(uint32_t *)field = a;
+		*(uint32_t *)field2 = bw_ipv4_mask(bits);
+		return 0;
+	case BW_CFG_IPV4_RANGE:
+		return cfg_parse_range(s, field, field2);
+	case BW_CFG_MAC:
+	case BW_CFG_UUID:
+		if ((k->type == BW_CFG_MAC ? bw_mac_parse(s, len, field)
+					   : bw_uuid_parse(s, len, field)) < 0)
+			return -EINVAL;
+		*(bool *)field2 = true;
+		return 0;
+	case BW_CFG_HEX:
+		if (bw_hex_parse(s, len, field, k->max, &n) < 0 || n < k->min)
+			return -EINVAL;
+		*(uint8_t *)field2 = (uint8_t)n;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* What a value of k looks like, for "PATH: 'VALUE' is not ...". */
+static const char *cfg_addr_words(const struct bw_cfg_key *k, char *buf, size_t cap)
+{
+	if (k->expect)
+		return k->expect;
+	switch (k->type) {
+	case BW_CFG_IPV4: return "an IPv4 address";
+	case BW_CFG_IPV4_NET: return "NETWORK/BITS with the host bits zero (like 10.0.0.0/24)";
+	case BW_CFG_IPV4_RANGE: return "FIRST-LAST";
+	case BW_CFG_MAC: return "a MAC address like 52:54:00:12:34:56";
+	case BW_CFG_UUID: return "a UUID like 8f3e0f1c-9a4b-4c5d-8e6f-0123456789ab";
+	default:
+		snprintf(buf, cap, "%llu to %llu hex bytes like 01:52:54:00:12:34:56",
+			 (unsigned long long)k->min, (unsigned long long)k->max);
+		return buf;
+	}
+}
+
+static void cfg_parse_scalar(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			     const yaml_node_t *v, void *base)
+{
+	void *field = cfg_at(base, k->off);
+	const char *s = cfg_scalar(v);
+	unsigned line = cfg_line(ctx, v);
+	char buf[96];
+
+	if (!s) {
+		cfg_report(ctx, line, "%s: expected a single value, not a list or mapping", path);
+		return;
+	}
+	switch (k->type) {
+	case BW_CFG_BOOL:
+		if (bw_cfg_parse_bool(s, field) < 0)
+			cfg_report(ctx, line, "%s: expected true or false, got '%s'", path, s);
+		break;
+	case BW_CFG_UINT:
+	case BW_CFG_SIZE:
+		cfg_parse_number(ctx, line, path, k, s, field);
+		break;
+	case BW_CFG_ENUM:
+		cfg_parse_enum(ctx, line, path, k, s, field);
+		break;
+	case BW_CFG_STR:
+		cfg_parse_str(ctx, line, path, k->check, s, field);
+		break;
+	default:
+		if (cfg_parse_addr(k, s, field, cfg_at(base, k->off2)) < 0)
+			cfg_report(ctx, line, "%s: '%s' is not %s", path, s,
+				   cfg_addr_words(k, buf, sizeof(buf)));
+		break;
+	}
+}
+
+/* ---- lists of scalars ---- */
+
+/* The nodes of a list value (one value is a list of one); false after reporting. */
+static bool cfg_list_nodes(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			   yaml_node_t *node, yaml_node_item_t **ret_ids, unsigned *ret_n)
+{
+	unsigned n = cfg_is_empty(node) ? 0 : 1;
+
+	*ret_ids = NULL;
+	if (node->type == YAML_SEQUENCE_NODE) {
+		*ret_ids = node->data.sequence.items.start;
+		n = (unsigned)(node->data.sequence.items.top - *ret_ids);
+	} else if (node->type != YAML_SCALAR_NODE) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a list", path);
+		return false;
+	}
+	if (k->max && n > k->max) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: at most %llu entries", path,
+			   (unsigned long long)k->max);
+		return false;
+	}
+	if (n < k->min) {
+		if (k->min == 1)
+			cfg_report(ctx, cfg_line(ctx, node), "%s: needs at least one entry", path);
+		else
+			cfg_report(ctx, cfg_line(ctx, node), "%s: needs at least %llu entries", path,
+				   (unsigned long long)k->min);
+		return false;
+	}
+	*ret_n = n;
+	return true;
+}
+
+static void cfg_free_strv(char ***v, unsigned *n)
+{
+	for (unsigned i = 0; *v && i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static void cfg_parse_str_list(struct bw_cfg_ctx *ctx, const char *path,
+			       const struct bw_cfg_key *k, yaml_node_t *node, void *base)
+{
+	char ***pv = cfg_at(base, k->off), **v;
+	unsigned *pn = cfg_at(base, k->off2), n;
+	unsigned nerr = ctx->nerr;
+	size_t mark = ctx->n_lines;
+	yaml_node_item_t *ids;
+
+	cfg_free_strv(pv, pn);
+	if (!cfg_list_nodes(ctx, path, k, node, &ids, &n) || !n)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		cfg_oom(ctx);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		yaml_node_t *it = ids ? cfg_node(ctx, ids[i]) : node;
+		const char *s = cfg_scalar(it);
+
+		if (!s)
+			cfg_report(ctx, cfg_line(ctx, it), "%s: expected a list of single values",
+				   path);
+		else if (cfg_parse_str(ctx, cfg_line(ctx, it), path, k->check, s, &v[i]) == 0)
+			cfg_line_add(ctx, &v[i], k, it);
+	}
+	*pv = v;
+	*pn = n;
+	if (ctx->nerr != nerr) { /* all or nothing */
+		cfg_free_strv(pv, pn);
+		ctx->n_lines = mark;
+	}
+}
+
+static void cfg_parse_ipv4_list(struct bw_cfg_ctx *ctx, const char *path,
+				const struct bw_cfg_key *k, yaml_node_t *node, void *base)
+{
+	uint32_t *v = cfg_at(base, k->off), a;
+	unsigned *pn = cfg_at(base, k->off2), n, got = 0;
+	yaml_node_item_t *ids;
+
+	assert(k->max);
+	*pn = 0;
+	if (!cfg_list_nodes(ctx, path, k, node, &ids, &n))
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		yaml_node_t *it = ids ? cfg_node(ctx, ids[i]) : node;
+		const char *s = cfg_scalar(it);
+
+		if (s && bw_ipv4_parse(s, strlen(s), &a) == 0)
+			v[got++] = a;
+		else
+			cfg_report(ctx, cfg_line(ctx, it), "%s: '%s' is not an IPv4 address", path,
+				   s ? s : "(a list or mapping)");
+	}
+	*pn = got;
+}
+
+/* ---- records ---- */
+
+static void cfg_value(struct bw_cfg_ctx *ctx, const char *prefix, const struct bw_cfg_key *k,
+		      const yaml_node_t *kn, yaml_node_t *v, void *base);
+static void cfg_free_keys(const struct bw_cfg_key *keys, unsigned n, void *base);
+
+/* Parses the mapping map against keys into base. in names a section for its messages
+ * ("unknown key 'x' in tftp"); records say "dhcp.subnets: unknown key 'x'". Returns the keys
+ * seen, bit i for keys[i]. */
+static uint64_t cfg_parse_map(struct bw_cfg_ctx *ctx, const char *path,
+			      const struct bw_cfg_key *keys, unsigned n, yaml_node_t *map,
+			      void *base, const char *in)
+{
+	uint64_t seen = 0;
+
+	assert(n <= 64);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *kn = cfg_node(ctx, p->key);
+		const char *key = cfg_scalar(kn);
+		unsigned i;
+
+		for (i = 0; key && i < n; i++)
+			if (strcmp(keys[i].name, key) == 0)
+				break;
+		if (!key || i == n) {
+			if (in)
+				cfg_report(ctx, cfg_line(ctx, kn), "unknown key '%s' in %s",
+					   key ? key : "?", in);
+			else
+				cfg_report(ctx, cfg_line(ctx, kn), "%s: unknown key '%s'", path,
+					   key ? key : "?");
+		} else if (seen & (1ull << i)) {
+			if (in)
+				cfg_report(ctx, cfg_line(ctx, kn), "duplicate key '%s' in %s", key, in);
+			else
+				cfg_report(ctx, cfg_line(ctx, kn), "%s: duplicate key '%s'", path, key);
+		} else {
+			seen |= 1ull << i;
+			cfg_value(ctx, path, &keys[i], kn, cfg_node(ctx, p->value), base);
+		}
+	}
+	return seen;
+}
+
+static void cfg_item_free(const struct bw_cfg_key *k, void *item)
+{
+	if (k->rec->done)
+		k->rec->done(item);
+	cfg_free_keys(k->rec->keys, k->rec->n_keys, item);
+	if (k->type == BW_CFG_MAP) {
+		char **name = cfg_at(item, k->rec->name_off);
+
+		free(*name);
+		*name = NULL;
+	}
+}
+
+/* Parses one LIST or MAP entry (node; its line is at's) into items[i]. name: the MAP entry's
+ * name. Returns 0 when the entry is kept; otherwise it is freed and forgotten. */
+static int cfg_item_parse(struct bw_cfg_ctx *ctx, const struct bw_cfg_key *k, const char *path,
+			  const char *name, yaml_node_t *node, const yaml_node_t *at, void *items,
+			  unsigned i)
+{
+	const struct bw_cfg_record *rec = k->rec;
+	void *item = cfg_at(items, (size_t)i * rec->size);
+	size_t mark = ctx->n_lines;
+	unsigned nerr = ctx->nerr;
+	uint64_t seen;
+
+	memset(item, 0, rec->size);
+	if (rec->defaults)
+		rec->defaults(item);
+	if (name)
+		bw_cfg_set_str(ctx, cfg_at(item, rec->name_off), name);
+	cfg_line_add(ctx, item, NULL, at);
+	if (node->type != YAML_MAPPING_NODE) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a mapping of keys", path);
+	} else {
+		seen = cfg_parse_map(ctx, path, rec->keys, rec->n_keys, node, item, NULL);
+		for (unsigned j = 0; j < rec->n_keys; j++)
+			if ((rec->keys[j].flags & BW_CFG_REQUIRED) && !(seen & (1ull << j)))
+				cfg_report(ctx, cfg_line(ctx, at), "%s: each entry needs %s", path,
+					   rec->keys[j].name);
+	}
+	if (ctx->nerr == nerr && (!rec->validate || rec->validate(ctx, path, items, i) == 0))
+		return 0;
+	cfg_item_free(k, item);
+	ctx->n_lines = mark;
+	return -1;
+}
+
+static void cfg_free_value(const struct bw_cfg_key *k, void *base);
+
+/* Room for the entries of a LIST or MAP of n (at most max) entries; NULL when there are
+ * none or after reporting. */
+static void *cfg_items_new(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			   unsigned *n, const yaml_node_t *node)
+{
+	void *v;
+
+	if (k->max && *n > k->max) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: at most %llu entries", path,
+			   (unsigned long long)k->max);
+		*n = (unsigned)k->max;
+	}
+	if (!*n)
+		return NULL;
+	v = calloc(*n, k->rec->size);
+	if (!v)
+		cfg_oom(ctx);
+	return v;
+}
+
+static void cfg_items_store(const struct bw_cfg_key *k, void *base, void *v, unsigned n)
+{
+	if (!n) {
+		free(v);
+		v = NULL;
+	}
+	*(void **)cfg_at(base, k->off) = v;
+	*(unsigned *)cfg_at(base, k->off2) = n;
+}
+
+static void cfg_parse_list(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			   yaml_node_t *node, void *base)
+{
+	yaml_node_item_t *ids;
+	unsigned cnt, n = 0;
+	void *v;
+
+	cfg_free_value(k, base);
+	if (cfg_is_empty(node))
+		return;
+	if (node->type != YAML_SEQUENCE_NODE) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a list of entries (- key: value)",
+			   path);
+		return;
+	}
+	ids = node->data.sequence.items.start;
+	cnt = (unsigned)(node->data.sequence.items.top - ids);
+	v = cfg_items_new(ctx, path, k, &cnt, node);
+	for (unsigned i = 0; v && i < cnt; i++) {
+		yaml_node_t *it = cfg_node(ctx, ids[i]);
+
+		n += cfg_item_parse(ctx, k, path, NULL, it, it, v, n) == 0;
+	}
+	cfg_items_store(k, base, v, n);
+}
+
+/* A MAP entry's name: checked, and not one an earlier pair of the mapping had. */
+static bool cfg_map_name_ok(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			    yaml_node_t *map, yaml_node_pair_t *pair, const char **ret)
+{
+	yaml_node_t *kn = cfg_node(ctx, pair->key);
+	const char *name = cfg_scalar(kn);
+	char out[CFG_VALUE_MAX], why[512];
+
+	if (!name || !*name) {
+		cfg_report(ctx, cfg_line(ctx, kn), "%s: names must be plain text", path);
+		return false;
+	}
+	if (k->check && k->check(name, out, sizeof(out), why, sizeof(why)) < 0) {
+		cfg_report(ctx, cfg_line(ctx, kn), "%s: %s", path, why);
+		return false;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
+		const char *o = cfg_scalar(cfg_node(ctx, p->key));
+
+		if (o && strcmp(o, name) == 0) {
+			cfg_report(ctx, cfg_line(ctx, kn), "%s: '%s' is defined twice", path, name);
+			return false;
+		}
+	}
+	*ret = name;
+	return true;
+}
+
+static void cfg_parse_named(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			    yaml_node_t *node, void *base)
+{
+	yaml_node_pair_t *pairs;
+	unsigned cnt, n = 0;
+	void *v;
+
+	cfg_free_value(k, base);
+	if (cfg_is_empty(node))
+		return;
+	if (node->type != YAML_MAPPING_NODE) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a mapping of names to entries",
+			   path);
+		return;
+	}
+	pairs = node->data.mapping.pairs.start;
+	cnt = (unsigned)(node->data.mapping.pairs.top - pairs);
+	v = cfg_items_new(ctx, path, k, &cnt, node);
+	for (unsigned i = 0; v && i < cnt; i++) {
+		char ipath[CFG_PATH_MAX];
+		const char *name;
+
+		if (!cfg_map_name_ok(ctx, path, k, node, &pairs[i], &name))
+			continue;
+		cfg_path(ipath, path, name);
+		n += cfg_item_parse(ctx, k, ipath, name, cfg_node(ctx, pairs[i].value),
+				    cfg_node(ctx, pairs[i].key), v, n) == 0;
+	}
+	cfg_items_store(k, base, v, n);
+}
+
+static void cfg_parse_record(struct bw_cfg_ctx *ctx, const char *path, const struct bw_cfg_key *k,
+			     yaml_node_t *node, void *base)
+{
+	void *rec = cfg_at(base, k->off);
+	unsigned nerr = ctx->nerr;
+
+	if (cfg_is_empty(node))
+		return;
+	if (node->type != YAML_MAPPING_NODE) {
+		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a mapping of keys", path);
+		return;
+	}
+	cfg_parse_map(ctx, path, k->rec->keys, k->rec->n_keys, node, rec, NULL);
+	if (ctx->nerr == nerr && k->rec->validate)
+		k->rec->validate(ctx, path, rec, 0);
+}
+
+/* One key's value v (kn: its key node, for the line) into base. */
+static void cfg_value(struct bw_cfg_ctx *ctx, const char *prefix, const struct bw_cfg_key *k,
+		      const yaml_node_t *kn, yaml_node_t *v, void *base)
+{
+	char path[CFG_PATH_MAX];
+
+	cfg_path(path, prefix, k->name);
+	cfg_line_add(ctx, cfg_at(base, k->off), k, kn);
+	switch (k->type) {
+	case BW_CFG_RECORD: cfg_parse_record(ctx, path, k, v, base); break;
+	case BW_CFG_LIST: cfg_parse_list(ctx, path, k, v, base); break;
+	case BW_CFG_MAP: cfg_parse_named(ctx, path, k, v, base); break;
+	case BW_CFG_STR_LIST: cfg_parse_str_list(ctx, path, k, v, base); break;
+	case BW_CFG_IPV4_LIST: cfg_parse_ipv4_list(ctx, path, k, v, base); break;
+	default: cfg_parse_scalar(ctx, path, k, v, base); break;
+	}
+}
+
+/* ---- freeing ---- */
+
+static void cfg_free_value(const struct bw_cfg_key *k, void *base)
+{
+	void *field = cfg_at(base, k->off);
+	unsigned *pn = cfg_at(base, k->off2);
+
+	switch (k->type) {
+	case BW_CFG_STR:
+		free(*(char **)field);
+		*(char **)field = NULL;
+		break;
+	case BW_CFG_STR_LIST:
+		cfg_free_strv(field, pn);
+		break;
+	case BW_CFG_RECORD:
+		if (k->rec->done)
+			k->rec->done(field);
+		cfg_free_keys(k->rec->keys, k->rec->n_keys, field);
+		break;
+	case BW_CFG_LIST:
+	case BW_CFG_MAP:
+		for (unsigned i = 0; i < *pn; i++)
+			cfg_item_free(k, cfg_at(*(void **)field, (size_t)i * k->rec->size));
+		free(*(void **)field);
+		*(void **)field = NULL;
+		*pn = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static void cfg_free_keys(const struct bw_cfg_key *keys, unsigned n, void *base)
+{
+	for (unsigned i = 0; i < n; i++)
+		cfg_free_value(&keys[i], base);
 }
 
 void bw_config_free(struct bw_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (unsigned i = 0; i < cfg_n_sections; i++)
-		cfg_free_section(cfg_sections[i], cfg->sec[i]);
+	for (unsigned i = 0; i < cfg_n_sections; i++) {
+		if (!cfg->sec[i])
+			continue;
+		cfg_free_keys(cfg_sections[i]->keys, cfg_sections[i]->n_keys, cfg->sec[i]);
+		free(cfg->sec[i]);
+	}
 	free(cfg->file);
 	free(cfg);
 }
@@ -174,143 +839,294 @@ struct bw_config *bw_config_new_defaults(void)
 	return cfg;
 }
 
-static void cfg_key_parse(struct bw_cfg_ctx *ctx, const char *secname,
-			  const struct bw_cfg_key *k, yaml_node_t *v, void *field)
-{
-	const char *s = bw_cfg_scalar(v);
-	const char *pre = secname ? secname : "";
-	const char *dot = secname ? "." : "";
-	uint64_t n;
+/* ---- printing ---- */
 
-	if (k->type == BW_CFG_CUSTOM) {
-		k->parse(ctx, v, field);
-		return;
-	}
-	if (!s) {
-		bw_cfg_error(ctx, v, "%s%s%s: expected a single value, not a list or mapping", pre,
-			     dot, k->name);
-		return;
-	}
-	switch (k->type) {
-	case BW_CFG_BOOL:
-		if (bw_cfg_parse_bool(s, (bool *)field) < 0)
-			bw_cfg_error(ctx, v, "%s%s%s: expected true or false, got '%s'", pre, dot,
-				     k->name, s);
-		break;
-	case BW_CFG_UINT:
-		if (bw_parse_u64(s, k->min, k->max, &n) < 0)
-			bw_cfg_error(ctx, v, "%s%s%s: expected a whole number from %llu to %llu, got '%s'",
-				     pre, dot, k->name, (unsigned long long)k->min,
-				     (unsigned long long)k->max, s);
-		else
-			*(uint32_t *)field = (uint32_t)n;
-		break;
-	case BW_CFG_SIZE:
-		if (bw_parse_size(s, &n) < 0 || n < k->min || n > k->max)
-			bw_cfg_error(ctx, v, "%s%s%s: expected a size (e.g. 512K, 64M, 1G) from %llu to %llu bytes, got '%s'",
-				     pre, dot, k->name, (unsigned long long)k->min,
-				     (unsigned long long)k->max, s);
-		else
-			*(uint64_t *)field = n;
-		break;
-	case BW_CFG_STR:
-		free(*(char **)field);
-		*(char **)field = strdup(s);
-		break;
-	case BW_CFG_ENUM: {
-		int i;
-		for (i = 0; k->choices[i]; i++)
-			if (strcasecmp(s, k->choices[i]) == 0)
-				break;
-		if (k->choices[i]) {
-			*(int *)field = i;
+/* s as a YAML scalar: single-quoted, or double-quoted with escapes when it holds control
+ * characters (newlines of a script). */
+static void cfg_print_str(FILE *f, const char *s)
+{
+	bool plain = true;
+
+	for (const char *p = s; p && *p; p++)
+		plain &= (unsigned char)*p >= 0x20 && *p != 0x7f;
+	fputc(plain ? '\'' : '"', f);
+	for (; s && *s; s++) {
+		if (plain) {
+			fputs(*s == '\'' ? "''" : (char[2]){*s, 0}, f);
+		} else if (*s == '\n' || *s == '\t' || *s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s == '\n' ? 'n' : *s == '\t' ? 't' : *s);
+		} else if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\x%02x", (unsigned char)*s);
 		} else {
-			char list[256] = "";
-			for (int j = 0; k->choices[j]; j++) {
-				strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, k->choices[j], sizeof(list) - strlen(list) - 1);
-			}
-			bw_cfg_error(ctx, v, "%s%s%s: expected one of %s, got '%s'", pre, dot,
-				     k->name, list, s);
+			fputc(*s, f);
 		}
-		break;
 	}
+	fputc(plain ? '\'' : '"', f);
+}
+
+static bool cfg_is_set(const struct bw_cfg_key *k, const void *base)
+{
+	const void *field = cfg_at(base, k->off), *field2 = cfg_at(base, k->off2);
+
+	switch (k->type) {
+	case BW_CFG_BOOL: return *(const bool *)field;
+	case BW_CFG_UINT: case BW_CFG_IPV4: return *(const uint32_t *)field != 0;
+	case BW_CFG_SIZE: return *(const uint64_t *)field != 0;
+	case BW_CFG_STR: return *(char *const *)field != NULL;
+	case BW_CFG_ENUM: return *(const int *)field != 0;
+	case BW_CFG_IPV4_NET: return *(const uint32_t *)field2 != 0;
+	case BW_CFG_IPV4_RANGE: return *(const uint32_t *)field || *(const uint32_t *)field2;
+	case BW_CFG_MAC: case BW_CFG_UUID: return *(const bool *)field2;
+	case BW_CFG_HEX: return *(const uint8_t *)field2 != 0;
+	case BW_CFG_RECORD: return true;
+	default: return *(const unsigned *)field2 != 0;
+	}
+}
+
+static bool cfg_shown(const struct bw_cfg_record *rec, const struct bw_cfg_key *k,
+		      const void *base)
+{
+	if (rec && rec->shown && !rec->shown(base, k))
+		return false;
+	return !(k->flags & BW_CFG_OPTIONAL) || cfg_is_set(k, base);
+}
+
+static void cfg_print_addr(FILE *f, const struct bw_cfg_key *k, const void *base)
+{
+	const void *field = cfg_at(base, k->off), *field2 = cfg_at(base, k->off2);
+	char a[BW_IPV4_STRLEN], b[BW_IPV4_STRLEN], hex[200];
+
+	switch (k->type) {
+	case BW_CFG_IPV4:
+		bw_ipv4_format(*(const uint32_t *)field, a);
+		fputs(a, f);
+		break;
+	case BW_CFG_IPV4_NET:
+		bw_ipv4_format(*(const uint32_t *)field, a);
+		fprintf(f, "%s/%d", a, bw_ipv4_mask_bits(*(const uint32_t *)field2));
+		break;
+	case BW_CFG_IPV4_RANGE:
+		bw_ipv4_format(*(const uint32_t *)field, a);
+		bw_ipv4_format(*(const uint32_t *)field2, b);
+		fprintf(f, "%s-%s", a, b);
+		break;
+	case BW_CFG_MAC:
+	case BW_CFG_UUID:
+	case BW_CFG_HEX:
+		if (k->type == BW_CFG_MAC)
+			bw_mac_format(field, ':', hex);
+		else if (k->type == BW_CFG_UUID)
+			bw_uuid_format(field, hex);
+		else
+			bw_hex_format(field, *(const uint8_t *)field2, ':', hex, sizeof(hex));
+		fprintf(f, "'%s'", hex);
+		break;
 	default:
 		break;
 	}
 }
 
-/* True when a top-level key belongs to someone else than sec: it names a section, or it is
- * one of the keys of another section without a name (several sections may own top-level
- * keys, like the core's boot_root and the profiles' machines). */
-static bool cfg_top_key_elsewhere(const struct bw_cfg_section *sec, const char *key)
+static void cfg_print_list(FILE *f, const struct bw_cfg_key *k, const void *base)
 {
-	for (unsigned s = 0; s < cfg_n_sections; s++) {
-		const struct bw_cfg_section *o = cfg_sections[s];
+	unsigned n = *(const unsigned *)cfg_at(base, k->off2);
+	char a[BW_IPV4_STRLEN];
 
-		if (o->name) {
-			if (strcmp(o->name, key) == 0)
-				return true;
+	fputc('[', f);
+	for (unsigned i = 0; i < n; i++) {
+		fputs(i ? ", " : "", f);
+		if (k->type == BW_CFG_STR_LIST) {
+			cfg_print_str(f, (*(char *const *const *)cfg_at(base, k->off))[i]);
+		} else {
+			bw_ipv4_format(((const uint32_t *)cfg_at(base, k->off))[i], a);
+			fputs(a, f);
+		}
+	}
+	fputc(']', f);
+}
+
+static void cfg_print_scalar(FILE *f, const struct bw_cfg_key *k, const void *base)
+{
+	const void *field = cfg_at(base, k->off);
+	const char *choice;
+
+	switch (k->type) {
+	case BW_CFG_BOOL:
+		fputs(*(const bool *)field ? "true" : "false", f);
+		break;
+	case BW_CFG_UINT:
+		fprintf(f, "%u", *(const uint32_t *)field);
+		break;
+	case BW_CFG_SIZE:
+		fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)field);
+		break;
+	case BW_CFG_STR:
+		cfg_print_str(f, *(char *const *)field);
+		break;
+	case BW_CFG_ENUM:
+		choice = k->choices[*(const int *)field];
+		fputs(*choice ? choice : "''", f);
+		break;
+	case BW_CFG_STR_LIST:
+	case BW_CFG_IPV4_LIST:
+		cfg_print_list(f, k, base);
+		break;
+	default:
+		cfg_print_addr(f, k, base);
+		break;
+	}
+}
+
+static void cfg_print_keys(FILE *f, const struct bw_cfg_key *keys, unsigned n,
+			   const struct bw_cfg_record *rec, const void *base, unsigned ind,
+			   bool dash);
+
+static void cfg_print_items(FILE *f, const struct bw_cfg_key *k, const void *base, unsigned ind)
+{
+	const struct bw_cfg_record *rec = k->rec;
+	unsigned n = *(const unsigned *)cfg_at(base, k->off2);
+	const char *v = *(void *const *)cfg_at(base, k->off);
+
+	if (!n) {
+		fputs(k->type == BW_CFG_MAP ? " {}\n" : " []\n", f);
+		return;
+	}
+	fputc('\n', f);
+	for (unsigned i = 0; i < n; i++) {
+		const void *item = v + (size_t)i * rec->size;
+
+		if (k->type == BW_CFG_LIST) {
+			cfg_print_keys(f, rec->keys, rec->n_keys, rec, item, ind + 2, true);
 			continue;
 		}
-		for (unsigned i = 0; o != sec && i < o->n_keys; i++)
-			if (strcmp(o->keys[i].name, key) == 0)
-				return true;
+		fprintf(f, "%*s", (int)ind + 2, "");
+		cfg_print_str(f, *(char *const *)cfg_at(item, rec->name_off));
+		fputs(":\n", f);
+		cfg_print_keys(f, rec->keys, rec->n_keys, rec, item, ind + 4, false);
+	}
+}
+
+/* ": value\n", or ":\n" and the block below it, for a key written at indentation ind. */
+static void cfg_print_value(FILE *f, const struct bw_cfg_key *k, const void *base, unsigned ind)
+{
+	switch (k->type) {
+	case BW_CFG_RECORD:
+		fputc('\n', f);
+		cfg_print_keys(f, k->rec->keys, k->rec->n_keys, k->rec, cfg_at(base, k->off),
+			       ind + 2, false);
+		break;
+	case BW_CFG_LIST:
+	case BW_CFG_MAP:
+		cfg_print_items(f, k, base, ind);
+		break;
+	default:
+		fputc(' ', f);
+		cfg_print_scalar(f, k, base);
+		fputc('\n', f);
+		break;
+	}
+}
+
+/* The keys of base at indentation ind; dash: as a list entry ("- " before the first). */
+static void cfg_print_keys(FILE *f, const struct bw_cfg_key *keys, unsigned n,
+			   const struct bw_cfg_record *rec, const void *base, unsigned ind,
+			   bool dash)
+{
+	unsigned in = ind + (dash ? 2 : 0);
+	bool first = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!cfg_shown(rec, &keys[i], base))
+			continue;
+		if (dash && first)
+			fprintf(f, "%*s- ", (int)ind, "");
+		else
+			fprintf(f, "%*s", (int)in, "");
+		first = false;
+		fprintf(f, "%s:", keys[i].name);
+		cfg_print_value(f, &keys[i], base, in);
+	}
+	if (dash && first)
+		fprintf(f, "%*s- {}\n", (int)ind, "");
+}
+
+void bw_config_print(FILE *f, const struct bw_config *cfg)
+{
+	fprintf(f, "# effective configuration%s%s\n", cfg->file ? " of " : "",
+		cfg->file ? cfg->file : "");
+	for (unsigned s = 0; s < cfg_n_sections; s++) {
+		const struct bw_cfg_section *sec = cfg_sections[s];
+
+		if (sec->name)
+			fprintf(f, "%s:\n", sec->name);
+		cfg_print_keys(f, sec->keys, sec->n_keys, NULL, cfg->sec[s], sec->name ? 2 : 0,
+			       false);
+	}
+}
+
+/* ---- loading ---- */
+
+static int cfg_section_named(const char *key)
+{
+	for (unsigned s = 0; s < cfg_n_sections; s++)
+		if (cfg_sections[s]->name && strcmp(cfg_sections[s]->name, key) == 0)
+			return (int)s;
+	return -1;
+}
+
+/* The top-level key of that name and the section owning it, or NULL. */
+static const struct bw_cfg_key *cfg_top_key(const char *key, unsigned *ret_sec)
+{
+	for (unsigned s = 0; s < cfg_n_sections; s++) {
+		const struct bw_cfg_section *sec = cfg_sections[s];
+
+		for (unsigned i = 0; !sec->name && i < sec->n_keys; i++) {
+			if (strcmp(sec->keys[i].name, key) == 0) {
+				*ret_sec = s;
+				return &sec->keys[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+static bool cfg_key_repeated(const struct bw_cfg_ctx *ctx, const yaml_node_t *map,
+			     const yaml_node_pair_t *pair, const char *key)
+{
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
+		const char *o = cfg_scalar(cfg_node(ctx, p->key));
+
+		if (o && strcmp(o, key) == 0)
+			return true;
 	}
 	return false;
 }
 
-/* True when sec is the first section without a name (the one that reports unknown
- * top-level keys). */
-static bool cfg_first_top(const struct bw_cfg_section *sec)
+/* One pair of the document's root mapping: a section, or a top-level key. */
+static void cfg_parse_top(struct bw_cfg_ctx *ctx, struct bw_config *cfg, yaml_node_t *root,
+			  yaml_node_pair_t *pair)
 {
-	for (unsigned s = 0; s < cfg_n_sections; s++)
-		if (!cfg_sections[s]->name)
-			return cfg_sections[s] == sec;
-	return false;
-}
+	yaml_node_t *kn = cfg_node(ctx, pair->key), *vn = cfg_node(ctx, pair->value);
+	const char *key = cfg_scalar(kn);
+	const struct bw_cfg_key *k;
+	unsigned s;
+	int si;
 
-/* Parses a mapping node against a section's key table. */
-static void cfg_parse_mapping(struct bw_cfg_ctx *ctx, const struct bw_cfg_section *sec,
-			      yaml_node_t *map, void *p, bool top)
-{
-	bool seen[64] = {false};
-
-	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		yaml_node_t *kn = yaml_document_get_node(ctx->doc, pair->key);
-		yaml_node_t *vn = yaml_document_get_node(ctx->doc, pair->value);
-		const char *key = bw_cfg_scalar(kn);
-		unsigned i;
-
-		if (!key) {
-			bw_cfg_error(ctx, kn, "keys must be plain names");
-			continue;
-		}
-		if (top && cfg_top_key_elsewhere(sec, key))
-			continue; /* a section, or a top-level key another section owns */
-		for (i = 0; i < sec->n_keys; i++)
-			if (strcmp(sec->keys[i].name, key) == 0)
-				break;
-		if (i == sec->n_keys) {
-			if (!top || cfg_first_top(sec)) /* one report, not one per top section */
-				bw_cfg_error(ctx, kn, "unknown key '%s'%s%s", key,
-					     sec->name ? " in " : "", sec->name ? sec->name : "");
-			continue;
-		}
-		if (i < 64 && seen[i]) {
-			bw_cfg_error(ctx, kn, "duplicate key '%s'", key);
-			continue;
-		}
-		if (i < 64)
-			seen[i] = true;
-		if (ctx->n_lines < sizeof(ctx->lines) / sizeof(ctx->lines[0])) {
-			ctx->lines[ctx->n_lines].sec = sec->name;
-			ctx->lines[ctx->n_lines].key = sec->keys[i].name;
-			ctx->lines[ctx->n_lines].line = kn->start_mark.line;
-			ctx->n_lines++;
-		}
-		cfg_key_parse(ctx, sec->name, &sec->keys[i], vn, (char *)p + sec->keys[i].off);
+	if (!key) {
+		cfg_report(ctx, cfg_line(ctx, kn), "keys must be plain names");
+	} else if (cfg_key_repeated(ctx, root, pair, key)) {
+		cfg_report(ctx, cfg_line(ctx, kn), "duplicate key '%s'", key);
+	} else if ((si = cfg_section_named(key)) >= 0) {
+		if (cfg_is_empty(vn))
+			return; /* "tftp:" with nothing under it */
+		if (vn->type != YAML_MAPPING_NODE)
+			cfg_report(ctx, cfg_line(ctx, vn), "%s: expected a mapping of keys", key);
+		else
+			cfg_parse_map(ctx, key, cfg_sections[si]->keys, cfg_sections[si]->n_keys,
+				      vn, cfg->sec[si], key);
+	} else if ((k = cfg_top_key(key, &s))) {
+		cfg_value(ctx, "", k, kn, vn, cfg->sec[s]);
+	} else {
+		cfg_report(ctx, cfg_line(ctx, kn), "unknown key '%s'", key);
 	}
 }
 
@@ -321,33 +1137,12 @@ static void cfg_parse_doc(struct bw_cfg_ctx *ctx, struct bw_config *cfg)
 	if (!root)
 		return; /* an empty file: all defaults */
 	if (root->type != YAML_MAPPING_NODE) {
-		bw_cfg_error(ctx, root, "the configuration must be a mapping of keys");
+		cfg_report(ctx, cfg_line(ctx, root), "the configuration must be a mapping of keys");
 		return;
 	}
-	for (unsigned s = 0; s < cfg_n_sections; s++) {
-		const struct bw_cfg_section *sec = cfg_sections[s];
-
-		if (!sec->name) {
-			cfg_parse_mapping(ctx, sec, root, cfg->sec[s], true);
-			continue;
-		}
-		for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
-		     pair < root->data.mapping.pairs.top; pair++) {
-			yaml_node_t *kn = yaml_document_get_node(ctx->doc, pair->key);
-			yaml_node_t *vn = yaml_document_get_node(ctx->doc, pair->value);
-			const char *key = bw_cfg_scalar(kn);
-
-			if (!key || strcmp(key, sec->name) != 0)
-				continue;
-			if (vn->type == YAML_SCALAR_NODE && !*bw_cfg_scalar(vn))
-				continue; /* "tftp:" with nothing under it */
-			if (vn->type != YAML_MAPPING_NODE) {
-				bw_cfg_error(ctx, vn, "%s: expected a mapping of keys", sec->name);
-				continue;
-			}
-			cfg_parse_mapping(ctx, sec, vn, cfg->sec[s], false);
-		}
-	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++)
+		cfg_parse_top(ctx, cfg, root, p);
 }
 
 static int cfg_validate(struct bw_cfg_ctx *ctx, struct bw_config *cfg)
@@ -358,58 +1153,70 @@ static int cfg_validate(struct bw_cfg_ctx *ctx, struct bw_config *cfg)
 	return ctx->nerr ? -EINVAL : 0;
 }
 
-int bw_config_validate(struct bw_config *cfg, char *err, size_t errcap)
+static void cfg_ctx_init(struct bw_cfg_ctx *ctx, const char *file, char *err, size_t errcap)
 {
-	struct bw_cfg_ctx ctx = {.file = cfg->file ? cfg->file : "command line",
-				 .err = err, .errcap = errcap};
-
+	*ctx = (struct bw_cfg_ctx){.file = file, .err = err, .errcap = errcap};
 	if (err && errcap)
 		err[0] = '\0';
+}
+
+int bw_config_validate(struct bw_config *cfg, char *err, size_t errcap)
+{
+	struct bw_cfg_ctx ctx;
+
+	cfg_ctx_init(&ctx, cfg->file ? cfg->file : "command line", err, errcap);
 	return cfg_validate(&ctx, cfg);
+}
+
+/* Parses and validates the file f into cfg. */
+static int cfg_load_file(struct bw_cfg_ctx *ctx, FILE *f, struct bw_config *cfg)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int r = -EINVAL;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		cfg_report(ctx, (unsigned)parser.problem_mark.line + 1, "YAML syntax error: %s%s%s",
+			   parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
+			   parser.context ? parser.context : "");
+		goto out_parser;
+	}
+	ctx->doc = &doc;
+	cfg_parse_doc(ctx, cfg);
+	r = ctx->nerr ? -EINVAL : cfg_validate(ctx, cfg);
+	ctx->doc = NULL;
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+	return r;
 }
 
 int bw_config_load(const char *path, struct bw_config **ret, char *err, size_t errcap)
 {
-	struct bw_cfg_ctx ctx = {.file = path, .err = err, .errcap = errcap};
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct bw_cfg_ctx ctx;
 	struct bw_config *cfg;
 	FILE *f;
 	int r;
 
-	if (err && errcap)
-		err[0] = '\0';
+	cfg_ctx_init(&ctx, path, err, errcap);
 	f = fopen(path, "rb");
 	if (!f) {
 		r = -errno;
-		bw_cfg_error(&ctx, NULL, "cannot open: %s", strerror(errno));
+		cfg_report(&ctx, 0, "cannot open: %s", strerror(errno));
 		return r;
 	}
 	cfg = bw_config_new_defaults();
-	if (!cfg) {
+	if (!cfg || !(cfg->file = strdup(path))) {
+		cfg_oom(&ctx);
+		bw_config_free(cfg);
 		fclose(f);
 		return -ENOMEM;
 	}
-	cfg->file = strdup(path);
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		ctx.nerr++;
-		if (err)
-			snprintf(err, errcap, "%s:%zu: YAML syntax error: %s%s%s\n", path,
-				 parser.problem_mark.line + 1,
-				 parser.problem ? parser.problem : "unknown",
-				 parser.context ? " " : "", parser.context ? parser.context : "");
-		r = -EINVAL;
-		goto out_parser;
-	}
-	ctx.doc = &doc;
-	cfg_parse_doc(&ctx, cfg);
-	r = ctx.nerr ? -EINVAL : cfg_validate(&ctx, cfg);
-	yaml_document_delete(&doc);
-out_parser:
-	yaml_parser_delete(&parser);
+	r = cfg_load_file(&ctx, f, cfg);
 	fclose(f);
+	free(ctx.lines);
 	if (r < 0) {
 		bw_config_free(cfg);
 		return r;
@@ -421,11 +1228,12 @@ out_parser:
 int bw_config_set(struct bw_config *cfg, const char *origin, const char *section,
 		  const char *key, const char *value, char *err, size_t errcap)
 {
-	struct bw_cfg_ctx ctx = {.file = origin, .err = err, .errcap = errcap};
-	yaml_node_t node;
+	yaml_node_t node = {.type = YAML_SCALAR_NODE};
+	struct bw_cfg_ctx ctx;
 
-	if (err && errcap)
-		err[0] = '\0';
+	cfg_ctx_init(&ctx, origin, err, errcap);
+	node.data.scalar.value = (yaml_char_t *)value;
+	node.data.scalar.length = strlen(value);
 	for (unsigned s = 0; s < cfg_n_sections; s++) {
 		const struct bw_cfg_section *sec = cfg_sections[s];
 
@@ -433,68 +1241,143 @@ int bw_config_set(struct bw_config *cfg, const char *origin, const char *section
 		    (section && strcmp(section, sec->name) != 0))
 			continue;
 		for (unsigned i = 0; i < sec->n_keys; i++) {
-			if (strcmp(sec->keys[i].name, key) != 0 || sec->keys[i].type == BW_CFG_CUSTOM)
+			const struct bw_cfg_key *k = &sec->keys[i];
+
+			if (strcmp(k->name, key) != 0 || k->type >= BW_CFG_RECORD)
 				continue;
-			memset(&node, 0, sizeof(node));
-			node.type = YAML_SCALAR_NODE;
-			node.data.scalar.value = (yaml_char_t *)value;
-			node.data.scalar.length = strlen(value);
-			cfg_key_parse(&ctx, sec->name, &sec->keys[i], &node,
-				      (char *)cfg->sec[s] + sec->keys[i].off);
+			cfg_value(&ctx, section ? section : "", k, NULL, &node, cfg->sec[s]);
 			return ctx.nerr ? -EINVAL : 0;
 		}
 	}
-	bw_cfg_error(&ctx, NULL, "no such setting %s%s%s", section ? section : "",
-		     section ? "." : "", key);
+	cfg_report(&ctx, 0, "no such setting %s%s%s", section ? section : "", section ? "." : "",
+		   key);
 	return -ENOENT;
 }
 
-static void cfg_print_section(FILE *f, const struct bw_cfg_section *sec, const void *p)
+/* ---- every key, and the ones a reload cannot apply ---- */
+
+static void cfg_each_key(const struct bw_cfg_key *keys, unsigned n, const char *prefix,
+			 void (*cb)(void *ud, const char *path, const struct bw_cfg_key *k),
+			 void *ud)
 {
-	const char *ind = sec->name ? "  " : "";
+	for (unsigned i = 0; i < n; i++) {
+		const struct bw_cfg_key *k = &keys[i];
+		char path[CFG_PATH_MAX], sub[CFG_PATH_MAX];
 
-	if (sec->name)
-		fprintf(f, "%s:\n", sec->name);
-	for (unsigned i = 0; i < sec->n_keys; i++) {
-		const struct bw_cfg_key *k = &sec->keys[i];
-		const void *field = (const char *)p + k->off;
+		cfg_path(path, prefix, k->name);
+		cb(ud, path, k);
+		if (k->type < BW_CFG_RECORD)
+			continue;
+		cfg_inner_path(sub, path, k);
+		cfg_each_key(k->rec->keys, k->rec->n_keys, sub, cb, ud);
+	}
+}
 
-		fprintf(f, "%s%s:", ind, k->name);
-		switch (k->type) {
-		case BW_CFG_BOOL:
-			fprintf(f, " %s\n", *(const bool *)field ? "true" : "false");
-			break;
-		case BW_CFG_UINT:
-			fprintf(f, " %u\n", *(const uint32_t *)field);
-			break;
-		case BW_CFG_SIZE:
-			fprintf(f, " %llu\n", (unsigned long long)*(const uint64_t *)field);
-			break;
-		case BW_CFG_STR:
-			if (*(char *const *)field) {
-				fputc(' ', f);
-				bw_cfg_print_str(f, *(char *const *)field);
-			} else {
-				fputs(" ''", f);
+void bw_config_for_each_key(void (*cb)(void *ud, const char *path, const struct bw_cfg_key *k),
+			    void *ud)
+{
+	for (unsigned s = 0; s < cfg_n_sections; s++)
+		cfg_each_key(cfg_sections[s]->keys, cfg_sections[s]->n_keys,
+			     cfg_sections[s]->name ? cfg_sections[s]->name : "", cb, ud);
+}
+
+static void cfg_print_key_line(void *ud, const char *path, const struct bw_cfg_key *k)
+{
+	fprintf(ud, "%s\t%s\t%s\n", path, k->reload_safe ? "reload" : "restart",
+		k->doc ? k->doc : "");
+}
+
+void bw_config_print_keys(FILE *f)
+{
+	bw_config_for_each_key(cfg_print_key_line, f);
+}
+
+struct cfg_restart {
+	void (*cb)(void *ud, const char *path);
+	void *ud;
+	int n;
+	bool oom;
+};
+
+/* The printed value of k in base; of every entry's k when list is a LIST or MAP key. */
+static char *cfg_value_text(const struct bw_cfg_key *list, const struct bw_cfg_key *k,
+			    const void *base)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned n = list ? *(const unsigned *)cfg_at(base, list->off2) : 1;
+
+	if (!f)
+		return NULL;
+	if (list) {
+		base = *(void *const *)cfg_at(base, list->off);
+		fprintf(f, "%u\n", n);
+	}
+	for (unsigned i = 0; i < n; i++)
+		cfg_print_value(f, k, cfg_at(base, list ? (size_t)i * list->rec->size : 0), 0);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void cfg_restart_cmp(struct cfg_restart *st, const struct bw_cfg_key *list,
+			    const struct bw_cfg_key *k, const void *a, const void *b,
+			    const char *path)
+{
+	char *ta = cfg_value_text(list, k, a), *tb = cfg_value_text(list, k, b);
+
+	if (!ta || !tb)
+		st->oom = true;
+	else if (strcmp(ta, tb) != 0) {
+		st->cb(st->ud, path);
+		st->n++;
+	}
+	free(ta);
+	free(tb);
+}
+
+static void cfg_restart_walk(struct cfg_restart *st, const struct bw_cfg_key *keys, unsigned n,
+			     const void *a, const void *b, const char *prefix)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct bw_cfg_key *k = &keys[i];
+		char path[CFG_PATH_MAX], sub[CFG_PATH_MAX], inner[CFG_PATH_MAX];
+
+		cfg_path(path, prefix, k->name);
+		cfg_inner_path(sub, path, k);
+		if (!k->reload_safe) {
+			cfg_restart_cmp(st, NULL, k, a, b, path);
+		} else if (k->type == BW_CFG_RECORD) {
+			cfg_restart_walk(st, k->rec->keys, k->rec->n_keys, cfg_at(a, k->off),
+					 cfg_at(b, k->off), path);
+		} else if (k->type == BW_CFG_LIST || k->type == BW_CFG_MAP) {
+			for (unsigned j = 0; j < k->rec->n_keys; j++) {
+				const struct bw_cfg_key *nk = &k->rec->keys[j];
+
+				if (nk->reload_safe)
+					continue;
+				cfg_path(inner, sub, nk->name);
+				cfg_restart_cmp(st, k, nk, a, b, inner);
 			}
-			fputc('\n', f);
-			break;
-		case BW_CFG_ENUM:
-			fprintf(f, " %s\n", k->choices[*(const int *)field]);
-			break;
-		case BW_CFG_CUSTOM:
-			k->print(f, field, ind);
-			break;
 		}
 	}
 }
 
-void bw_config_print(FILE *f, const struct bw_config *cfg)
+int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *new,
+			   void (*cb)(void *ud, const char *path), void *ud)
 {
-	fprintf(f, "# effective configuration%s%s\n", cfg->file ? " of " : "",
-		cfg->file ? cfg->file : "");
-	for (unsigned s = 0; s < cfg_n_sections; s++)
-		cfg_print_section(f, cfg_sections[s], cfg->sec[s]);
+	struct cfg_restart st = {.cb = cb, .ud = ud};
+
+	for (unsigned s = 0; s < cfg_n_sections; s++) {
+		const struct bw_cfg_section *sec = cfg_sections[s];
+
+		cfg_restart_walk(&st, sec->keys, sec->n_keys, old->sec[s], new->sec[s],
+				 sec->name ? sec->name : "");
+	}
+	return st.oom ? -ENOMEM : st.n;
 }
 
 /* ---- the core's own sections ---- */
@@ -514,36 +1397,30 @@ static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 	char resolved[PATH_MAX];
 	struct stat st;
 
+	if (c->user && !*c->user)
+		bw_cfg_set_str(ctx, &c->user, NULL); /* '' as printed for an unset user */
 	if (!c->boot_root || !*c->boot_root) {
-		bw_cfg_error_key(ctx, NULL, "boot_root", "boot_root: must be set to a directory");
+		bw_cfg_error_at(ctx, &c->boot_root, "boot_root: must be set to a directory");
 		return;
 	}
-	/* A relative boot_root is relative to the config file's directory. */
-	if (c->boot_root[0] != '/' && cfg->file && strchr(cfg->file, '/')) {
-		char joined[PATH_MAX];
-		int dl = (int)(strrchr(cfg->file, '/') - cfg->file);
-
-		snprintf(joined, sizeof(joined), "%.*s/%s", dl, cfg->file, c->boot_root);
-		free(c->boot_root);
-		c->boot_root = strdup(joined);
-	}
+	if (bw_cfg_resolve_path(ctx, cfg, &c->boot_root) < 0)
+		return;
 	if (!realpath(c->boot_root, resolved) || stat(resolved, &st) < 0) {
-		bw_cfg_error_key(ctx, NULL, "boot_root", "boot_root: '%s': %s", c->boot_root,
-				 strerror(errno));
+		bw_cfg_error_at(ctx, &c->boot_root, "boot_root: '%s': %s", c->boot_root,
+				strerror(errno));
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		bw_cfg_error_key(ctx, NULL, "boot_root", "boot_root: '%s' is not a directory",
-				 c->boot_root);
+		bw_cfg_error_at(ctx, &c->boot_root, "boot_root: '%s' is not a directory",
+				c->boot_root);
 		return;
 	}
-	free(c->boot_root);
-	c->boot_root = strdup(resolved);
+	bw_cfg_set_str(ctx, &c->boot_root, resolved);
 }
 
 static const struct bw_cfg_key core_cfg_keys[] = {
 	{.name = "boot_root", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, boot_root),
-	 .doc = "Directory served by TFTP and HTTP."},
+	 .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory)."},
 	{.name = "user", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, user),
 	 .doc = "User to switch to after binding the ports."},
 	{.name = "pid_file", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, pid_file),
@@ -573,11 +1450,14 @@ static void log_cfg_defaults(void *p)
 
 static const struct bw_cfg_key log_cfg_keys[] = {
 	{.name = "level", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, level),
-	 .choices = log_level_choices, .reload_safe = true},
+	 .choices = log_level_choices, .reload_safe = true,
+	 .doc = "error, warn, info or debug."},
 	{.name = "format", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, format),
-	 .choices = log_format_choices, .reload_safe = true},
+	 .choices = log_format_choices, .reload_safe = true,
+	 .doc = "text (lines on stderr) or json (one object per line)."},
 	{.name = "target", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, target),
-	 .choices = log_target_choices, .reload_safe = true},
+	 .choices = log_target_choices, .reload_safe = true,
+	 .doc = "stderr, or syslog (facility daemon; the level becomes the priority)."},
 };
 
 const struct bw_cfg_section bw_log_cfg_section = {
@@ -587,83 +1467,3 @@ const struct bw_cfg_section bw_log_cfg_section = {
 	.size = sizeof(struct bw_log_config),
 	.defaults = log_cfg_defaults,
 };
-
-int bw_cfg_map_keys(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
-		    const char *const *names, yaml_node_t **vals, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		vals[i] = NULL;
-	if (node->type != YAML_MAPPING_NODE) {
-		bw_cfg_error(ctx, node, "%s: expected a mapping of keys", what);
-		return -1;
-	}
-	for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
-	     pr < node->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kn = yaml_document_get_node(ctx->doc, pr->key);
-		const char *k = bw_cfg_scalar(kn);
-		unsigned i;
-
-		for (i = 0; i < n && k; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (!k || i == n) {
-			bw_cfg_error(ctx, kn, "%s: unknown key '%s'", what, k ? k : "?");
-			return -1;
-		}
-		if (vals[i]) {
-			bw_cfg_error(ctx, kn, "%s: duplicate key '%s'", what, k);
-			return -1;
-		}
-		vals[i] = yaml_document_get_node(ctx->doc, pr->value);
-	}
-	return 0;
-}
-
-/* One key's printed value, for comparing two snapshots. NULL when out of memory. */
-static char *cfg_key_text(const struct bw_cfg_section *sec, const struct bw_cfg_key *k,
-			  const void *p)
-{
-	struct bw_cfg_section one = *sec;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		return NULL;
-	one.keys = k;
-	one.n_keys = 1;
-	cfg_print_section(f, &one, p);
-	fclose(f);
-	return buf;
-}
-
-int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *new,
-			   void (*cb)(void *ud, const char *path), void *ud)
-{
-	unsigned n = 0;
-
-	for (unsigned s = 0; s < cfg_n_sections; s++) {
-		const struct bw_cfg_section *sec = cfg_sections[s];
-
-		for (unsigned i = 0; i < sec->n_keys; i++) {
-			const struct bw_cfg_key *k = &sec->keys[i];
-			char *a, *b, path[128];
-			bool differ;
-
-			if (k->reload_safe)
-				continue;
-			a = cfg_key_text(sec, k, old->sec[s]);
-			b = cfg_key_text(sec, k, new->sec[s]);
-			differ = !a || !b || strcmp(a, b) != 0;
-			free(a);
-			free(b);
-			if (!differ)
-				continue;
-			snprintf(path, sizeof(path), "%s%s%s", sec->name ? sec->name : "",
-				 sec->name ? "." : "", k->name);
-			cb(ud, path);
-			n++;
-		}
-	}
-	return (int)n;
-}

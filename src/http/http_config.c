@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,45 +31,25 @@ static bool http_cfg_is_set(const char *s)
 	return s && *s;
 }
 
-/* A relative file name is relative to the config file's directory, like boot_root. */
-static void http_cfg_resolve(char **field, const struct bw_config *cfg)
-{
-	char joined[PATH_MAX], *nv;
-	int dl;
-
-	if (!http_cfg_is_set(*field) || (*field)[0] == '/' || !cfg->file ||
-	    !strchr(cfg->file, '/'))
-		return;
-	dl = (int)(strrchr(cfg->file, '/') - cfg->file);
-	if ((size_t)snprintf(joined, sizeof(joined), "%.*s/%s", dl, cfg->file, *field) >=
-	    sizeof(joined))
-		return;
-	nv = strdup(joined);
-	if (!nv)
-		return;
-	free(*field);
-	*field = nv;
-}
-
 /* The file must be readable now (it is read before privileges are dropped) and hold PEM. */
-static void http_cfg_check_pem(struct bw_cfg_ctx *ctx, const char *key, const char *path)
+static void http_cfg_check_pem(struct bw_cfg_ctx *ctx, const char *key, char *const *field)
 {
+	const char *path = *field;
 	char buf[4096];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0) {
-		bw_cfg_error_key(ctx, "http", key, "http.%s: '%s': %s", key, path, strerror(errno));
+		bw_cfg_error_at(ctx, field, "http.%s: '%s': %s", key, path, strerror(errno));
 		return;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0) {
-		bw_cfg_error_key(ctx, "http", key, "http.%s: '%s': %s", key, path, strerror(errno));
+		bw_cfg_error_at(ctx, field, "http.%s: '%s': %s", key, path, strerror(errno));
 	} else {
 		buf[n] = '\0';
 		if (!strstr(buf, "-----BEGIN "))
-			bw_cfg_error_key(ctx, "http", key, "http.%s: '%s' is not a PEM file", key,
-					 path);
+			bw_cfg_error_at(ctx, field, "http.%s: '%s' is not a PEM file", key, path);
 	}
 	close(fd);
 }
@@ -82,22 +61,21 @@ static void http_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 	bool cert = http_cfg_is_set(c->tls_cert), key = http_cfg_is_set(c->tls_key);
 
 	if (bw_sock_addr_parse(c->listen, (uint16_t)c->port, &ss) < 0)
-		bw_cfg_error_key(ctx, "http", "listen",
-				 "http.listen: '%s' is not an IPv4 or IPv6 address", c->listen);
+		bw_cfg_error_at(ctx, &c->listen, "http.listen: '%s' is not an IPv4 or IPv6 address",
+				c->listen);
 	if (cert && !key)
-		bw_cfg_error_key(ctx, "http", "tls_cert",
-				 "http.tls_cert: set without http.tls_key (HTTPS needs both)");
+		bw_cfg_error_at(ctx, &c->tls_cert,
+				"http.tls_cert: set without http.tls_key (HTTPS needs both)");
 	if (key && !cert)
-		bw_cfg_error_key(ctx, "http", "tls_key",
-				 "http.tls_key: set without http.tls_cert (HTTPS needs both)");
-	http_cfg_resolve(&c->tls_cert, cfg);
-	http_cfg_resolve(&c->tls_key, cfg);
-	if (cert)
-		http_cfg_check_pem(ctx, "tls_cert", c->tls_cert);
-	if (key)
-		http_cfg_check_pem(ctx, "tls_key", c->tls_key);
+		bw_cfg_error_at(ctx, &c->tls_key,
+				"http.tls_key: set without http.tls_cert (HTTPS needs both)");
+	if (cert && bw_cfg_resolve_path(ctx, cfg, &c->tls_cert) == 0)
+		http_cfg_check_pem(ctx, "tls_cert", &c->tls_cert);
+	if (key && bw_cfg_resolve_path(ctx, cfg, &c->tls_key) == 0)
+		http_cfg_check_pem(ctx, "tls_key", &c->tls_key);
 }
 
+/* None is reload-safe: the limits are libmicrohttpd options, set when its daemon starts. */
 static const struct bw_cfg_key http_cfg_keys[] = {
 	{.name = "enabled", .type = BW_CFG_BOOL, .off = HTTP_CFG(enabled),
 	 .doc = "Run the HTTP service."},

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/netaddr.h"
 #include "profile/profile.h"
 
 #define BW_PROFILE_NAME_MAX 63    /* profile and label names */
@@ -26,7 +27,6 @@ struct bw_profile {
 	char *title;                /* NULL: the name */
 	enum bw_profile_kind kind;
 	enum bw_loader loader;      /* BW_LOADER_DEFAULT: not set */
-	unsigned line;              /* where it is defined, 1-based (0: unknown) */
 	unsigned idx;               /* position in the set (cycle checks, render bookkeeping) */
 	/* BW_PROFILE_LINUX: paths relative to boot_root, normalised */
 	char *kernel;
@@ -40,12 +40,12 @@ struct bw_profile {
 	/* BW_PROFILE_MENU */
 	unsigned n_items;
 	char **items;               /* names, as written */
-	unsigned *item_lines;
 	const struct bw_profile **item_p; /* resolved by validation */
-	char *menu_default;         /* NULL: the first item */
-	unsigned default_line;
+	char *menu_default;         /* the first item unless the file names another */
 	const struct bw_profile *default_p;
 	uint32_t timeout_s;         /* 0: wait for a choice */
+	/* BW_PROFILE_LOCAL */
+	bool local;                 /* as written (only true is valid) */
 };
 
 /* The built-in `local` profile: exit to the next boot device. */
@@ -63,11 +63,9 @@ struct bw_profile_machine {
 	unsigned n_labels;
 	char **labels;
 	char *profile_name;         /* NULL: none */
-	unsigned profile_line;
 	const struct bw_profile *profile;
 	char *hostname;
 	enum bw_loader loader;
-	unsigned line;
 };
 
 enum bw_profile_loader_slot {
@@ -88,7 +86,7 @@ struct bw_profile_loaders {
 
 struct bw_profile_list {
 	unsigned n;
-	struct bw_profile **v;
+	struct bw_profile *v;
 };
 
 struct bw_profile_machines {
@@ -116,12 +114,24 @@ const struct bw_profile *bw_profile_find(const struct bw_profile_set *ps, const 
 const char *bw_profile_loader_name(enum bw_loader l);
 int bw_profile_loader_parse(const char *s, enum bw_loader *ret);
 
-/* MAC as aa:bb:cc:dd:ee:ff, aa-bb-..., or 12 hex digits; any case. len bytes of s. */
-int bw_profile_mac_parse(const char *s, size_t len, uint8_t ret[6]);
-/* UUID as 8-4-4-4-12 or 32 hex digits; any case. */
-int bw_profile_uuid_parse(const char *s, size_t len, uint8_t ret[16]);
-void bw_profile_mac_str(const uint8_t mac[6], char sep, char out[18]);
-void bw_profile_uuid_str(const uint8_t uuid[16], char out[37]);
+/* MAC and UUID text: core/netaddr.h's strict parsers and printers, under the names this
+ * folder uses (len bytes of s; -EINVAL for anything else). */
+static inline int bw_profile_mac_parse(const char *s, size_t len, uint8_t ret[6])
+{
+	return bw_mac_parse(s, len, ret);
+}
+static inline int bw_profile_uuid_parse(const char *s, size_t len, uint8_t ret[16])
+{
+	return bw_uuid_parse(s, len, ret);
+}
+static inline void bw_profile_mac_str(const uint8_t mac[6], char sep, char out[18])
+{
+	bw_mac_format(mac, sep, out);
+}
+static inline void bw_profile_uuid_str(const uint8_t uuid[16], char out[37])
+{
+	bw_uuid_format(uuid, out);
+}
 /* Names of profiles and labels: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63. */
 bool bw_profile_name_is_valid(const char *s);
 /* Host names: [A-Za-z0-9.-], 1 to 63 characters. */

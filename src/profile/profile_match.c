@@ -1,5 +1,5 @@
 /* Which profile a machine boots: machine entries in file order, labels, default_profile;
- * and the small name/MAC/UUID helpers the rest of the folder shares. Pure. */
+ * and the small name helpers the rest of the folder shares. Pure. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -67,98 +67,6 @@ bool bw_profile_hostname_is_valid(const char *s, size_t len)
 	return true;
 }
 
-/* ---- MAC and UUID text ---- */
-
-static int profile_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Reads n bytes of hex from s (2n digits); false on anything else. */
-static bool profile_hex_bytes(const char *s, size_t n, uint8_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi = profile_hexval(s[2 * i]), lo = profile_hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
-int bw_profile_mac_parse(const char *s, size_t len, uint8_t ret[6])
-{
-	uint8_t mac[6];
-
-	if (len == 12) {
-		if (!profile_hex_bytes(s, 6, mac))
-			return -EINVAL;
-	} else if (len == 17) {
-		char sep = s[2];
-
-		if (sep != ':' && sep != '-')
-			return -EINVAL;
-		for (unsigned i = 0; i < 6; i++) {
-			if (i < 5 && s[3 * i + 2] != sep)
-				return -EINVAL;
-			if (!profile_hex_bytes(s + 3 * i, 1, &mac[i]))
-				return -EINVAL;
-		}
-	} else {
-		return -EINVAL;
-	}
-	memcpy(ret, mac, 6);
-	return 0;
-}
-
-int bw_profile_uuid_parse(const char *s, size_t len, uint8_t ret[16])
-{
-	/* groups of 4, 2, 2, 2 and 6 bytes */
-	static const unsigned group[] = {4, 2, 2, 2, 6};
-	uint8_t uuid[16];
-	size_t o = 0, b = 0;
-
-	if (len == 32) {
-		if (!profile_hex_bytes(s, 16, uuid))
-			return -EINVAL;
-		memcpy(ret, uuid, 16);
-		return 0;
-	}
-	if (len != 36)
-		return -EINVAL;
-	for (unsigned g = 0; g < 5; g++) {
-		if (g && s[o++] != '-')
-			return -EINVAL;
-		if (!profile_hex_bytes(s + o, group[g], uuid + b))
-			return -EINVAL;
-		o += 2 * group[g];
-		b += group[g];
-	}
-	memcpy(ret, uuid, 16);
-	return 0;
-}
-
-void bw_profile_mac_str(const uint8_t mac[6], char sep, char out[18])
-{
-	snprintf(out, 18, "%02x%c%02x%c%02x%c%02x%c%02x%c%02x", mac[0], sep, mac[1], sep, mac[2],
-		 sep, mac[3], sep, mac[4], sep, mac[5]);
-}
-
-void bw_profile_uuid_str(const uint8_t u[16], char out[37])
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-		 u[15]);
-}
-
 /* ---- matching ---- */
 
 const struct bw_profile *bw_profile_find(const struct bw_profile_set *ps, const char *name)
@@ -168,8 +76,8 @@ const struct bw_profile *bw_profile_find(const struct bw_profile_set *ps, const 
 	if (strcmp(name, bw_profile_local.name) == 0)
 		return &bw_profile_local;
 	for (unsigned i = 0; ps && i < ps->profiles.n; i++)
-		if (strcmp(ps->profiles.v[i]->name, name) == 0)
-			return ps->profiles.v[i];
+		if (strcmp(ps->profiles.v[i].name, name) == 0)
+			return &ps->profiles.v[i];
 	return NULL;
 }
 

@@ -1,13 +1,12 @@
 #include "tftp/tftp_config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fspath.h"
 #include "core/sock.h"
-#include "core/util.h"
-#include "tftp/tftp_path.h"
 #include "tftp/tftp_wire.h"
 
 #define TFTP_CFG(f) offsetof(struct bw_tftp_config, f)
@@ -31,206 +30,81 @@ static void tftp_cfg_defaults(void *p)
 
 /* ---- remap: a list of {match, replace} ---- */
 
-static void tftp_remaps_free(void *field)
+static int tftp_remap_validate(struct bw_cfg_ctx *ctx, const char *path, void *items, unsigned i)
 {
-	struct bw_tftp_remaps *rs = field;
+	struct bw_tftp_remap *r = (struct bw_tftp_remap *)items + i;
+	char errbuf[128];
+	int rc = regcomp(&r->re, r->match, REG_EXTENDED);
 
-	for (unsigned i = 0; i < rs->n; i++) {
-		regfree(&rs->v[i].re);
-		free(rs->v[i].match);
-		free(rs->v[i].replace);
-	}
-	free(rs->v);
-	rs->v = NULL;
-	rs->n = 0;
-}
-
-/* Reads {k1: ..., k2: ...} items of a list into string slots by name. */
-static int tftp_cfg_item(struct bw_cfg_ctx *ctx, yaml_node_t *item, const char *what,
-			 const char *const *names, const char **vals, yaml_node_t **nodes,
-			 unsigned n)
-{
-	if (item->type != YAML_MAPPING_NODE) {
-		bw_cfg_error(ctx, item, "tftp.%s: each entry must be a mapping", what);
+	if (rc) {
+		regerror(rc, &r->re, errbuf, sizeof(errbuf));
+		bw_cfg_error_at(ctx, &r->match, "%s.match: bad regular expression '%s': %s", path,
+				r->match, errbuf);
 		return -1;
 	}
-	for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
-	     pr < item->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kn = yaml_document_get_node(ctx->doc, pr->key);
-		yaml_node_t *vn = yaml_document_get_node(ctx->doc, pr->value);
-		const char *k = bw_cfg_scalar(kn), *v = bw_cfg_scalar(vn);
-		unsigned i;
-
-		for (i = 0; i < n && k; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (!k || i == n) {
-			bw_cfg_error(ctx, kn, "tftp.%s: unknown key '%s'", what, k ? k : "?");
-			return -1;
-		}
-		if (!v) {
-			bw_cfg_error(ctx, vn, "tftp.%s.%s: expected a single value", what, k);
-			return -1;
-		}
-		vals[i] = v;
-		nodes[i] = vn;
-	}
+	r->compiled = true;
 	return 0;
 }
 
-static int tftp_remaps_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *field)
+static void tftp_remap_done(void *item)
 {
-	static const char *const names[] = {"match", "replace"};
-	struct bw_tftp_remaps *rs = field;
+	struct bw_tftp_remap *r = item;
 
-	if (node->type != YAML_SEQUENCE_NODE) {
-		bw_cfg_error(ctx, node, "tftp.remap: expected a list of {match, replace}");
-		return -1;
-	}
-	tftp_remaps_free(rs);
-	for (yaml_node_item_t *it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		yaml_node_t *item = yaml_document_get_node(ctx->doc, *it);
-		const char *vals[2] = {NULL, NULL};
-		yaml_node_t *nodes[2] = {item, item};
-		struct bw_tftp_remap *r, *nv;
-		char errbuf[128];
-		int rc;
-
-		if (tftp_cfg_item(ctx, item, "remap", names, vals, nodes, 2) < 0)
-			continue;
-		if (!vals[0] || !vals[1]) {
-			bw_cfg_error(ctx, item, "tftp.remap: each rule needs match and replace");
-			continue;
-		}
-		nv = realloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
-		if (!nv) {
-			bw_cfg_error(ctx, item, "out of memory");
-			return -1;
-		}
-		rs->v = nv;
-		r = &rs->v[rs->n];
-		rc = regcomp(&r->re, vals[0], REG_EXTENDED);
-		if (rc) {
-			regerror(rc, &r->re, errbuf, sizeof(errbuf));
-			bw_cfg_error(ctx, nodes[0], "tftp.remap.match: bad regular expression '%s': %s",
-				     vals[0], errbuf);
-			continue;
-		}
-		r->match = strdup(vals[0]);
-		r->replace = strdup(vals[1]);
-		rs->n++;
-	}
-	return 0;
+	if (r->compiled)
+		regfree(&r->re);
+	r->compiled = false;
 }
 
-static void tftp_remaps_print(FILE *f, const void *field, const char *ind)
-{
-	const struct bw_tftp_remaps *rs = field;
+static const struct bw_cfg_key tftp_remap_keys[] = {
+	{.name = "match", .type = BW_CFG_STR, .off = offsetof(struct bw_tftp_remap, match),
+	 .flags = BW_CFG_REQUIRED, .reload_safe = true,
+	 .doc = "POSIX extended regular expression matched against the requested name."},
+	{.name = "replace", .type = BW_CFG_STR, .off = offsetof(struct bw_tftp_remap, replace),
+	 .flags = BW_CFG_REQUIRED, .reload_safe = true,
+	 .doc = "Replacement of the matched part (\\0..\\9: the match and its groups)."},
+};
 
-	if (!rs->n) {
-		fputs(" []\n", f);
-		return;
-	}
-	fputc('\n', f);
-	for (unsigned i = 0; i < rs->n; i++) {
-		fprintf(f, "%s  - match: ", ind);
-		bw_cfg_print_str(f, rs->v[i].match);
-		fprintf(f, "\n%s    replace: ", ind);
-		bw_cfg_print_str(f, rs->v[i].replace);
-		fputc('\n', f);
-	}
-}
+static const struct bw_cfg_record tftp_remap_rec = {
+	.keys = tftp_remap_keys,
+	.n_keys = sizeof(tftp_remap_keys) / sizeof(tftp_remap_keys[0]),
+	.size = sizeof(struct bw_tftp_remap),
+	.validate = tftp_remap_validate,
+	.done = tftp_remap_done,
+};
 
 /* ---- uploads: a list of {dir, overwrite, max_size} ---- */
 
-static void tftp_uploads_free(void *field)
+static int tftp_check_dir(const char *s, char *out, size_t cap, char *why, size_t whycap)
 {
-	struct bw_tftp_uploads *us = field;
-
-	for (unsigned i = 0; i < us->n; i++)
-		free(us->v[i].dir);
-	free(us->v);
-	us->v = NULL;
-	us->n = 0;
+	if (bw_fspath_normalize(s, strlen(s), NULL, out, cap) == 0)
+		return 1;
+	snprintf(why, whycap, "'%s' must be a directory inside boot_root", s);
+	return -1;
 }
 
-static int tftp_upload_fill(struct bw_cfg_ctx *ctx, struct bw_tftp_upload *u,
-			    const char *const *vals, yaml_node_t *const *nodes)
+static void tftp_upload_defaults(void *item)
 {
-	char norm[1024];
+	struct bw_tftp_upload *u = item;
 
-	if (!vals[0]) {
-		bw_cfg_error(ctx, nodes[0], "tftp.uploads: each entry needs dir");
-		return -1;
-	}
-	if (bw_fspath_normalize(vals[0], strlen(vals[0]), NULL, norm, sizeof(norm)) < 0) {
-		bw_cfg_error(ctx, nodes[0],
-			     "tftp.uploads.dir: '%s' must be a directory inside boot_root", vals[0]);
-		return -1;
-	}
-	u->overwrite = false;
 	u->max_size = 64ull << 20;
-	if (vals[1] && bw_cfg_parse_bool(vals[1], &u->overwrite) < 0) {
-		bw_cfg_error(ctx, nodes[1], "tftp.uploads.overwrite: expected true or false");
-		return -1;
-	}
-	if (vals[2] && bw_parse_size(vals[2], &u->max_size) < 0) {
-		bw_cfg_error(ctx, nodes[2], "tftp.uploads.max_size: expected a size like 64M");
-		return -1;
-	}
-	u->dir = strdup(norm);
-	return 0;
 }
 
-static int tftp_uploads_parse(struct bw_cfg_ctx *ctx, yaml_node_t *node, void *field)
-{
-	static const char *const names[] = {"dir", "overwrite", "max_size"};
-	struct bw_tftp_uploads *us = field;
+static const struct bw_cfg_key tftp_upload_keys[] = {
+	{.name = "dir", .type = BW_CFG_STR, .off = offsetof(struct bw_tftp_upload, dir),
+	 .check = tftp_check_dir, .flags = BW_CFG_REQUIRED, .reload_safe = true,
+	 .doc = "Directory inside boot_root that accepts uploads."},
+	{.name = "overwrite", .type = BW_CFG_BOOL, .off = offsetof(struct bw_tftp_upload, overwrite),
+	 .reload_safe = true, .doc = "Replace an existing file."},
+	{.name = "max_size", .type = BW_CFG_SIZE, .off = offsetof(struct bw_tftp_upload, max_size),
+	 .max = UINT64_MAX, .reload_safe = true, .doc = "Largest upload."},
+};
 
-	if (node->type != YAML_SEQUENCE_NODE) {
-		bw_cfg_error(ctx, node, "tftp.uploads: expected a list of {dir, overwrite, max_size}");
-		return -1;
-	}
-	tftp_uploads_free(us);
-	for (yaml_node_item_t *it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		yaml_node_t *item = yaml_document_get_node(ctx->doc, *it);
-		const char *vals[3] = {NULL, NULL, NULL};
-		yaml_node_t *nodes[3] = {item, item, item};
-		struct bw_tftp_upload *nv;
-
-		if (tftp_cfg_item(ctx, item, "uploads", names, vals, nodes, 3) < 0)
-			continue;
-		nv = realloc(us->v, (us->n + 1) * sizeof(*us->v));
-		if (!nv) {
-			bw_cfg_error(ctx, item, "out of memory");
-			return -1;
-		}
-		us->v = nv;
-		if (tftp_upload_fill(ctx, &us->v[us->n], vals, nodes) == 0)
-			us->n++;
-	}
-	return 0;
-}
-
-static void tftp_uploads_print(FILE *f, const void *field, const char *ind)
-{
-	const struct bw_tftp_uploads *us = field;
-
-	if (!us->n) {
-		fputs(" []\n", f);
-		return;
-	}
-	fputc('\n', f);
-	for (unsigned i = 0; i < us->n; i++) {
-		fprintf(f, "%s  - dir: ", ind);
-		bw_cfg_print_str(f, us->v[i].dir);
-		fprintf(f, "\n%s    overwrite: %s\n%s    max_size: %llu\n", ind,
-			us->v[i].overwrite ? "true" : "false", ind,
-			(unsigned long long)us->v[i].max_size);
-	}
-}
+static const struct bw_cfg_record tftp_upload_rec = {
+	.keys = tftp_upload_keys,
+	.n_keys = sizeof(tftp_upload_keys) / sizeof(tftp_upload_keys[0]),
+	.size = sizeof(struct bw_tftp_upload),
+	.defaults = tftp_upload_defaults,
+};
 
 static void tftp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
 {
@@ -238,35 +112,42 @@ static void tftp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 	struct sockaddr_storage ss;
 
 	if (bw_sock_addr_parse(c->listen, (uint16_t)c->port, &ss) < 0)
-		bw_cfg_error_key(ctx, "tftp", "listen",
-				 "tftp.listen: '%s' is not an IPv4 or IPv6 address", c->listen);
+		bw_cfg_error_at(ctx, &c->listen, "tftp.listen: '%s' is not an IPv4 or IPv6 address",
+				c->listen);
 }
 
 static const struct bw_cfg_key tftp_cfg_keys[] = {
-	{.name = "enabled", .type = BW_CFG_BOOL, .off = TFTP_CFG(enabled)},
-	{.name = "listen", .type = BW_CFG_STR, .off = TFTP_CFG(listen)},
-	{.name = "port", .type = BW_CFG_UINT, .off = TFTP_CFG(port), .min = 1, .max = 65535},
+	{.name = "enabled", .type = BW_CFG_BOOL, .off = TFTP_CFG(enabled),
+	 .doc = "Run the TFTP service."},
+	{.name = "listen", .type = BW_CFG_STR, .off = TFTP_CFG(listen),
+	 .doc = "Address to bind (IPv4 or IPv6 literal)."},
+	{.name = "port", .type = BW_CFG_UINT, .off = TFTP_CFG(port), .min = 1, .max = 65535,
+	 .doc = "UDP port for requests."},
 	{.name = "blksize_max", .type = BW_CFG_UINT, .off = TFTP_CFG(blksize_max),
-	 .min = 512, .max = BW_TFTP_BLKSIZE_MAX, .reload_safe = true},
+	 .min = 512, .max = BW_TFTP_BLKSIZE_MAX, .reload_safe = true,
+	 .doc = "Largest block size granted (RFC 2348)."},
 	{.name = "windowsize_max", .type = BW_CFG_UINT, .off = TFTP_CFG(windowsize_max),
-	 .min = 1, .max = 1024, .reload_safe = true},
+	 .min = 1, .max = 1024, .reload_safe = true,
+	 .doc = "Largest window granted (RFC 7440)."},
 	{.name = "timeout_ms", .type = BW_CFG_UINT, .off = TFTP_CFG(timeout_ms), .min = 10,
-	 .max = 255000, .reload_safe = true},
+	 .max = 255000, .reload_safe = true, .doc = "First retransmission timeout."},
 	{.name = "retries", .type = BW_CFG_UINT, .off = TFTP_CFG(retries), .min = 1, .max = 100,
-	 .reload_safe = true},
+	 .reload_safe = true, .doc = "Retransmissions without progress before giving up."},
 	{.name = "max_transfers", .type = BW_CFG_UINT, .off = TFTP_CFG(max_transfers), .min = 1,
-	 .max = 100000, .reload_safe = true},
+	 .max = 100000, .reload_safe = true, .doc = "Concurrent transfers."},
 	{.name = "max_transfers_per_client", .type = BW_CFG_UINT,
-	 .off = TFTP_CFG(max_transfers_per_client), .min = 1, .max = 100000, .reload_safe = true},
+	 .off = TFTP_CFG(max_transfers_per_client), .min = 1, .max = 100000, .reload_safe = true,
+	 .doc = "Concurrent transfers per client IP address."},
 	{.name = "case_insensitive", .type = BW_CFG_BOOL, .off = TFTP_CFG(case_insensitive),
-	 .reload_safe = true},
+	 .reload_safe = true, .doc = "Look names up ignoring case when not found as written."},
 	{.name = "map_backslash", .type = BW_CFG_BOOL, .off = TFTP_CFG(map_backslash),
-	 .reload_safe = true},
-	{.name = "remap", .type = BW_CFG_CUSTOM, .off = TFTP_CFG(remap), .parse = tftp_remaps_parse,
-	 .print = tftp_remaps_print, .free = tftp_remaps_free, .reload_safe = true},
-	{.name = "uploads", .type = BW_CFG_CUSTOM, .off = TFTP_CFG(uploads),
-	 .parse = tftp_uploads_parse, .print = tftp_uploads_print, .free = tftp_uploads_free,
-	 .reload_safe = true},
+	 .reload_safe = true, .doc = "Turn \\ into / in requested names."},
+	{.name = "remap", .type = BW_CFG_LIST, .off = TFTP_CFG(remap.v), .off2 = TFTP_CFG(remap.n),
+	 .rec = &tftp_remap_rec, .reload_safe = true,
+	 .doc = "Rewrite rules applied to requested names (the first that matches)."},
+	{.name = "uploads", .type = BW_CFG_LIST, .off = TFTP_CFG(uploads.v),
+	 .off2 = TFTP_CFG(uploads.n), .rec = &tftp_upload_rec, .reload_safe = true,
+	 .doc = "Directories that accept write requests."},
 };
 
 const struct bw_cfg_section bw_tftp_cfg_section = {

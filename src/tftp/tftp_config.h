@@ -12,6 +12,7 @@ struct bw_tftp_remap {
 	char *match;   /* POSIX extended regex */
 	char *replace; /* \0..\9 refer to the match and its groups */
 	regex_t re;
+	bool compiled; /* re holds match, compiled (validation did it) */
 };
 
 struct bw_tftp_upload {

@@ -24,44 +24,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 static char *fuzz_initrds[] = {"rescue/initrd.img", "fw/initrd.img"};
-static struct bw_profile fuzz_rescue = {
-	.name = "rescue", .kind = BW_PROFILE_LINUX, .idx = 0, .kernel = "rescue/vmlinuz",
-	.n_initrd = 2, .initrd = fuzz_initrds,
-	.cmdline = "console=ttyS0 host=${hostname} ip=${ip} mac=${mac} uuid=${uuid} "
-		   "srv=${server} arch=${arch} lit=$${mac} x=${net0/mac}",
+enum { FUZZ_RESCUE, FUZZ_SHELL, FUZZ_CHAIN, FUZZ_MENU };
+static struct bw_profile fuzz_profiles[4];
+static const struct bw_profile *fuzz_items[] = {&fuzz_profiles[FUZZ_RESCUE],
+						&fuzz_profiles[FUZZ_SHELL],
+						&fuzz_profiles[FUZZ_CHAIN], &bw_profile_local};
+static struct bw_profile fuzz_profiles[4] = {
+	[FUZZ_RESCUE] = {.name = "rescue", .kind = BW_PROFILE_LINUX, .idx = 0,
+			 .kernel = "rescue/vmlinuz", .n_initrd = 2, .initrd = fuzz_initrds,
+			 .cmdline = "console=ttyS0 host=${hostname} ip=${ip} mac=${mac} uuid=${uuid} "
+				    "srv=${server} arch=${arch} lit=$${mac} x=${net0/mac}"},
+	[FUZZ_SHELL] = {.name = "shell", .kind = BW_PROFILE_IPXE, .idx = 1,
+			.script = "#!ipxe\necho ${hostname} ${ip} ${mac}\nshell\n"},
+	[FUZZ_CHAIN] = {.name = "xyz", .kind = BW_PROFILE_CHAIN, .idx = 2,
+			.chain = "http://boot.example/x.efi?mac=${mac}&h=${hostname}"},
+	[FUZZ_MENU] = {.name = "menu1", .kind = BW_PROFILE_MENU, .idx = 3, .n_items = 4,
+		       .item_p = fuzz_items, .timeout_s = 5},
 };
-static struct bw_profile fuzz_shell = {
-	.name = "shell", .kind = BW_PROFILE_IPXE, .idx = 1,
-	.script = "#!ipxe\necho ${hostname} ${ip} ${mac}\nshell\n",
-};
-static struct bw_profile fuzz_chain = {
-	.name = "xyz", .kind = BW_PROFILE_CHAIN, .idx = 2,
-	.chain = "http://boot.example/x.efi?mac=${mac}&h=${hostname}",
-};
-static const struct bw_profile *fuzz_items[] = {&fuzz_rescue, &fuzz_shell, &fuzz_chain,
-						&bw_profile_local};
-static struct bw_profile fuzz_menu = {
-	.name = "menu1", .kind = BW_PROFILE_MENU, .idx = 3, .n_items = 4,
-	.item_p = fuzz_items, .timeout_s = 5,
-};
-static struct bw_profile *fuzz_profiles[] = {&fuzz_rescue, &fuzz_shell, &fuzz_chain,
-					     &fuzz_menu};
 static char *fuzz_labels[] = {"lab"};
 static struct bw_profile_machine fuzz_machines[] = {
-	{.has_mac = true, .mac = {0x52, 0x54, 0, 0x12, 0x34, 0x56}, .profile = &fuzz_rescue,
-	 .hostname = "node1"},
+	{.has_mac = true, .mac = {0x52, 0x54, 0, 0x12, 0x34, 0x56},
+	 .profile = &fuzz_profiles[FUZZ_RESCUE], .hostname = "node1"},
 	{.has_uuid = true, .uuid = {0x8f, 0x3e, 0x0f, 0x1c, 0x9a, 0x4b, 0x4c, 0x5d, 0x8e, 0x6f, 1,
 				    0x23, 0x45, 0x67, 0x89, 0xab},
 	 .n_labels = 1, .labels = fuzz_labels},
-	{.label = "lab", .profile = &fuzz_shell},
-	{.arch = BW_ARCH_EFI_X64, .profile = &fuzz_menu},
-	{.arch = BW_ARCH_EFI_ARM64, .profile = &fuzz_chain},
+	{.label = "lab", .profile = &fuzz_profiles[FUZZ_SHELL]},
+	{.arch = BW_ARCH_EFI_X64, .profile = &fuzz_profiles[FUZZ_MENU]},
+	{.arch = BW_ARCH_EFI_ARM64, .profile = &fuzz_profiles[FUZZ_CHAIN]},
 };
 static struct bw_profile_set fuzz_set = {
 	.profiles = {4, fuzz_profiles},
 	.machines = {sizeof(fuzz_machines) / sizeof(fuzz_machines[0]), fuzz_machines},
 	.loaders = {.pxelinux_dir = "", .grub_dir = "grub/"},
-	.def = &fuzz_menu,
+	.def = &fuzz_profiles[FUZZ_MENU],
 };
 
 static unsigned fuzz_lines(const char *s)
