@@ -13,6 +13,7 @@ struct peers_entry {
 	bool used;
 	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 	uint8_t mac[6];
+	char hostname[64];
 	uint64_t seen_ms;
 };
 
@@ -64,7 +65,7 @@ static unsigned peers_hash(const uint8_t k[16])
 }
 
 static void peers_put(struct bw_peers *p, const uint8_t k[16], const uint8_t mac[6],
-		      uint64_t now_ms)
+		      const char *hostname, uint64_t now_ms)
 {
 	struct peers_entry *b = p->e[peers_hash(k)], *slot = &b[0];
 
@@ -77,6 +78,10 @@ static void peers_put(struct bw_peers *p, const uint8_t k[16], const uint8_t mac
 		if (!b[i].used || b[i].seen_ms < slot->seen_ms)
 			slot = &b[i]; /* a free way, else the oldest */
 	}
+	if (hostname && *hostname)
+		snprintf(slot->hostname, sizeof(slot->hostname), "%s", hostname);
+	else if (!slot->used || memcmp(slot->mac, mac, 6) != 0)
+		slot->hostname[0] = '\0'; /* another machine now: its name is not known */
 	slot->used = true;
 	memcpy(slot->addr, k, 16);
 	memcpy(slot->mac, mac, 6);
@@ -90,17 +95,22 @@ void bw_peers_learn(struct bw_peers *p, const struct sockaddr *addr, const uint8
 	uint8_t k[16];
 
 	if (p && peers_key(addr, k))
-		peers_put(p, k, mac, now_ms);
+		peers_put(p, k, mac, NULL, now_ms);
 }
 
-void bw_peers_learn_v4(struct bw_peers *p, uint32_t addr, const uint8_t mac[6], uint64_t now_ms)
+void bw_peers_learn_v4(struct bw_peers *p, uint32_t addr, const uint8_t mac[6],
+		       const char *hostname, uint64_t now_ms)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(addr)};
+	uint8_t k[16];
 
-	bw_peers_learn(p, (const struct sockaddr *)&sin, mac, now_ms);
+	if (p && peers_key((const struct sockaddr *)&sin, k))
+		peers_put(p, k, mac, hostname, now_ms);
 }
 
-bool bw_peers_lookup(const struct bw_peers *p, const struct sockaddr *addr, uint8_t ret_mac[6])
+/* The entry of addr under the lock, copied out. */
+static bool peers_get(const struct bw_peers *p, const struct sockaddr *addr,
+		      struct peers_entry *ret)
 {
 	struct bw_peers *mp = (struct bw_peers *)p; /* the lock is not part of the value */
 	const struct peers_entry *b;
@@ -113,12 +123,33 @@ bool bw_peers_lookup(const struct bw_peers *p, const struct sockaddr *addr, uint
 	pthread_mutex_lock(&mp->mu);
 	for (int i = 0; i < PEERS_WAYS && !found; i++) {
 		if (b[i].used && memcmp(b[i].addr, k, 16) == 0) {
-			memcpy(ret_mac, b[i].mac, 6);
+			*ret = b[i];
 			found = true;
 		}
 	}
 	pthread_mutex_unlock(&mp->mu);
 	return found;
+}
+
+bool bw_peers_hostname(const struct bw_peers *p, const struct sockaddr *addr, char *out,
+		       size_t cap)
+{
+	struct peers_entry e;
+
+	if (!peers_get(p, addr, &e) || !e.hostname[0])
+		return false;
+	snprintf(out, cap, "%s", e.hostname);
+	return true;
+}
+
+bool bw_peers_lookup(const struct bw_peers *p, const struct sockaddr *addr, uint8_t ret_mac[6])
+{
+	struct peers_entry e;
+
+	if (!peers_get(p, addr, &e))
+		return false;
+	memcpy(ret_mac, e.mac, 6);
+	return true;
 }
 
 const char *bw_peers_mac_str(const struct bw_peers *p, const struct sockaddr *addr, char out[18])

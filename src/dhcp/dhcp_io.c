@@ -253,7 +253,9 @@ static void dhcp_transmit(struct dhcp_iface *ifc, const struct bw_dhcp_out *out,
 		break;
 	}
 	if (r == 0 && out->type == BW_DHCP_ACK && out->yiaddr)
-		bw_peers_learn_v4(ifc->svc->peers, out->yiaddr, out->chaddr, dhcp_wall_ms());
+		bw_peers_learn_v4(ifc->svc->peers, out->yiaddr, out->chaddr,
+				  out->hostname[0] ? out->hostname : out->lease.hostname,
+				  dhcp_wall_ms());
 	if ((out->dest != BW_DHCP_DEST_NONE || out->persist) &&
 	    (r < 0 || bw_log_enabled(BW_LOG_INFO)))
 		dhcp_log_reply(ifc, out, dhcp_mac_str(out->chaddr, mac), out->xid, r);
@@ -582,7 +584,7 @@ static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
 		rc->stale++;
 	else if (rec->state == BW_LEASE_BOUND && (uint64_t)rec->expires_ms > rc->now) {
 		rc->bound++;
-		bw_peers_learn_v4(rc->svc->peers, rec->addr, rec->mac, rc->now);
+		bw_peers_learn_v4(rc->svc->peers, rec->addr, rec->mac, rec->hostname, rc->now);
 	}
 	return 0;
 }

@@ -81,9 +81,10 @@ const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_load
 int bw_profile_vfs_register(struct bw_vfs *vfs, const struct bw_profile_set *ps,
 			    const char *http_base);
 
-/* Serves req from ps like the registered provider does (-ENOENT: not ours). */
+/* Serves req from ps like the registered provider does (-ENOENT: not ours). hostname (may
+ * be NULL): the name DHCP gave the asking address, used when the request names none. */
 int bw_profile_vfs_serve(const struct bw_profile_set *ps, const char *http_base,
-			 const struct bw_vfs_req *req, struct bw_blob **ret);
+			 const char *hostname, const struct bw_vfs_req *req, struct bw_blob **ret);
 
 struct bw_cfg_live;
 struct bw_http_base;

@@ -36,12 +36,16 @@ static int profile_live_open(void *arg, const struct bw_vfs_req *req, struct bw_
 	const struct profile_live *pl = arg;
 	const struct bw_profile_set *ps;
 	struct bw_config *cfg;
+	char name[64];
+	bool named;
 	int r;
 
 	profile_live_learn(pl, req);
+	named = req->peer && bw_peers_hostname(pl->peers, req->peer, name, sizeof(name));
 	cfg = bw_cfg_live_acquire(pl->live);
 	ps = bw_profile_set_of(cfg);
-	r = ps ? bw_profile_vfs_serve(ps, pl->http_base[0] ? pl->http_base : NULL, req, ret)
+	r = ps ? bw_profile_vfs_serve(ps, pl->http_base[0] ? pl->http_base : NULL,
+				      named ? name : NULL, req, ret)
 	       : -ENOENT;
 	bw_config_unref(cfg);
 	return r;

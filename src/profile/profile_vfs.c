@@ -29,6 +29,7 @@
 struct profile_vfs_ctx {
 	const struct bw_profile_set *ps;
 	const char *http_base;
+	const char *hostname; /* DHCP's name for the asking address, or NULL */
 };
 
 
@@ -267,6 +268,9 @@ static void profile_env_fill(const struct profile_vfs_ctx *c, const struct bw_vf
 		env->ip = t->ip;
 	if (profile_addr_str(req->local, rq->server, sizeof(rq->server)))
 		env->server = rq->q.server = rq->server;
+	if (!rq->q.hostname && c->hostname && bw_profile_hostname_is_valid(c->hostname,
+									   strlen(c->hostname)))
+		rq->q.hostname = c->hostname;
 	env->hostname = rq->q.hostname;
 }
 
@@ -468,9 +472,9 @@ static int profile_vfs_serve(const struct profile_vfs_ctx *c, const struct bw_vf
 }
 
 int bw_profile_vfs_serve(const struct bw_profile_set *ps, const char *http_base,
-			 const struct bw_vfs_req *req, struct bw_blob **ret)
+			 const char *hostname, const struct bw_vfs_req *req, struct bw_blob **ret)
 {
-	struct profile_vfs_ctx c = {.ps = ps, .http_base = http_base};
+	struct profile_vfs_ctx c = {.ps = ps, .http_base = http_base, .hostname = hostname};
 
 	return profile_vfs_serve(&c, req, ret);
 }

@@ -31,9 +31,18 @@ int main(void)
 	CHECK(bw_peers_mac_str(p, (struct sockaddr *)&b, s) == NULL);
 	/* the port does not matter; learning again replaces */
 	a.sin_port = htons(69);
-	bw_peers_learn_v4(p, 0x0a000005u, m2, 2);
+	bw_peers_learn_v4(p, 0x0a000005u, m2, "node2", 2);
 	CHECK(bw_peers_lookup(p, (struct sockaddr *)&a, got));
 	CHECK_EQ_MEM(got, 6, m2, 6);
+	/* the host name DHCP gave; kept by a learn without one for the same MAC, dropped when
+	 * another MAC takes the address */
+	CHECK(bw_peers_hostname(p, (struct sockaddr *)&a, s, sizeof(s)));
+	CHECK_EQ_STR(s, "node2");
+	bw_peers_learn(p, (struct sockaddr *)&a, m2, 3);
+	CHECK(bw_peers_hostname(p, (struct sockaddr *)&a, s, sizeof(s)));
+	bw_peers_learn(p, (struct sockaddr *)&a, m1, 4);
+	CHECK(!bw_peers_hostname(p, (struct sockaddr *)&a, s, sizeof(s)));
+	bw_peers_learn_v4(p, 0x0a000005u, m2, "node2", 5);
 	/* IPv6, and an IPv4-mapped one is not the IPv4 address's twin by accident */
 	inet_pton(AF_INET6, "fd00::5", &a6.sin6_addr);
 	CHECK(!bw_peers_lookup(p, (struct sockaddr *)&a6, got));
@@ -43,7 +52,7 @@ int main(void)
 	/* bounded: 100000 addresses fit in a fixed table; the newest are found */
 	for (uint32_t i = 0; i < 100000; i++) {
 		uint8_t m[6] = {2, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 9};
-		bw_peers_learn_v4(p, 0x0b000000u + i, m, 10 + i);
+		bw_peers_learn_v4(p, 0x0b000000u + i, m, NULL, 10 + i);
 	}
 	struct sockaddr_in last = v4("11.1.134.159"); /* 0x0b000000 + 99999 */
 	CHECK(bw_peers_lookup(p, (struct sockaddr *)&last, got));
