@@ -4,12 +4,15 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "core/log.h"
@@ -26,15 +29,32 @@ struct cfg_line {
 	unsigned line; /* 1-based */
 };
 
+/* A value refused (name NULL), or a MAP entry left out (name: its name, in the document;
+ * "": every entry). */
+struct cfg_reject {
+	const void *field;
+	const char *name;
+};
+
+#define CFG_GROUPS_MAX 64
+
 struct bw_cfg_ctx {
 	const char *file;
 	yaml_document_t *doc; /* NULL: no file (command line, defaults) */
 	char *err;            /* all messages, one per line */
 	size_t errcap, errlen;
 	unsigned nerr;
+	unsigned flags; /* BW_CFG_CHECK_* */
 	bool oom;
 	struct cfg_line *lines; /* in the order parsed */
 	size_t n_lines, cap_lines;
+	struct cfg_reject *rejects;
+	size_t n_rejects, cap_rejects;
+	/* host checks: who reads the files (when `user` is set and exists) */
+	const char *user;
+	uid_t uid;
+	int n_groups;
+	gid_t groups[CFG_GROUPS_MAX];
 };
 
 static const struct bw_cfg_section *cfg_sections[BW_CFG_MAX_SECTIONS];
@@ -102,31 +122,62 @@ static unsigned cfg_line(const struct bw_cfg_ctx *ctx, const yaml_node_t *node)
 	return ctx->doc && node ? (unsigned)node->start_mark.line + 1 : 0;
 }
 
+/* Room for one more element of size in *v (n used of *cap); false after reporting. */
+static bool cfg_grow(struct bw_cfg_ctx *ctx, void **v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap = *cap ? 2 * *cap : 256;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	nv = realloc(*v, ncap * size);
+	if (!nv) {
+		cfg_oom(ctx);
+		return false;
+	}
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
 static void cfg_line_add(struct bw_cfg_ctx *ctx, const void *addr, const struct bw_cfg_key *key,
 			 const yaml_node_t *node)
 {
-	if (!cfg_line(ctx, node))
-		return;
-	if (ctx->n_lines == ctx->cap_lines) {
-		size_t cap = ctx->cap_lines ? 2 * ctx->cap_lines : 256;
-		struct cfg_line *nv = realloc(ctx->lines, cap * sizeof(*nv));
-
-		if (!nv) {
-			cfg_oom(ctx);
-			return;
-		}
-		ctx->lines = nv;
-		ctx->cap_lines = cap;
-	}
-	ctx->lines[ctx->n_lines++] = (struct cfg_line){addr, key, cfg_line(ctx, node)};
+	if (cfg_line(ctx, node) &&
+	    cfg_grow(ctx, (void **)&ctx->lines, ctx->n_lines, &ctx->cap_lines, sizeof(*ctx->lines)))
+		ctx->lines[ctx->n_lines++] = (struct cfg_line){addr, key, cfg_line(ctx, node)};
 }
 
-/* The latest entry for addr (the innermost key when a record starts with a record). */
+static void cfg_reject_add(struct bw_cfg_ctx *ctx, const void *field, const char *name)
+{
+	if (cfg_grow(ctx, (void **)&ctx->rejects, ctx->n_rejects, &ctx->cap_rejects,
+		     sizeof(*ctx->rejects)))
+		ctx->rejects[ctx->n_rejects++] = (struct cfg_reject){field, name};
+}
+
+bool bw_cfg_rejected(const struct bw_cfg_ctx *ctx, const void *field, const char *name)
+{
+	for (size_t i = 0; i < ctx->n_rejects; i++) {
+		const struct cfg_reject *r = &ctx->rejects[i];
+
+		if (r->field == field &&
+		    (!name || (r->name && (!*r->name || strcmp(r->name, name) == 0))))
+			return true;
+	}
+	return false;
+}
+
+/* The latest entry for addr. A RECORD key shares its address with its first key and is
+ * skipped: asking about that field means the field. */
 static unsigned cfg_line_find(const struct bw_cfg_ctx *ctx, const void *addr, bool item)
 {
-	for (size_t i = ctx->n_lines; addr && i-- > 0;)
-		if (ctx->lines[i].addr == addr && (ctx->lines[i].key == NULL) == item)
-			return ctx->lines[i].line;
+	for (size_t i = ctx->n_lines; addr && i-- > 0;) {
+		const struct cfg_line *l = &ctx->lines[i];
+
+		if (l->addr == addr && (l->key == NULL) == item &&
+		    (item || l->key->type != BW_CFG_RECORD))
+			return l->line;
+	}
 	return 0;
 }
 
@@ -138,6 +189,11 @@ unsigned bw_cfg_line_of(const struct bw_cfg_ctx *ctx, const void *field)
 unsigned bw_cfg_item_line(const struct bw_cfg_ctx *ctx, const void *item)
 {
 	return cfg_line_find(ctx, item, true);
+}
+
+bool bw_cfg_strict(const struct bw_cfg_ctx *ctx)
+{
+	return ctx->flags & BW_CFG_CHECK_STRICT;
 }
 
 unsigned bw_cfg_n_errors(const struct bw_cfg_ctx *ctx)
@@ -154,6 +210,8 @@ void bw_cfg_error_at(struct bw_cfg_ctx *ctx, const void *field, const char *fmt,
 {
 	va_list ap;
 
+	if (field)
+		cfg_reject_add(ctx, field, NULL);
 	va_start(ap, fmt);
 	cfg_vreport(ctx, cfg_line_find(ctx, field, false), fmt, ap);
 	va_end(ap);
@@ -279,8 +337,8 @@ static void cfg_parse_number(struct bw_cfg_ctx *ctx, unsigned line, const char *
 	if (k->expect)
 		snprintf(want, sizeof(want), "%s", k->expect);
 	else if (size)
-		snprintf(want, sizeof(want), "a size (e.g. 512K, 64M, 1G) from %llu to %llu bytes", lo,
-			 hi);
+		snprintf(want, sizeof(want), "a size (e.g. 512K, 64M, 1G) from %llu to %llu "
+			 "bytes", lo, hi);
 	else
 		snprintf(want, sizeof(want), "a whole number from %llu to %llu", lo, hi);
 	cfg_report(ctx, line, "%s: expected %s, got '%s'", path, want, s);
@@ -447,8 +505,8 @@ static bool cfg_list_nodes(struct bw_cfg_ctx *ctx, const char *path, const struc
 		if (k->min == 1)
 			cfg_report(ctx, cfg_line(ctx, node), "%s: needs at least one entry", path);
 		else
-			cfg_report(ctx, cfg_line(ctx, node), "%s: needs at least %llu entries", path,
-				   (unsigned long long)k->min);
+			cfg_report(ctx, cfg_line(ctx, node), "%s: needs at least %llu entries",
+				   path, (unsigned long long)k->min);
 		return false;
 	}
 	*ret_n = n;
@@ -527,6 +585,30 @@ static void cfg_parse_ipv4_list(struct bw_cfg_ctx *ctx, const char *path,
 
 static void cfg_value(struct bw_cfg_ctx *ctx, const char *prefix, const struct bw_cfg_key *k,
 		      const yaml_node_t *kn, yaml_node_t *v, void *base);
+
+/* The keys' defaults (k->def) into base, read like values in the file (a default that does
+ * not parse, a mistake in the table, is reported like one). */
+static void cfg_defaults(struct bw_cfg_ctx *ctx, const struct bw_cfg_key *keys, unsigned n,
+			 void *base)
+{
+	yaml_node_t node = {.type = YAML_SCALAR_NODE};
+	yaml_document_t *doc = ctx->doc;
+
+	ctx->doc = NULL; /* no lines: the file did not set these */
+	for (unsigned i = 0; i < n; i++) {
+		const struct bw_cfg_key *k = &keys[i];
+
+		if (k->type == BW_CFG_RECORD) {
+			cfg_defaults(ctx, k->rec->keys, k->rec->n_keys, cfg_at(base, k->off));
+		} else if (k->def) {
+			node.data.scalar.value = (yaml_char_t *)k->def;
+			node.data.scalar.length = strlen(k->def);
+			cfg_value(ctx, "", k, NULL, &node, base);
+		}
+	}
+	ctx->doc = doc;
+}
+
 static void cfg_free_keys(const struct bw_cfg_key *keys, unsigned n, void *base);
 
 /* Parses the mapping map against keys into base. in names a section for its messages
@@ -557,9 +639,11 @@ static uint64_t cfg_parse_map(struct bw_cfg_ctx *ctx, const char *path,
 					   key ? key : "?");
 		} else if (seen & (1ull << i)) {
 			if (in)
-				cfg_report(ctx, cfg_line(ctx, kn), "duplicate key '%s' in %s", key, in);
+				cfg_report(ctx, cfg_line(ctx, kn), "duplicate key '%s' in %s", key,
+					   in);
 			else
-				cfg_report(ctx, cfg_line(ctx, kn), "%s: duplicate key '%s'", path, key);
+				cfg_report(ctx, cfg_line(ctx, kn), "%s: duplicate key '%s'", path,
+					   key);
 		} else {
 			seen |= 1ull << i;
 			cfg_value(ctx, path, &keys[i], kn, cfg_node(ctx, p->value), base);
@@ -589,13 +673,12 @@ static int cfg_item_parse(struct bw_cfg_ctx *ctx, const struct bw_cfg_key *k, co
 {
 	const struct bw_cfg_record *rec = k->rec;
 	void *item = cfg_at(items, (size_t)i * rec->size);
-	size_t mark = ctx->n_lines;
+	size_t mark = ctx->n_lines, rmark = ctx->n_rejects;
 	unsigned nerr = ctx->nerr;
 	uint64_t seen;
 
 	memset(item, 0, rec->size);
-	if (rec->defaults)
-		rec->defaults(item);
+	cfg_defaults(ctx, rec->keys, rec->n_keys, item);
 	if (name)
 		bw_cfg_set_str(ctx, cfg_at(item, rec->name_off), name);
 	cfg_line_add(ctx, item, NULL, at);
@@ -611,7 +694,8 @@ static int cfg_item_parse(struct bw_cfg_ctx *ctx, const struct bw_cfg_key *k, co
 	if (ctx->nerr == nerr && (!rec->validate || rec->validate(ctx, path, items, i) == 0))
 		return 0;
 	cfg_item_free(k, item);
-	ctx->n_lines = mark;
+	ctx->n_lines = mark; /* its addresses are the next entry's */
+	ctx->n_rejects = rmark;
 	return -1;
 }
 
@@ -658,17 +742,23 @@ static void cfg_parse_list(struct bw_cfg_ctx *ctx, const char *path, const struc
 	if (cfg_is_empty(node))
 		return;
 	if (node->type != YAML_SEQUENCE_NODE) {
-		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a list of entries (- key: value)",
-			   path);
+		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a list of entries "
+			   "(- key: value)", path);
+		cfg_reject_add(ctx, cfg_at(base, k->off), NULL);
 		return;
 	}
 	ids = node->data.sequence.items.start;
 	cnt = (unsigned)(node->data.sequence.items.top - ids);
 	v = cfg_items_new(ctx, path, k, &cnt, node);
+	if ((cnt && !v) || cnt < (unsigned)(node->data.sequence.items.top - ids))
+		cfg_reject_add(ctx, cfg_at(base, k->off), NULL); /* entries not read */
 	for (unsigned i = 0; v && i < cnt; i++) {
 		yaml_node_t *it = cfg_node(ctx, ids[i]);
 
-		n += cfg_item_parse(ctx, k, path, NULL, it, it, v, n) == 0;
+		if (cfg_item_parse(ctx, k, path, NULL, it, it, v, n) == 0)
+			n++;
+		else
+			cfg_reject_add(ctx, cfg_at(base, k->off), NULL);
 	}
 	cfg_items_store(k, base, v, n);
 }
@@ -714,20 +804,28 @@ static void cfg_parse_named(struct bw_cfg_ctx *ctx, const char *path, const stru
 	if (node->type != YAML_MAPPING_NODE) {
 		cfg_report(ctx, cfg_line(ctx, node), "%s: expected a mapping of names to entries",
 			   path);
+		cfg_reject_add(ctx, cfg_at(base, k->off), "");
 		return;
 	}
 	pairs = node->data.mapping.pairs.start;
 	cnt = (unsigned)(node->data.mapping.pairs.top - pairs);
 	v = cfg_items_new(ctx, path, k, &cnt, node);
+	if ((cnt && !v) || cnt < (unsigned)(node->data.mapping.pairs.top - pairs))
+		cfg_reject_add(ctx, cfg_at(base, k->off), ""); /* entries not read */
 	for (unsigned i = 0; v && i < cnt; i++) {
+		const char *name = cfg_scalar(cfg_node(ctx, pairs[i].key));
 		char ipath[CFG_PATH_MAX];
-		const char *name;
 
-		if (!cfg_map_name_ok(ctx, path, k, node, &pairs[i], &name))
-			continue;
-		cfg_path(ipath, path, name);
-		n += cfg_item_parse(ctx, k, ipath, name, cfg_node(ctx, pairs[i].value),
-				    cfg_node(ctx, pairs[i].key), v, n) == 0;
+		if (cfg_map_name_ok(ctx, path, k, node, &pairs[i], &name)) {
+			cfg_path(ipath, path, name);
+			if (cfg_item_parse(ctx, k, ipath, name, cfg_node(ctx, pairs[i].value),
+					   cfg_node(ctx, pairs[i].key), v, n) == 0) {
+				n++;
+				continue;
+			}
+		}
+		if (name)
+			cfg_reject_add(ctx, cfg_at(base, k->off), name);
 	}
 	cfg_items_store(k, base, v, n);
 }
@@ -754,6 +852,7 @@ static void cfg_value(struct bw_cfg_ctx *ctx, const char *prefix, const struct b
 		      const yaml_node_t *kn, yaml_node_t *v, void *base)
 {
 	char path[CFG_PATH_MAX];
+	unsigned nerr = ctx->nerr;
 
 	cfg_path(path, prefix, k->name);
 	cfg_line_add(ctx, cfg_at(base, k->off), k, kn);
@@ -765,6 +864,10 @@ static void cfg_value(struct bw_cfg_ctx *ctx, const char *prefix, const struct b
 	case BW_CFG_IPV4_LIST: cfg_parse_ipv4_list(ctx, path, k, v, base); break;
 	default: cfg_parse_scalar(ctx, path, k, v, base); break;
 	}
+	/* A LIST or MAP is refused only where entries were left out (its parser says so): an
+	 * entry kept despite an error of its own keeps the others' checks meaningful. */
+	if (ctx->nerr != nerr && k->type != BW_CFG_LIST && k->type != BW_CFG_MAP)
+		cfg_reject_add(ctx, cfg_at(base, k->off), NULL);
 }
 
 /* ---- freeing ---- */
@@ -823,6 +926,7 @@ void bw_config_free(struct bw_config *cfg)
 struct bw_config *bw_config_new_defaults(void)
 {
 	struct bw_config *cfg = calloc(1, sizeof(*cfg));
+	struct bw_cfg_ctx ctx = {.file = "defaults"};
 
 	if (!cfg)
 		return NULL;
@@ -830,13 +934,16 @@ struct bw_config *bw_config_new_defaults(void)
 	for (unsigned i = 0; i < cfg_n_sections; i++) {
 		cfg->sec[i] = calloc(1, cfg_sections[i]->size);
 		if (!cfg->sec[i]) {
-			bw_config_free(cfg);
-			return NULL;
+			ctx.oom = true;
+			break;
 		}
-		if (cfg_sections[i]->defaults)
-			cfg_sections[i]->defaults(cfg->sec[i]);
+		cfg_defaults(&ctx, cfg_sections[i]->keys, cfg_sections[i]->n_keys, cfg->sec[i]);
 	}
-	return cfg;
+	free(ctx.rejects);
+	if (cfg && !ctx.oom && !ctx.nerr)
+		return cfg;
+	bw_config_free(cfg);
+	return NULL;
 }
 
 /* ---- printing ---- */
@@ -1150,6 +1257,9 @@ static int cfg_validate(struct bw_cfg_ctx *ctx, struct bw_config *cfg)
 	for (unsigned s = 0; s < cfg_n_sections; s++)
 		if (cfg_sections[s]->validate)
 			cfg_sections[s]->validate(ctx, cfg->sec[s], cfg);
+	for (unsigned s = 0; (ctx->flags & BW_CFG_CHECK_HOST) && s < cfg_n_sections; s++)
+		if (cfg_sections[s]->check_host)
+			cfg_sections[s]->check_host(ctx, cfg->sec[s], cfg);
 	return ctx->nerr ? -EINVAL : 0;
 }
 
@@ -1163,12 +1273,15 @@ static void cfg_ctx_init(struct bw_cfg_ctx *ctx, const char *file, char *err, si
 int bw_config_validate(struct bw_config *cfg, char *err, size_t errcap)
 {
 	struct bw_cfg_ctx ctx;
+	int r;
 
 	cfg_ctx_init(&ctx, cfg->file ? cfg->file : "command line", err, errcap);
-	return cfg_validate(&ctx, cfg);
+	r = cfg_validate(&ctx, cfg);
+	free(ctx.rejects);
+	return r;
 }
 
-/* Parses and validates the file f into cfg. */
+/* Parses and validates the file f into cfg. Validation runs after parse errors too. */
 static int cfg_load_file(struct bw_cfg_ctx *ctx, FILE *f, struct bw_config *cfg)
 {
 	yaml_parser_t parser;
@@ -1185,7 +1298,7 @@ static int cfg_load_file(struct bw_cfg_ctx *ctx, FILE *f, struct bw_config *cfg)
 	}
 	ctx->doc = &doc;
 	cfg_parse_doc(ctx, cfg);
-	r = ctx->nerr ? -EINVAL : cfg_validate(ctx, cfg);
+	r = cfg_validate(ctx, cfg); /* the rejected names point into doc */
 	ctx->doc = NULL;
 	yaml_document_delete(&doc);
 out_parser:
@@ -1195,12 +1308,19 @@ out_parser:
 
 int bw_config_load(const char *path, struct bw_config **ret, char *err, size_t errcap)
 {
+	return bw_config_load_flags(path, 0, ret, err, errcap);
+}
+
+int bw_config_load_flags(const char *path, unsigned flags, struct bw_config **ret, char *err,
+			 size_t errcap)
+{
 	struct bw_cfg_ctx ctx;
 	struct bw_config *cfg;
 	FILE *f;
 	int r;
 
 	cfg_ctx_init(&ctx, path, err, errcap);
+	ctx.flags = flags;
 	f = fopen(path, "rb");
 	if (!f) {
 		r = -errno;
@@ -1217,6 +1337,7 @@ int bw_config_load(const char *path, struct bw_config **ret, char *err, size_t e
 	r = cfg_load_file(&ctx, f, cfg);
 	fclose(f);
 	free(ctx.lines);
+	free(ctx.rejects);
 	if (r < 0) {
 		bw_config_free(cfg);
 		return r;
@@ -1246,12 +1367,100 @@ int bw_config_set(struct bw_config *cfg, const char *origin, const char *section
 			if (strcmp(k->name, key) != 0 || k->type >= BW_CFG_RECORD)
 				continue;
 			cfg_value(&ctx, section ? section : "", k, NULL, &node, cfg->sec[s]);
+			free(ctx.rejects);
 			return ctx.nerr ? -EINVAL : 0;
 		}
 	}
 	cfg_report(&ctx, 0, "no such setting %s%s%s", section ? section : "", section ? "." : "",
 		   key);
 	return -ENOENT;
+}
+
+/* ---- host checks ---- */
+
+static bool cfg_user_in_group(const struct bw_cfg_ctx *ctx, gid_t gid)
+{
+	for (int i = 0; i < ctx->n_groups; i++)
+		if (ctx->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* want: 4 read, 2 write, 1 search/execute, as the mode bits say for ctx->user. */
+static bool cfg_user_may(const struct bw_cfg_ctx *ctx, const struct stat *st, unsigned want)
+{
+	unsigned bits = st->st_mode & 07;
+
+	if (ctx->uid == 0)
+		return true;
+	if (st->st_uid == ctx->uid)
+		bits = (st->st_mode >> 6) & 07;
+	else if (cfg_user_in_group(ctx, st->st_gid))
+		bits = (st->st_mode >> 3) & 07;
+	return (bits & want) == want;
+}
+
+/* Whether ctx->user can reach and read the resolved absolute path: search permission on
+ * every directory from / down, read on path itself (search, for a directory). */
+static bool cfg_user_can_read(const struct bw_cfg_ctx *ctx, const char *path, bool dir)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (strlen(path) >= sizeof(buf) || stat("/", &st) < 0 || !cfg_user_may(ctx, &st, 1))
+		return false;
+	strcpy(buf, path);
+	for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (stat(buf, &st) < 0 || !cfg_user_may(ctx, &st, 1))
+			return false;
+		*p = '/';
+	}
+	return stat(path, &st) == 0 && cfg_user_may(ctx, &st, dir ? 1 : 4);
+}
+
+static void cfg_warn_missing(const struct bw_cfg_ctx *ctx, const void *field, const char *path,
+			     const char *rel)
+{
+	unsigned line = bw_cfg_line_of(ctx, field);
+
+	if (line)
+		bw_log(BW_LOG_WARN, "config", NULL, "%s:%u: %s: '%s' is not in boot_root (yet)",
+		       ctx->file, line, path, rel);
+	else
+		bw_log(BW_LOG_WARN, "config", NULL, "%s: %s: '%s' is not in boot_root (yet)",
+		       ctx->file, path, rel);
+}
+
+int bw_cfg_check_file(struct bw_cfg_ctx *ctx, const struct bw_config *cfg, const void *field,
+		      const char *path, const char *rel, bool dir, bool warn_missing)
+{
+	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
+	char full[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	int e = 0;
+
+	if (!rel || !core || !core->boot_root || bw_cfg_rejected(ctx, &core->boot_root, NULL))
+		return 0;
+	if (snprintf(full, sizeof(full), "%s/%s", core->boot_root, rel) >= (int)sizeof(full))
+		e = ENAMETOOLONG;
+	else if (stat(full, &st) < 0)
+		e = errno;
+	if (e == ENOENT && warn_missing)
+		cfg_warn_missing(ctx, field, path, rel);
+	else if (e == ENOENT)
+		bw_cfg_error_at(ctx, field, "%s: '%s' does not exist in boot_root", path, rel);
+	else if (e)
+		bw_cfg_error_at(ctx, field, "%s: '%s': %s", path, rel, strerror(e));
+	else if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		bw_cfg_error_at(ctx, field, "%s: '%s' is not a %s", path, rel,
+				dir ? "directory" : "regular file");
+	else if (ctx->user && (!realpath(full, real) || !cfg_user_can_read(ctx, real, dir)))
+		bw_cfg_error_at(ctx, field, "%s: '%s' cannot be read by user '%s'", path, rel,
+				ctx->user);
+	else
+		return 0;
+	return -1;
 }
 
 /* ---- every key, and the ones a reload cannot apply ---- */
@@ -1382,15 +1591,6 @@ int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *
 
 /* ---- the core's own sections ---- */
 
-static void core_cfg_defaults(void *p)
-{
-	struct bw_core_config *c = p;
-
-	c->boot_root = strdup("/srv/bootwire");
-	c->user = NULL;
-	c->pid_file = strdup("/run/bootwire.pid");
-}
-
 static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
 {
 	struct bw_core_config *c = p;
@@ -1418,12 +1618,34 @@ static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 	bw_cfg_set_str(ctx, &c->boot_root, resolved);
 }
 
+/* The user exists; the file checks then judge by its uid and groups. */
+static void core_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
+{
+	struct bw_core_config *c = p;
+	int n = CFG_GROUPS_MAX;
+	struct passwd *pw;
+
+	if (!c->user || bw_cfg_rejected(ctx, &c->user, NULL))
+		return;
+	pw = getpwnam(c->user);
+	if (!pw) {
+		bw_cfg_error_at(ctx, &c->user, "user: '%s' does not exist", c->user);
+		return;
+	}
+	ctx->uid = pw->pw_uid;
+	if (getgrouplist(c->user, pw->pw_gid, ctx->groups, &n) < 0)
+		n = CFG_GROUPS_MAX; /* more: the first ones */
+	ctx->n_groups = n < CFG_GROUPS_MAX ? n : CFG_GROUPS_MAX;
+	ctx->user = c->user;
+}
+
 static const struct bw_cfg_key core_cfg_keys[] = {
 	{.name = "boot_root", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, boot_root),
-	 .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory)."},
+	 .def = "/srv/bootwire", .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory)."},
 	{.name = "user", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, user),
 	 .doc = "User to switch to after binding the ports."},
 	{.name = "pid_file", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, pid_file),
+	 .def = "/run/bootwire.pid",
 	 .doc = "File holding the daemon's process id (for bootwire reload); '' for none."},
 };
 
@@ -1432,28 +1654,20 @@ const struct bw_cfg_section bw_core_cfg_section = {
 	.keys = core_cfg_keys,
 	.n_keys = sizeof(core_cfg_keys) / sizeof(core_cfg_keys[0]),
 	.size = sizeof(struct bw_core_config),
-	.defaults = core_cfg_defaults,
 	.validate = core_cfg_validate,
+	.check_host = core_cfg_check_host,
 };
 
 static const char *const log_level_choices[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_choices[] = {"text", "json", NULL};
 static const char *const log_target_choices[] = {"stderr", "syslog", NULL};
 
-static void log_cfg_defaults(void *p)
-{
-	struct bw_log_config *l = p;
-
-	l->level = BW_LOG_INFO;
-	l->format = BW_LOG_TEXT;
-}
-
 static const struct bw_cfg_key log_cfg_keys[] = {
 	{.name = "level", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, level),
-	 .choices = log_level_choices, .reload_safe = true,
+	 .choices = log_level_choices, .def = "info", .reload_safe = true,
 	 .doc = "error, warn, info or debug."},
 	{.name = "format", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, format),
-	 .choices = log_format_choices, .reload_safe = true,
+	 .choices = log_format_choices, .def = "text", .reload_safe = true,
 	 .doc = "text (lines on stderr) or json (one object per line)."},
 	{.name = "target", .type = BW_CFG_ENUM, .off = offsetof(struct bw_log_config, target),
 	 .choices = log_target_choices, .reload_safe = true,
@@ -1465,5 +1679,4 @@ const struct bw_cfg_section bw_log_cfg_section = {
 	.keys = log_cfg_keys,
 	.n_keys = sizeof(log_cfg_keys) / sizeof(log_cfg_keys[0]),
 	.size = sizeof(struct bw_log_config),
-	.defaults = log_cfg_defaults,
 };

@@ -1,22 +1,31 @@
 /* Configuration: one YAML file loaded into plain structs through schema tables, validated
  * completely before anything uses it. Errors read `file:line: message`.
  *
- * Each service owns a section (its struct, key table, defaults and validation) and registers
- * it; the core only assembles them. One entry of a key table says everything about a key:
- * its name, its type, where its value lives (offsets into the section struct or record),
- * its bounds, a check for strings, whether a running daemon can take a new value without a
+ * Each service owns a section (its struct, key table and validation) and registers it; the
+ * core only assembles them. One entry of a key table says everything about a key: its name,
+ * its type, where its value lives (offsets into the section struct or record), its default
+ * (as text, read like the file's), its bounds, a check for strings, whether a running daemon can take a new value without a
  * restart (reload_safe), and its documentation (doc: one line; docs/config.md says the same
  * at length, and tests/config/docs.sh fails when the two name different keys).
  *
  * Lists of records are keys too: BW_CFG_LIST is a YAML sequence of mappings (dhcp.subnets,
  * machines), BW_CFG_MAP a mapping of names to mappings (profiles), BW_CFG_RECORD a single
  * nested mapping (dhcp.boot_files, loaders). Each record is parsed against the key table of
- * its struct bw_cfg_record, which adds defaults, a maximum count and a per-record check; the
+ * its struct bw_cfg_record, which adds a per-record check (the container key gives the
+ * maximum count); the
  * core parses, prints (YAML that loads again), compares and frees them, so a section writes
  * no parse, print or free code. A record whose keys do not parse, or that its check refuses,
- * is reported and left out; the others are still read and checked, so one pass reports every
- * problem it can. A LIST or MAP is allocated once, at its final size: pointers to records
- * stay valid for the life of the config.
+ * is reported and left out; the others are still read and checked, and the sections'
+ * validation runs on whatever was read, so one pass reports every problem it can (a check
+ * that depends on a value that was refused asks bw_cfg_rejected() and stays quiet). A LIST
+ * or MAP is allocated once, at its final size: pointers to records stay valid for the life
+ * of the config.
+ *
+ * Host checks (check-config, BW_CFG_CHECK_HOST): after validation, each section's
+ * check_host compares the config with the machine it runs on: the user exists, interfaces
+ * exist and have addresses in the subnets, the files named exist and `user` can read them.
+ * `serve` does not run them: it meets the same facts when it starts, and a boot file that is
+ * missing there is a "not found" for the machines asking, not a reason to stop.
  *
  * Key paths (bw_config_for_each_key, bw_config_restart_keys) name a key wherever it is:
  * `tftp.port`, `boot_root`, `dhcp.boot_files.bios`, `dhcp.subnets[].router` (a key of every
@@ -79,6 +88,8 @@ struct bw_cfg_key {
 	const char *const *choices;        /* ENUM: NULL-terminated names */
 	bw_cfg_check_fn *check;
 	const struct bw_cfg_record *rec;   /* RECORD, LIST, MAP */
+	const char *def;                   /* the default, written as in the file ("69", "64M");
+					    * NULL: zero, false, unset or empty */
 	const char *expect;                /* what a valid value is, for messages ("seconds from
 					    * 60 to 31536000"); NULL: the type's own words */
 	unsigned flags;
@@ -93,7 +104,6 @@ struct bw_cfg_record {
 	unsigned n_keys;
 	size_t size;                       /* of one item */
 	size_t name_off;                   /* MAP: the char * that receives the item's name */
-	void (*defaults)(void *item);
 	/* Cross-field checks of an item whose keys all parsed. items is the array and i the
 	 * item's index (items[0..i-1] are the earlier entries; RECORD: 0); path names it in
 	 * messages ("dhcp.subnets", "profiles.rescue"). Return < 0 (after reporting) to leave the
@@ -110,9 +120,11 @@ struct bw_cfg_section {
 	const struct bw_cfg_key *keys;
 	unsigned n_keys;
 	size_t size;
-	void (*defaults)(void *sec);
-	/* Cross-field and cross-record checks after parsing; report with bw_cfg_error_at(). */
+	/* Cross-field and cross-record checks after parsing (also after parse errors, on what
+	 * was read); report with bw_cfg_error_at(). */
 	void (*validate)(struct bw_cfg_ctx *ctx, void *sec, const struct bw_config *cfg);
+	/* Checks against this machine, with BW_CFG_CHECK_HOST only (see above). */
+	void (*check_host)(struct bw_cfg_ctx *ctx, void *sec, const struct bw_config *cfg);
 };
 
 #define BW_CFG_MAX_SECTIONS 16
@@ -145,6 +157,11 @@ struct bw_config *bw_config_new_defaults(void);
 /* Loads and validates path. On failure returns a negative errno and leaves the messages
  * (one per line, `file:line: message`) in err. */
 int bw_config_load(const char *path, struct bw_config **ret, char *err, size_t errcap);
+#define BW_CFG_CHECK_HOST 0x1u   /* also run the sections' host checks (check-config) */
+#define BW_CFG_CHECK_STRICT 0x2u /* also report what serve tolerates but is most likely a
+				  * mistake (check-config): see bw_cfg_strict() */
+int bw_config_load_flags(const char *path, unsigned flags, struct bw_config **ret, char *err,
+			 size_t errcap);
 /* Validates an already-built config (defaults plus overrides from the command line). */
 int bw_config_validate(struct bw_config *cfg, char *err, size_t errcap);
 void bw_config_free(struct bw_config *cfg);
@@ -178,10 +195,17 @@ void bw_cfg_error_at(struct bw_cfg_ctx *ctx, const void *field, const char *fmt,
 /* Likewise at the line where the record item (a LIST or MAP entry) starts. */
 void bw_cfg_error_item(struct bw_cfg_ctx *ctx, const void *item, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* True when loading with BW_CFG_CHECK_STRICT: validate functions then also report what
+ * works but is most likely a mistake (a machine booting ${hostname} without a hostname). */
+bool bw_cfg_strict(const struct bw_cfg_ctx *ctx);
 /* How many problems were reported so far. */
 unsigned bw_cfg_n_errors(const struct bw_cfg_ctx *ctx);
 /* True when the file set the value at field. */
 bool bw_cfg_given(const struct bw_cfg_ctx *ctx, const void *field);
+/* True when the value at field was refused (an error was reported for it, or for one of its
+ * entries), so checks that depend on it should stay quiet. name: for the MAP at field, true
+ * only when the entry of that name was left out (or the whole MAP was). */
+bool bw_cfg_rejected(const struct bw_cfg_ctx *ctx, const void *field, const char *name);
 /* The 1-based line of the value at field (or of the record item at item), 0 when unknown. */
 unsigned bw_cfg_line_of(const struct bw_cfg_ctx *ctx, const void *field);
 unsigned bw_cfg_item_line(const struct bw_cfg_ctx *ctx, const void *item);
@@ -190,6 +214,15 @@ unsigned bw_cfg_item_line(const struct bw_cfg_ctx *ctx, const void *item);
 int bw_cfg_resolve_path(struct bw_cfg_ctx *ctx, const struct bw_config *cfg, char **field);
 /* Replaces *field with a malloc'd copy of s (NULL: unset); reports "out of memory". */
 int bw_cfg_set_str(struct bw_cfg_ctx *ctx, char **field, const char *s);
+
+/* Host checks: that boot_root/rel exists (a regular file, or a directory when dir) and that
+ * the configured user may read it (enter it, for a directory), judged by the mode bits of it
+ * and of the directories above it (ACLs are not read). Problems are reported at field as
+ * "PATH: 'REL' does not exist in boot_root", ...; a missing file only warns (on stderr, with
+ * the line) when warn_missing. Quiet when boot_root itself was refused. < 0 when it is not
+ * there or not readable. */
+int bw_cfg_check_file(struct bw_cfg_ctx *ctx, const struct bw_config *cfg, const void *field,
+		      const char *path, const char *rel, bool dir, bool warn_missing);
 
 /* "true", "yes", "on", "1" and their opposites, in any case. */
 int bw_cfg_parse_bool(const char *s, bool *ret);

@@ -1,6 +1,9 @@
 #include "dhcp/dhcp_config.h"
 
+#include <ifaddrs.h>
+#include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,29 +11,13 @@
 
 #include "core/netaddr.h"
 #include "dhcp/dhcp_pool.h"
+#include "profile/profile.h"
 
 #define DHCP_CFG(f) offsetof(struct bw_dhcp_config, f)
 #define DHCP_SN(f) offsetof(struct bw_dhcp_subnet, f)
 #define DHCP_RV(f) offsetof(struct bw_dhcp_reservation, f)
 
 static const char *const dhcp_modes[] = {"server", "proxy", NULL};
-
-static void dhcp_cfg_defaults(void *p)
-{
-	struct bw_dhcp_config *c = p;
-
-	c->enabled = false; /* never answer DHCP unless told to */
-	c->mode = BW_DHCP_MODE_SERVER;
-	c->lease_db = strdup("/var/lib/bootwire/leases.db");
-	c->offer_timeout_ms = 10000;
-	c->decline_hold_s = 600;
-	c->rate_per_mac = 20;
-	c->boot_files.bios = strdup("undionly.kpxe");
-	c->boot_files.efi_x64 = strdup("ipxe.efi");
-	c->boot_files.efi_ia32 = strdup("ipxe-ia32.efi");
-	c->boot_files.efi_arm64 = strdup("ipxe-arm64.efi");
-	c->boot_files.ipxe = strdup("boot.ipxe");
-}
 
 /* ---- value checks ---- */
 
@@ -64,18 +51,18 @@ static int dhcp_check_hostname(const char *s, char *out, size_t cap, char *why, 
 
 static const struct bw_cfg_key dhcp_boot_keys[] = {
 	{.name = "bios", .type = BW_CFG_STR, .off = offsetof(struct bw_dhcp_boot_files_cfg, bios),
-	 .check = dhcp_check_file, .reload_safe = true, .doc = "Boot program of BIOS PXE clients."},
+	 .def = "undionly.kpxe", .check = dhcp_check_file, .reload_safe = true, .doc = "Boot program of BIOS PXE clients."},
 	{.name = "efi_x64", .type = BW_CFG_STR,
-	 .off = offsetof(struct bw_dhcp_boot_files_cfg, efi_x64), .check = dhcp_check_file,
+	 .off = offsetof(struct bw_dhcp_boot_files_cfg, efi_x64), .def = "ipxe.efi", .check = dhcp_check_file,
 	 .reload_safe = true, .doc = "Boot program of UEFI x86-64 clients."},
 	{.name = "efi_ia32", .type = BW_CFG_STR,
-	 .off = offsetof(struct bw_dhcp_boot_files_cfg, efi_ia32), .check = dhcp_check_file,
+	 .off = offsetof(struct bw_dhcp_boot_files_cfg, efi_ia32), .def = "ipxe-ia32.efi", .check = dhcp_check_file,
 	 .reload_safe = true, .doc = "Boot program of UEFI IA32 clients."},
 	{.name = "efi_arm64", .type = BW_CFG_STR,
-	 .off = offsetof(struct bw_dhcp_boot_files_cfg, efi_arm64), .check = dhcp_check_file,
+	 .off = offsetof(struct bw_dhcp_boot_files_cfg, efi_arm64), .def = "ipxe-arm64.efi", .check = dhcp_check_file,
 	 .reload_safe = true, .doc = "Boot program of UEFI ARM64 clients."},
 	{.name = "ipxe", .type = BW_CFG_STR, .off = offsetof(struct bw_dhcp_boot_files_cfg, ipxe),
-	 .check = dhcp_check_file, .reload_safe = true,
+	 .def = "boot.ipxe", .check = dhcp_check_file, .reload_safe = true,
 	 .doc = "What a client already running iPXE gets (its script)."},
 };
 
@@ -87,26 +74,39 @@ static const struct bw_cfg_record dhcp_boot_rec = {
 
 /* ---- subnets ---- */
 
-static void dhcp_subnet_defaults(void *item)
+static bool dhcp_subnet_has(const struct bw_dhcp_subnet *sn, uint32_t a)
 {
-	struct bw_dhcp_subnet *sn = item;
-
-	sn->lease_time_s = 3600;
+	return (a & sn->mask) == sn->net;
 }
 
+/* The subnet as "10.0.0.0/24" into out. */
+static const char *dhcp_subnet_str(const struct bw_dhcp_subnet *sn, char out[24])
+{
+	char a[BW_IPV4_STRLEN];
+
+	bw_ipv4_format(sn->net, a);
+	snprintf(out, 24, "%s/%d", a, bw_ipv4_mask_bits(sn->mask));
+	return out;
+}
+
+/* The range and the router lie inside the subnet. Reported, but the subnet is kept: the
+ * checks of reservations and interfaces against the subnets still run. */
 static int dhcp_subnet_validate(struct bw_cfg_ctx *ctx, const char *path, void *items,
 				unsigned i)
 {
 	struct bw_dhcp_subnet *sn = (struct bw_dhcp_subnet *)items + i;
+	char a[BW_IPV4_STRLEN], net[24];
 
-	if (sn->range_first && ((sn->range_first & sn->mask) != sn->net ||
-				(sn->range_last & sn->mask) != sn->net ||
+	if (sn->range_first && (!dhcp_subnet_has(sn, sn->range_first) ||
+				!dhcp_subnet_has(sn, sn->range_last) ||
 				sn->range_last < sn->range_first ||
-				sn->range_last - sn->range_first >= BW_DHCP_POOL_MAX)) {
+				sn->range_last - sn->range_first >= BW_DHCP_POOL_MAX))
 		bw_cfg_error_at(ctx, &sn->range_first, "%s.range: must lie inside the subnet, "
 				"first <= last, at most %u addresses", path, BW_DHCP_POOL_MAX);
-		return -1;
-	}
+	bw_ipv4_format(sn->router, a);
+	if (sn->router && !dhcp_subnet_has(sn, sn->router))
+		bw_cfg_error_at(ctx, &sn->router, "%s.router: %s is outside the subnet %s", path, a,
+				dhcp_subnet_str(sn, net));
 	return 0;
 }
 
@@ -124,7 +124,8 @@ static const struct bw_cfg_key dhcp_subnet_keys[] = {
 	{.name = "domain", .type = BW_CFG_STR, .off = DHCP_SN(domain), .flags = BW_CFG_OPTIONAL,
 	 .reload_safe = true, .doc = "Option 15."},
 	{.name = "lease_time", .type = BW_CFG_UINT, .off = DHCP_SN(lease_time_s), .min = 60,
-	 .max = 31536000, .expect = "seconds from 60 to 31536000", .reload_safe = true,
+	 .max = 31536000, .def = "3600", .expect = "seconds from 60 to 31536000",
+	 .reload_safe = true,
 	 .doc = "Lease length in seconds."},
 	{.name = "interface", .type = BW_CFG_STR, .off = DHCP_SN(interface),
 	 .check = dhcp_check_ifname, .flags = BW_CFG_OPTIONAL,
@@ -135,7 +136,6 @@ static const struct bw_cfg_record dhcp_subnet_rec = {
 	.keys = dhcp_subnet_keys,
 	.n_keys = sizeof(dhcp_subnet_keys) / sizeof(dhcp_subnet_keys[0]),
 	.size = sizeof(struct bw_dhcp_subnet),
-	.defaults = dhcp_subnet_defaults,
 	.validate = dhcp_subnet_validate,
 };
 
@@ -224,58 +224,180 @@ static void dhcp_cfg_validate_paths(struct bw_cfg_ctx *ctx, struct bw_dhcp_confi
 	}
 }
 
-static void dhcp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
+/* No address belongs to two subnets (which one would a client get?). */
+static void dhcp_cfg_validate_overlap(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c)
 {
-	struct bw_dhcp_config *c = p;
-	char a[BW_IPV4_STRLEN];
-	uint32_t ip;
+	char x[24], y[24];
 
-	dhcp_cfg_validate_paths(ctx, c, cfg);
-	if (c->server_ip && bw_ipv4_parse(c->server_ip, strlen(c->server_ip), &ip) < 0)
-		bw_cfg_error_at(ctx, &c->server_ip, "dhcp.server_ip: '%s' is not an IPv4 address",
-				c->server_ip);
+	for (unsigned i = 0; i < c->n_subnets; i++) {
+		const struct bw_dhcp_subnet *b = &c->subnets[i];
+
+		for (unsigned k = 0; k < i; k++) {
+			const struct bw_dhcp_subnet *a = &c->subnets[k];
+
+			if (!dhcp_subnet_has(a, b->net) && !dhcp_subnet_has(b, a->net))
+				continue;
+			bw_cfg_error_at(ctx, &b->net, "dhcp.subnets.subnet: %s overlaps %s "
+					"(line %u)", dhcp_subnet_str(b, x), dhcp_subnet_str(a, y),
+					bw_cfg_line_of(ctx, &a->net));
+			break;
+		}
+	}
+}
+
+static void dhcp_cfg_validate_resv(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c)
+{
+	char a[BW_IPV4_STRLEN];
+
+	if (bw_cfg_rejected(ctx, &c->subnets, NULL))
+		return; /* the subnet it is in may be the one refused */
 	for (unsigned i = 0; i < c->n_reservations; i++) {
 		const struct bw_dhcp_reservation *r = &c->reservations[i];
 		unsigned k;
 
 		for (k = 0; r->addr && k < c->n_subnets; k++)
-			if ((r->addr & c->subnets[k].mask) == c->subnets[k].net)
+			if (dhcp_subnet_has(&c->subnets[k], r->addr))
 				break;
 		bw_ipv4_format(r->addr, a);
 		if (r->addr && k == c->n_subnets)
 			bw_cfg_error_at(ctx, &r->addr, "dhcp.reservations: %s is in none of the "
 					"subnets", a);
 	}
+}
+
+static void dhcp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
+{
+	struct bw_dhcp_config *c = p;
+	uint32_t ip;
+
+	dhcp_cfg_validate_paths(ctx, c, cfg);
+	if (c->server_ip && bw_ipv4_parse(c->server_ip, strlen(c->server_ip), &ip) < 0)
+		bw_cfg_error_at(ctx, &c->server_ip, "dhcp.server_ip: '%s' is not an IPv4 address",
+				c->server_ip);
+	dhcp_cfg_validate_overlap(ctx, c);
+	dhcp_cfg_validate_resv(ctx, c);
 	if (!c->enabled)
 		return;
-	if (!c->n_interfaces)
+	if (!c->n_interfaces && !bw_cfg_rejected(ctx, &c->interfaces, NULL))
 		bw_cfg_error_at(ctx, &c->interfaces, "dhcp.interfaces: list the interfaces to "
 				"serve; bootwire never answers DHCP on an interface not listed");
-	if (c->mode == BW_DHCP_MODE_SERVER && !c->n_subnets)
+	if (c->mode == BW_DHCP_MODE_SERVER && !c->n_subnets &&
+	    !bw_cfg_rejected(ctx, &c->subnets, NULL) && !bw_cfg_rejected(ctx, &c->mode, NULL))
 		bw_cfg_error_at(ctx, &c->subnets, "dhcp.subnets: server mode needs at least one "
 				"subnet (or use mode: proxy beside another DHCP server)");
 }
 
+/* ---- host checks ---- */
+
+/* Each listed interface exists and has an IPv4 address; in server mode one of them lies in
+ * a subnet (a relayed network needs no interface, but the one the relay talks to does). */
+/* Whether interface name has an IPv4 address (one of them into a), and whether one of its
+ * addresses lies in one of the subnets. */
+static bool dhcp_iface_v4(const struct ifaddrs *all, const char *name,
+			  const struct bw_dhcp_config *c, bool *ret_inside, char a[BW_IPV4_STRLEN])
+{
+	bool v4 = false;
+
+	*ret_inside = false;
+	for (const struct ifaddrs *ia = all; ia; ia = ia->ifa_next) {
+		const struct sockaddr_in *sin = (const void *)ia->ifa_addr;
+		uint32_t addr;
+
+		if (strcmp(ia->ifa_name, name) || !sin || sin->sin_family != AF_INET)
+			continue;
+		addr = ntohl(sin->sin_addr.s_addr);
+		v4 = true;
+		bw_ipv4_format(addr, a);
+		for (unsigned k = 0; k < c->n_subnets; k++)
+			*ret_inside |= dhcp_subnet_has(&c->subnets[k], addr);
+	}
+	return v4;
+}
+
+static void dhcp_check_ifaces(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c,
+			      const struct ifaddrs *all)
+{
+	bool subnets = c->mode == BW_DHCP_MODE_SERVER && !bw_cfg_rejected(ctx, &c->subnets, NULL);
+
+	for (unsigned i = 0; i < c->n_interfaces; i++) {
+		char *const *f = &c->interfaces[i], a[BW_IPV4_STRLEN] = "";
+		bool inside, v4 = dhcp_iface_v4(all, *f, c, &inside, a);
+
+		if (!if_nametoindex(*f))
+			bw_cfg_error_at(ctx, f, "dhcp.interfaces: '%s' does not exist", *f);
+		else if (!v4 && !c->server_ip)
+			bw_cfg_error_at(ctx, f, "dhcp.interfaces: '%s' has no IPv4 address (and "
+					"server_ip is not set)", *f);
+		else if (v4 && subnets && !inside)
+			bw_cfg_error_at(ctx, f, "dhcp.interfaces: the address of '%s' (%s) is in "
+					"none of the subnets", *f, a);
+	}
+}
+
+/* Boot files named in the file must be in boot_root and readable by `user`; a default that
+ * is missing only warns (machines of that firmware then get "not found"). URLs, and the
+ * script iPXE gets when profiles make it, are not files. */
+static void dhcp_check_boot_files(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c,
+				  const struct bw_config *cfg)
+{
+	bool profiles = bw_profile_set_of(cfg) != NULL;
+
+	for (unsigned i = 0; i < sizeof(dhcp_boot_keys) / sizeof(dhcp_boot_keys[0]); i++) {
+		const struct bw_cfg_key *k = &dhcp_boot_keys[i];
+		char *const *f = (char *const *)((const char *)&c->boot_files + k->off);
+		char path[48];
+
+		if (!*f || strstr(*f, "://") ||
+		    (profiles && (!strcmp(*f, "boot.ipxe") || !strcmp(*f, "autoexec.ipxe"))))
+			continue;
+		snprintf(path, sizeof(path), "dhcp.boot_files.%s", k->name);
+		bw_cfg_check_file(ctx, cfg, f, path, *f, false, !bw_cfg_given(ctx, f));
+	}
+	for (unsigned i = 0; i < c->n_reservations; i++) {
+		const struct bw_dhcp_reservation *r = &c->reservations[i];
+
+		if (r->boot_file && !strstr(r->boot_file, "://"))
+			bw_cfg_check_file(ctx, cfg, &r->boot_file, "dhcp.reservations.boot_file",
+					  r->boot_file, false, false);
+	}
+}
+
+static void dhcp_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
+{
+	const struct bw_dhcp_config *c = p;
+	struct ifaddrs *all = NULL;
+
+	if (!c->enabled)
+		return;
+	if (getifaddrs(&all) < 0)
+		bw_cfg_error_at(ctx, NULL, "dhcp.interfaces: cannot list the interfaces: %s",
+				strerror(errno));
+	else
+		dhcp_check_ifaces(ctx, c, all);
+	freeifaddrs(all);
+	dhcp_check_boot_files(ctx, c, cfg);
+}
+
 static const struct bw_cfg_key dhcp_cfg_keys[] = {
-	{.name = "enabled", .type = BW_CFG_BOOL, .off = DHCP_CFG(enabled),
+	{.name = "enabled", .type = BW_CFG_BOOL, .off = DHCP_CFG(enabled), /* never unless told */
 	 .doc = "Run the DHCP service."},
 	{.name = "mode", .type = BW_CFG_ENUM, .off = DHCP_CFG(mode), .choices = dhcp_modes,
-	 .doc = "server (addresses and boot information) or proxy (boot information only)."},
+	 .def = "server", .doc = "server (addresses and boot information) or proxy (boot information only)."},
 	{.name = "interfaces", .type = BW_CFG_STR_LIST, .off = DHCP_CFG(interfaces),
 	 .off2 = DHCP_CFG(n_interfaces), .check = dhcp_check_ifname,
 	 .doc = "Interfaces to serve; no other interface ever gets an answer."},
 	{.name = "server_ip", .type = BW_CFG_STR, .off = DHCP_CFG(server_ip),
 	 .doc = "Address bootwire calls itself in replies (default: the interface's)."},
 	{.name = "lease_db", .type = BW_CFG_STR, .off = DHCP_CFG(lease_db),
-	 .doc = "The SQLite lease database."},
+	 .def = "/var/lib/bootwire/leases.db", .doc = "The SQLite lease database."},
 	{.name = "offer_timeout_ms", .type = BW_CFG_UINT, .off = DHCP_CFG(offer_timeout_ms),
-	 .min = 500, .max = 300000, .reload_safe = true,
+	 .min = 500, .max = 300000, .def = "10000", .reload_safe = true,
 	 .doc = "How long an offered address is held for its client."},
 	{.name = "decline_hold_s", .type = BW_CFG_UINT, .off = DHCP_CFG(decline_hold_s), .min = 1,
-	 .max = 86400, .reload_safe = true,
+	 .max = 86400, .def = "600", .reload_safe = true,
 	 .doc = "How long a declined address stays out of the pool."},
 	{.name = "rate_per_mac", .type = BW_CFG_UINT, .off = DHCP_CFG(rate_per_mac), .min = 1,
-	 .max = 100000, .reload_safe = true,
+	 .max = 100000, .def = "20", .reload_safe = true,
 	 .doc = "Packets per second accepted from one MAC address."},
 	{.name = "http_base", .type = BW_CFG_STR, .off = DHCP_CFG(http_base), .reload_safe = true,
 	 .doc = "Base URL of the HTTP service for iPXE and UEFI HTTP boot clients."},
@@ -294,6 +416,6 @@ const struct bw_cfg_section bw_dhcp_cfg_section = {
 	.keys = dhcp_cfg_keys,
 	.n_keys = sizeof(dhcp_cfg_keys) / sizeof(dhcp_cfg_keys[0]),
 	.size = sizeof(struct bw_dhcp_config),
-	.defaults = dhcp_cfg_defaults,
 	.validate = dhcp_cfg_validate,
+	.check_host = dhcp_cfg_check_host,
 };

@@ -12,20 +12,6 @@
 
 #define HTTP_CFG(f) offsetof(struct bw_http_config, f)
 
-static void http_cfg_defaults(void *p)
-{
-	struct bw_http_config *c = p;
-
-	c->enabled = false;
-	c->listen = strdup("0.0.0.0");
-	c->port = 80;
-	c->tls_cert = NULL;
-	c->tls_key = NULL;
-	c->max_connections = 1024;
-	c->max_per_client = 32;
-	c->timeout_s = 30;
-}
-
 static bool http_cfg_is_set(const char *s)
 {
 	return s && *s;
@@ -79,20 +65,20 @@ static void http_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 static const struct bw_cfg_key http_cfg_keys[] = {
 	{.name = "enabled", .type = BW_CFG_BOOL, .off = HTTP_CFG(enabled),
 	 .doc = "Run the HTTP service."},
-	{.name = "listen", .type = BW_CFG_STR, .off = HTTP_CFG(listen),
+	{.name = "listen", .type = BW_CFG_STR, .off = HTTP_CFG(listen), .def = "0.0.0.0",
 	 .doc = "Address to bind (IPv4 or IPv6 literal)."},
 	{.name = "port", .type = BW_CFG_UINT, .off = HTTP_CFG(port), .min = 1, .max = 65535,
-	 .doc = "TCP port."},
+	 .def = "80", .doc = "TCP port."},
 	{.name = "tls_cert", .type = BW_CFG_STR, .off = HTTP_CFG(tls_cert),
 	 .doc = "PEM certificate (chain); with tls_key the service speaks HTTPS."},
 	{.name = "tls_key", .type = BW_CFG_STR, .off = HTTP_CFG(tls_key),
 	 .doc = "PEM private key of tls_cert."},
 	{.name = "max_connections", .type = BW_CFG_UINT, .off = HTTP_CFG(max_connections),
-	 .min = 1, .max = 100000, .doc = "Concurrent connections."},
+	 .min = 1, .max = 100000, .def = "1024", .doc = "Concurrent connections."},
 	{.name = "max_per_client", .type = BW_CFG_UINT, .off = HTTP_CFG(max_per_client), .min = 1,
-	 .max = 100000, .doc = "Concurrent connections per client IP address."},
+	 .max = 100000, .def = "32", .doc = "Concurrent connections per client IP address."},
 	{.name = "timeout_s", .type = BW_CFG_UINT, .off = HTTP_CFG(timeout_s), .min = 1,
-	 .max = 3600, .doc = "A connection idle this long is closed."},
+	 .max = 3600, .def = "30", .doc = "A connection idle this long is closed."},
 };
 
 const struct bw_cfg_section bw_http_cfg_section = {
@@ -100,7 +86,6 @@ const struct bw_cfg_section bw_http_cfg_section = {
 	.keys = http_cfg_keys,
 	.n_keys = sizeof(http_cfg_keys) / sizeof(http_cfg_keys[0]),
 	.size = sizeof(struct bw_http_config),
-	.defaults = http_cfg_defaults,
 	.validate = http_cfg_validate,
 };
 

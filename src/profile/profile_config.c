@@ -18,28 +18,11 @@
 #define LF(f) offsetof(struct bw_profile_loaders, f)
 #define PROFILE_PATH_MAX 1024
 
-static const char *const profile_slot_defaults[BW_LOADER_SLOTS] = {
-	"pxelinux.0",
-	"grub/i386-pc/core.0",
-	"grub/i386-efi/core.efi",
-	"grub/x86_64-efi/core.efi",
-	"grub/arm64-efi/core.efi",
-	"grub",
-};
-
 /* Indexed like enum bw_loader and enum bw_pxe_arch: the empty first name is "not set". */
 static const char *const profile_loader_choices[] = {"", "ipxe", "pxelinux", "grub", NULL};
 static const char *const profile_arch_choices[] = {
 	"", "bios", "efi_ia32", "efi_x64", "efi_arm32", "efi_arm64", NULL,
 };
-
-static void profile_cfg_defaults(void *p)
-{
-	struct bw_profile_set *ps = p;
-
-	for (unsigned i = 0; i < BW_LOADER_SLOTS; i++)
-		ps->loaders.path[i] = strdup(profile_slot_defaults[i]);
-}
 
 const struct bw_profile_set *bw_profile_set_of(const struct bw_config *cfg)
 {
@@ -216,8 +199,8 @@ static int profile_check_name(const char *s, char *out, size_t cap, char *why, s
 static int profile_check_pname(const char *s, char *out, size_t cap, char *why, size_t whycap)
 {
 	if (!bw_profile_name_is_valid(s))
-		snprintf(why, whycap, "'%s' is not a valid profile name (letters, digits, '_', '.', "
-			 "'-'; at most %u)", s, BW_PROFILE_NAME_MAX);
+		snprintf(why, whycap, "'%s' is not a valid profile name (letters, digits, '_', "
+			 "'.', '-'; at most %u)", s, BW_PROFILE_NAME_MAX);
 	else if (strcmp(s, bw_profile_local.name) == 0)
 		snprintf(why, whycap, "'local' is built in (exit to the next boot device); give "
 			 "yours another name");
@@ -272,7 +255,7 @@ static const struct bw_cfg_key profile_keys[PK_N] = {
 	[PK_DEFAULT] = {.name = "default", .type = BW_CFG_STR, .off = PF(menu_default),
 			.reload_safe = true, .doc = "Menu: the entry chosen when nobody chooses."},
 	[PK_TIMEOUT] = {.name = "timeout", .type = BW_CFG_UINT, .off = PF(timeout_s),
-			.max = BW_PROFILE_TIMEOUT_MAX,
+			.max = BW_PROFILE_TIMEOUT_MAX, .def = "10",
 			.expect = "seconds from 0 (wait for a choice) to 3600", .reload_safe = true,
 			.doc = "Menu: seconds before the default starts."},
 	[PK_LOCAL] = {.name = "local", .type = BW_CFG_BOOL, .off = PF(local), .reload_safe = true,
@@ -315,8 +298,9 @@ static int profile_kind(struct bw_cfg_ctx *ctx, const char *path, struct bw_prof
 		if (!bw_cfg_given(ctx, f))
 			continue;
 		if (first >= 0) {
-			bw_cfg_error_at(ctx, f, "%s: '%s' and '%s' cannot be combined: a profile is "
-					"one kind", path, profile_keys[profile_kinds[first].key].name,
+			bw_cfg_error_at(ctx, f, "%s: '%s' and '%s' cannot be combined: a profile "
+					"is one kind", path,
+					profile_keys[profile_kinds[first].key].name,
 					profile_keys[profile_kinds[i].key].name);
 			return -1;
 		}
@@ -378,13 +362,6 @@ static void profile_done(void *item)
 	p->item_p = NULL;
 }
 
-static void profile_defaults(void *item)
-{
-	struct bw_profile *p = item;
-
-	p->timeout_s = 10;
-}
-
 static bool profile_shown(const void *item, const struct bw_cfg_key *k)
 {
 	const struct bw_profile *p = item;
@@ -402,7 +379,6 @@ static const struct bw_cfg_record profile_rec = {
 	.n_keys = PK_N,
 	.size = sizeof(struct bw_profile),
 	.name_off = PF(name),
-	.defaults = profile_defaults,
 	.validate = profile_validate_one,
 	.done = profile_done,
 	.shown = profile_shown,
@@ -485,18 +461,23 @@ static void loaders_done(void *item)
 	l->pxelinux_dir = l->grub_dir = NULL;
 }
 
-#define LOADER_KEY(n, slot, d)                                                                    \
+#define LOADER_KEY(n, slot, dflt, d)                                                              \
 	{.name = n, .type = BW_CFG_STR, .off = LF(path[slot]), .check = profile_check_loader,     \
-	 .reload_safe = true, .doc = d}
+	 .def = dflt, .reload_safe = true, .doc = d}
 
+/* The defaults match `grub-mknetdir --net-directory=BOOT_ROOT --subdir=grub`. */
 static const struct bw_cfg_key loader_keys[] = {
-	LOADER_KEY("pxelinux_bios", BW_LOADER_SLOT_PXELINUX_BIOS, "pxelinux.0 for BIOS machines."),
-	LOADER_KEY("grub_bios", BW_LOADER_SLOT_GRUB_BIOS, "GRUB for BIOS machines."),
-	LOADER_KEY("grub_efi_ia32", BW_LOADER_SLOT_GRUB_EFI_IA32, "GRUB for UEFI IA32 machines."),
-	LOADER_KEY("grub_efi_x64", BW_LOADER_SLOT_GRUB_EFI_X64, "GRUB for UEFI x86-64 machines."),
-	LOADER_KEY("grub_efi_arm64", BW_LOADER_SLOT_GRUB_EFI_ARM64,
+	LOADER_KEY("pxelinux_bios", BW_LOADER_SLOT_PXELINUX_BIOS, "pxelinux.0",
+		   "pxelinux.0 for BIOS machines."),
+	LOADER_KEY("grub_bios", BW_LOADER_SLOT_GRUB_BIOS, "grub/i386-pc/core.0",
+		   "GRUB for BIOS machines."),
+	LOADER_KEY("grub_efi_ia32", BW_LOADER_SLOT_GRUB_EFI_IA32, "grub/i386-efi/core.efi",
+		   "GRUB for UEFI IA32 machines."),
+	LOADER_KEY("grub_efi_x64", BW_LOADER_SLOT_GRUB_EFI_X64, "grub/x86_64-efi/core.efi",
+		   "GRUB for UEFI x86-64 machines."),
+	LOADER_KEY("grub_efi_arm64", BW_LOADER_SLOT_GRUB_EFI_ARM64, "grub/arm64-efi/core.efi",
 		   "GRUB for UEFI ARM64 machines."),
-	LOADER_KEY("grub_dir", BW_LOADER_SLOT_GRUB_DIR, "GRUB's $prefix, where grub.cfg is."),
+	LOADER_KEY("grub_dir", BW_LOADER_SLOT_GRUB_DIR, "grub", "GRUB's $prefix, where grub.cfg is."),
 };
 
 static const struct bw_cfg_record loader_rec = {
@@ -509,6 +490,13 @@ static const struct bw_cfg_record loader_rec = {
 
 /* ---- validation ---- */
 
+/* A profile of that name was written but refused (its own errors say why). */
+static bool profile_was_refused(const struct bw_cfg_ctx *ctx, const struct bw_profile_set *ps,
+				const char *name)
+{
+	return bw_cfg_rejected(ctx, &ps->profiles.v, name);
+}
+
 static void profile_validate_menus(struct bw_cfg_ctx *ctx, struct bw_profile_set *ps)
 {
 	for (unsigned i = 0; i < ps->profiles.n; i++) {
@@ -520,21 +508,22 @@ static void profile_validate_menus(struct bw_cfg_ctx *ctx, struct bw_profile_set
 		p->default_p = NULL;
 		for (unsigned k = 0; k < p->n_items; k++) {
 			p->item_p[k] = bw_profile_find(ps, p->items[k]);
-			if (!p->item_p[k])
+			if (!p->item_p[k] && !profile_was_refused(ctx, ps, p->items[k]))
 				bw_cfg_error_at(ctx, &p->items[k], "profiles.%s.menu: no profile "
 						"named '%s'", p->name, p->items[k]);
 			for (unsigned j = 0; j < k; j++)
 				if (strcmp(p->items[j], p->items[k]) == 0)
-					bw_cfg_error_at(ctx, &p->items[k], "profiles.%s.menu: '%s' is "
-							"listed twice", p->name, p->items[k]);
+					bw_cfg_error_at(ctx, &p->items[k], "profiles.%s.menu: "
+							"'%s' is listed twice", p->name,
+							p->items[k]);
 			if (!found && strcmp(p->items[k], p->menu_default) == 0) {
 				p->default_p = p->item_p[k];
 				found = true;
 			}
 		}
 		if (!found)
-			bw_cfg_error_at(ctx, &p->menu_default, "profiles.%s.default: '%s' is not one "
-					"of its menu entries", p->name, p->menu_default);
+			bw_cfg_error_at(ctx, &p->menu_default, "profiles.%s.default: '%s' is not "
+					"one of its menu entries", p->name, p->menu_default);
 	}
 }
 
@@ -592,16 +581,118 @@ static void profile_validate_machines(struct bw_cfg_ctx *ctx, struct bw_profile_
 		struct bw_profile_machine *m = &ps->machines.v[i];
 
 		m->profile = NULL;
-		if (m->profile_name && !(m->profile = bw_profile_find(ps, m->profile_name)))
+		if (m->profile_name && !(m->profile = bw_profile_find(ps, m->profile_name)) &&
+		    !profile_was_refused(ctx, ps, m->profile_name))
 			bw_cfg_error_at(ctx, &m->profile_name, "machines.profile: no profile named "
 					"'%s'", m->profile_name);
 	}
 	if (ps->default_name && !*ps->default_name)
 		bw_cfg_set_str(ctx, &ps->default_name, NULL);
 	ps->def = NULL;
-	if (ps->default_name && !(ps->def = bw_profile_find(ps, ps->default_name)))
+	if (ps->default_name && !(ps->def = bw_profile_find(ps, ps->default_name)) &&
+	    !profile_was_refused(ctx, ps, ps->default_name))
 		bw_cfg_error_at(ctx, &ps->default_name, "default_profile: no profile named '%s'",
 				ps->default_name);
+}
+
+/* One entry per MAC and architecture: a second one is a forgotten copy (merge them), and
+ * which of the two gives the profile would depend on their order. */
+static void profile_validate_macs(struct bw_cfg_ctx *ctx, const struct bw_profile_set *ps)
+{
+	const struct bw_profile_machine *v = ps->machines.v;
+	char mac[BW_MAC_STRLEN];
+
+	for (unsigned i = 0; i < ps->machines.n; i++) {
+		for (unsigned k = 0; v[i].has_mac && k < i; k++) {
+			if (!v[k].has_mac || memcmp(v[k].mac, v[i].mac, 6) ||
+			    v[k].arch != v[i].arch)
+				continue;
+			bw_mac_format(v[i].mac, ':', mac);
+			bw_cfg_error_at(ctx, &v[i].mac, "machines.mac: %s is already selected by "
+					"the entry at line %u (one entry per machine and "
+					"architecture)", mac, bw_cfg_item_line(ctx, &v[k]));
+			break;
+		}
+	}
+}
+
+/* ${hostname} in s, not the literal $${hostname}. */
+static bool profile_text_has_hostname(const char *s)
+{
+	for (const char *p = s; s && (p = strstr(p, "${hostname}")); p++)
+		if (p == s || p[-1] != '$')
+			return true;
+	return false;
+}
+
+/* p, or a profile its menus lead to, whose cmdline uses ${hostname}; NULL when none.
+ * Menus are walked once each (state: 0 unseen, 1 on the walk, 2 done, with the answer in
+ * want), so menus in a cycle (reported elsewhere) end the walk. */
+static const struct bw_profile *profile_wanting_hostname(const struct bw_profile *p,
+							 unsigned char *state,
+							 const struct bw_profile **want)
+{
+	const struct bw_profile *r = NULL;
+
+	if (!p || p->kind == BW_PROFILE_LINUX)
+		return p && profile_text_has_hostname(p->cmdline) ? p : NULL;
+	if (p->kind != BW_PROFILE_MENU || state[p->idx] == 1)
+		return NULL;
+	if (state[p->idx] == 2)
+		return want[p->idx];
+	state[p->idx] = 1;
+	for (unsigned k = 0; !r && k < p->n_items; k++)
+		r = profile_wanting_hostname(p->item_p[k], state, want);
+	state[p->idx] = 2;
+	want[p->idx] = r;
+	return r;
+}
+
+/* Whether entry e may give m's machine a hostname: it sets one, and no selector of e rules
+ * m's machine out. */
+static bool machine_names(const struct bw_profile_machine *e, const struct bw_profile_machine *m)
+{
+	return e->hostname && (!e->has_mac || (m->has_mac && !memcmp(e->mac, m->mac, 6))) &&
+	       (!e->has_uuid || (m->has_uuid && !memcmp(e->uuid, m->uuid, 16))) &&
+	       (!e->arch || !m->arch || e->arch == m->arch);
+}
+
+static void profile_hostname_error(struct bw_cfg_ctx *ctx, const struct bw_profile_machine *m,
+				   const struct bw_profile *p)
+{
+	if (p == m->profile)
+		bw_cfg_error_at(ctx, &m->profile_name, "machines.profile: '%s' uses ${hostname} in "
+				"its cmdline, but no entry gives this machine a hostname", p->name);
+	else
+		bw_cfg_error_at(ctx, &m->profile_name, "machines.profile: '%s' leads to '%s', "
+				"whose cmdline uses ${hostname}, but no entry gives this machine a "
+				"hostname", m->profile->name, p->name);
+}
+
+/* A machine picked out by MAC or UUID that boots a command line with ${hostname} gets a
+ * hostname from some entry (else the kernel sees the name the firmware reports, if any).
+ * Entries for groups (arch, label) are not judged. */
+static void profile_validate_hostnames(struct bw_cfg_ctx *ctx, const struct bw_profile_set *ps)
+{
+	unsigned char *state = calloc(ps->profiles.n + 1, 1);
+	const struct bw_profile **want = calloc(ps->profiles.n + 1, sizeof(*want));
+
+	if (!state || !want)
+		bw_cfg_error_at(ctx, NULL, "out of memory");
+	for (unsigned i = 0; state && want && i < ps->machines.n; i++) {
+		const struct bw_profile_machine *m = &ps->machines.v[i];
+		const struct bw_profile *p = NULL;
+		bool named = false;
+
+		if (m->has_mac || m->has_uuid)
+			p = profile_wanting_hostname(m->profile, state, want);
+		for (unsigned k = 0; p && !named && k < ps->machines.n; k++)
+			named = machine_names(&ps->machines.v[k], m);
+		if (p && !named)
+			profile_hostname_error(ctx, m, p);
+	}
+	free(state);
+	free(want);
 }
 
 /* "a/b/c" -> "a/b/", "c" -> "", a directory "a/b" -> "a/b/", none -> "" */
@@ -658,6 +749,9 @@ static void profile_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct b
 	profile_validate_menus(ctx, ps);
 	profile_validate_cycles(ctx, ps);
 	profile_validate_machines(ctx, ps);
+	profile_validate_macs(ctx, ps);
+	if (bw_cfg_strict(ctx)) /* the name may come from the request (query, DHCP) */
+		profile_validate_hostnames(ctx, ps);
 	loaders_done(l);
 	l->pxelinux_dir = profile_dir_of(l->path[BW_LOADER_SLOT_PXELINUX_BIOS], false);
 	l->grub_dir = profile_dir_of(l->path[BW_LOADER_SLOT_GRUB_DIR], true);
@@ -665,6 +759,39 @@ static void profile_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct b
 		bw_cfg_error_at(ctx, NULL, "out of memory");
 	if (bw_cfg_n_errors(ctx) == 0)
 		profile_warn_missing(ctx, ps, cfg);
+}
+
+/* ---- host checks ---- */
+
+static bool profile_loader_used(const struct bw_profile_set *ps, enum bw_loader l)
+{
+	for (unsigned i = 0; i < ps->profiles.n; i++)
+		if (ps->profiles.v[i].loader == l)
+			return true;
+	for (unsigned i = 0; i < ps->machines.n; i++)
+		if (ps->machines.v[i].loader == l)
+			return true;
+	return false;
+}
+
+/* The boot programs of the loaders some profile or machine uses are in boot_root and
+ * readable by `user`: an error for a path the file names, a warning for a default. */
+static void profile_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
+{
+	const struct bw_profile_set *ps = p;
+	bool pxelinux = profile_loader_used(ps, BW_LOADER_PXELINUX);
+	bool grub = profile_loader_used(ps, BW_LOADER_GRUB);
+
+	for (unsigned i = 0; i < BW_LOADER_SLOTS; i++) {
+		char *const *f = &ps->loaders.path[i];
+		char path[40];
+
+		if (i == BW_LOADER_SLOT_PXELINUX_BIOS ? !pxelinux : !grub)
+			continue;
+		snprintf(path, sizeof(path), "loaders.%s", loader_keys[i].name);
+		bw_cfg_check_file(ctx, cfg, f, path, *f, i == BW_LOADER_SLOT_GRUB_DIR,
+				  !bw_cfg_given(ctx, f));
+	}
 }
 
 static const struct bw_cfg_key profile_cfg_keys[] = {
@@ -685,6 +812,6 @@ const struct bw_cfg_section bw_profile_cfg_section = {
 	.keys = profile_cfg_keys,
 	.n_keys = sizeof(profile_cfg_keys) / sizeof(profile_cfg_keys[0]),
 	.size = sizeof(struct bw_profile_set),
-	.defaults = profile_cfg_defaults,
 	.validate = profile_cfg_validate,
+	.check_host = profile_cfg_check_host,
 };

@@ -493,7 +493,7 @@ int bw_profile_vfs_register(struct bw_vfs *vfs, const struct bw_profile_set *ps,
 	if (!ps)
 		return 0; /* no profiles: nothing to serve, boot_root's own files apply */
 	/* Lives as long as the process: the vfs cannot unregister providers. */
-	c = malloc(sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->ps = ps;

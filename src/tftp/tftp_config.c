@@ -11,23 +11,6 @@
 
 #define TFTP_CFG(f) offsetof(struct bw_tftp_config, f)
 
-static void tftp_cfg_defaults(void *p)
-{
-	struct bw_tftp_config *c = p;
-
-	c->enabled = true;
-	c->listen = strdup("0.0.0.0");
-	c->port = 69;
-	c->blksize_max = 1468;
-	c->windowsize_max = 64;
-	c->timeout_ms = 1000;
-	c->retries = 5;
-	c->max_transfers = 1000;
-	c->max_transfers_per_client = 64;
-	c->case_insensitive = false;
-	c->map_backslash = true;
-}
-
 /* ---- remap: a list of {match, replace} ---- */
 
 static int tftp_remap_validate(struct bw_cfg_ctx *ctx, const char *path, void *items, unsigned i)
@@ -82,28 +65,21 @@ static int tftp_check_dir(const char *s, char *out, size_t cap, char *why, size_
 	return -1;
 }
 
-static void tftp_upload_defaults(void *item)
-{
-	struct bw_tftp_upload *u = item;
-
-	u->max_size = 64ull << 20;
-}
-
 static const struct bw_cfg_key tftp_upload_keys[] = {
 	{.name = "dir", .type = BW_CFG_STR, .off = offsetof(struct bw_tftp_upload, dir),
 	 .check = tftp_check_dir, .flags = BW_CFG_REQUIRED, .reload_safe = true,
 	 .doc = "Directory inside boot_root that accepts uploads."},
-	{.name = "overwrite", .type = BW_CFG_BOOL, .off = offsetof(struct bw_tftp_upload, overwrite),
-	 .reload_safe = true, .doc = "Replace an existing file."},
+	{.name = "overwrite", .type = BW_CFG_BOOL,
+	 .off = offsetof(struct bw_tftp_upload, overwrite), .reload_safe = true,
+	 .doc = "Replace an existing file."},
 	{.name = "max_size", .type = BW_CFG_SIZE, .off = offsetof(struct bw_tftp_upload, max_size),
-	 .max = UINT64_MAX, .reload_safe = true, .doc = "Largest upload."},
+	 .max = UINT64_MAX, .def = "64M", .reload_safe = true, .doc = "Largest upload."},
 };
 
 static const struct bw_cfg_record tftp_upload_rec = {
 	.keys = tftp_upload_keys,
 	.n_keys = sizeof(tftp_upload_keys) / sizeof(tftp_upload_keys[0]),
 	.size = sizeof(struct bw_tftp_upload),
-	.defaults = tftp_upload_defaults,
 };
 
 static void tftp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
@@ -116,32 +92,44 @@ static void tftp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 				c->listen);
 }
 
+/* Upload directories exist (TFTP does not create them). */
+static void tftp_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
+{
+	const struct bw_tftp_config *c = p;
+
+	for (unsigned i = 0; c->enabled && i < c->uploads.n; i++)
+		bw_cfg_check_file(ctx, cfg, &c->uploads.v[i].dir, "tftp.uploads.dir",
+				  c->uploads.v[i].dir, true, false);
+}
+
 static const struct bw_cfg_key tftp_cfg_keys[] = {
-	{.name = "enabled", .type = BW_CFG_BOOL, .off = TFTP_CFG(enabled),
+	{.name = "enabled", .type = BW_CFG_BOOL, .off = TFTP_CFG(enabled), .def = "true",
 	 .doc = "Run the TFTP service."},
-	{.name = "listen", .type = BW_CFG_STR, .off = TFTP_CFG(listen),
+	{.name = "listen", .type = BW_CFG_STR, .off = TFTP_CFG(listen), .def = "0.0.0.0",
 	 .doc = "Address to bind (IPv4 or IPv6 literal)."},
 	{.name = "port", .type = BW_CFG_UINT, .off = TFTP_CFG(port), .min = 1, .max = 65535,
-	 .doc = "UDP port for requests."},
+	 .def = "69", .doc = "UDP port for requests."},
 	{.name = "blksize_max", .type = BW_CFG_UINT, .off = TFTP_CFG(blksize_max),
-	 .min = 512, .max = BW_TFTP_BLKSIZE_MAX, .reload_safe = true,
+	 .min = 512, .max = BW_TFTP_BLKSIZE_MAX, .def = "1468", .reload_safe = true,
 	 .doc = "Largest block size granted (RFC 2348)."},
 	{.name = "windowsize_max", .type = BW_CFG_UINT, .off = TFTP_CFG(windowsize_max),
-	 .min = 1, .max = 1024, .reload_safe = true,
+	 .min = 1, .max = 1024, .def = "64", .reload_safe = true,
 	 .doc = "Largest window granted (RFC 7440)."},
 	{.name = "timeout_ms", .type = BW_CFG_UINT, .off = TFTP_CFG(timeout_ms), .min = 10,
-	 .max = 255000, .reload_safe = true, .doc = "First retransmission timeout."},
+	 .max = 255000, .def = "1000", .reload_safe = true,
+	 .doc = "First retransmission timeout."},
 	{.name = "retries", .type = BW_CFG_UINT, .off = TFTP_CFG(retries), .min = 1, .max = 100,
-	 .reload_safe = true, .doc = "Retransmissions without progress before giving up."},
+	 .def = "5", .reload_safe = true,
+	 .doc = "Retransmissions without progress before giving up."},
 	{.name = "max_transfers", .type = BW_CFG_UINT, .off = TFTP_CFG(max_transfers), .min = 1,
-	 .max = 100000, .reload_safe = true, .doc = "Concurrent transfers."},
+	 .max = 100000, .def = "1000", .reload_safe = true, .doc = "Concurrent transfers."},
 	{.name = "max_transfers_per_client", .type = BW_CFG_UINT,
-	 .off = TFTP_CFG(max_transfers_per_client), .min = 1, .max = 100000, .reload_safe = true,
-	 .doc = "Concurrent transfers per client IP address."},
+	 .off = TFTP_CFG(max_transfers_per_client), .min = 1, .max = 100000, .def = "64",
+	 .reload_safe = true, .doc = "Concurrent transfers per client IP address."},
 	{.name = "case_insensitive", .type = BW_CFG_BOOL, .off = TFTP_CFG(case_insensitive),
 	 .reload_safe = true, .doc = "Look names up ignoring case when not found as written."},
 	{.name = "map_backslash", .type = BW_CFG_BOOL, .off = TFTP_CFG(map_backslash),
-	 .reload_safe = true, .doc = "Turn \\ into / in requested names."},
+	 .def = "true", .reload_safe = true, .doc = "Turn \\ into / in requested names."},
 	{.name = "remap", .type = BW_CFG_LIST, .off = TFTP_CFG(remap.v), .off2 = TFTP_CFG(remap.n),
 	 .rec = &tftp_remap_rec, .reload_safe = true,
 	 .doc = "Rewrite rules applied to requested names (the first that matches)."},
@@ -155,6 +143,6 @@ const struct bw_cfg_section bw_tftp_cfg_section = {
 	.keys = tftp_cfg_keys,
 	.n_keys = sizeof(tftp_cfg_keys) / sizeof(tftp_cfg_keys[0]),
 	.size = sizeof(struct bw_tftp_config),
-	.defaults = tftp_cfg_defaults,
 	.validate = tftp_cfg_validate,
+	.check_host = tftp_cfg_check_host,
 };

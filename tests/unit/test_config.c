@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -191,7 +192,8 @@ static void test_restart_keys(void)
 				"    - { subnet: 10.1.0.0/24 }\n  reservations:\n", &t),
 		     "dhcp.subnets[].subnet\ndhcp.subnets[].range\ndhcp.subnets[].interface\n");
 	CHECK_EQ_STR(tc_restart("tftp: { port: 6969, retries: 5 }\n",
-				"tftp: { port: 6970, enabled: false }\nhttp: { enabled: true }\n", &t),
+				"tftp: { port: 6970, enabled: false }\n"
+				"http: { enabled: true }\n", &t),
 		     "tftp.enabled\ntftp.port\nhttp.enabled\n");
 }
 
@@ -268,7 +270,8 @@ static void test_values(void)
 	struct bw_config *cfg = tc_load_ok(
 		"dhcp:\n"
 		"  interfaces: eth0\n" /* one value is a list of one */
-		"  subnets: [{ subnet: 10.2.0.0/15, range: 10.3.0.1-10.3.255.254, dns: 10.2.0.1 }]\n"
+		"  subnets: [{ subnet: 10.2.0.0/15, range: 10.3.0.1-10.3.255.254,\n"
+		"              dns: 10.2.0.1 }]\n"
 		"  reservations:\n"
 		"    - { mac: 525400ABCDEF, client_id: 01-52-54-00-ab-cd-ef }\n"
 		"profiles:\n"
@@ -297,6 +300,107 @@ static void test_values(void)
 	CHECK_EQ_STR(ps->profiles.v[0].title, "it's \"q\"");
 out:
 	bw_config_free(cfg);
+}
+
+/* Validation runs after parse errors, but checks that depend on a refused value stay quiet. */
+static void test_after_errors(void)
+{
+	char err[2048];
+	struct bw_config *cfg;
+
+	cfg = tc_load("tftp: { port: 0, listen: nowhere }\n"           /* 2 */
+		      "dhcp:\n"                                          /* 3 */
+		      "  enabled: true\n"                                /* 4 */
+		      "  mode: relay\n"                                  /* 5 */
+		      "  interfaces: ['bad/name']\n"                     /* 6 */
+		      "  subnets:\n"                                     /* 7 */
+		      "    - { subnet: 10.0.0.1/24 }\n"                  /* 8 */
+		      "  reservations:\n"                                /* 9 */
+		      "    - { mac: '52:54:00:12:34:56', ip: 10.0.0.5 }\n" /* 10 */
+		      "profiles:\n"                                      /* 11 */
+		      "  bad: { kernel: /abs }\n"                        /* 12 */
+		      "machines:\n"                                      /* 13 */
+		      "  - { mac: '52:54:00:12:34:56', profile: bad }\n" /* 14 */
+		      "  - { mac: '52:54:00:12:34:57', profile: nosuch }\n",
+		      err, sizeof(err));
+	CHECK(cfg == NULL);
+	CHECK(strstr(err, ":2: tftp.port: expected a whole number") != NULL);
+	CHECK(strstr(err, ":2: tftp.listen: 'nowhere' is not an IPv4 or IPv6 address\n") != NULL);
+	CHECK(strstr(err, ":15: machines.profile: no profile named 'nosuch'\n") != NULL);
+	/* quiet: no interfaces (they were refused), no subnet (refused), the reservation's
+	 * subnet (refused), the profile 'bad' (refused) */
+	CHECK(strstr(err, "list the interfaces") == NULL);
+	CHECK(strstr(err, "server mode needs") == NULL);
+	CHECK(strstr(err, "none of the subnets") == NULL);
+	CHECK(strstr(err, "'bad'") == NULL);
+	bw_config_free(cfg);
+}
+
+static void tc_write(const char *name, const char *text, mode_t mode)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tc_dir, name);
+	f = fopen(path, "w");
+	if (!CHECK(f != NULL))
+		return;
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static int tc_load_flags(const char *name, unsigned flags, char *err, size_t errcap)
+{
+	char path[160];
+	struct bw_config *cfg = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", tc_dir, name);
+	r = bw_config_load_flags(path, flags, &cfg, err, errcap);
+	bw_config_free(cfg);
+	return r;
+}
+
+/* What check-config adds: the machine (a file `user` cannot read) and strict checks. */
+static void test_check_flags(void)
+{
+	char dir[160], err[2048];
+
+	snprintf(dir, sizeof(dir), "%s/private", tc_dir);
+	chmod(tc_dir, 0755); /* nobody may enter boot_root, not private/ */
+	if (!CHECK(mkdir(dir, 0700) == 0))
+		return;
+	tc_write("private/x.efi", "", 0644);
+	tc_write("here.kpxe", "", 0644);
+	tc_write("host.yaml", "boot_root: .\nuser: nobody\ndhcp:\n  enabled: true\n"
+		 "  mode: proxy\n  interfaces: [lo]\n"
+		 "  boot_files: { bios: here.kpxe, efi_x64: private/x.efi }\n", 0644);
+	CHECK_EQ_INT(tc_load_flags("host.yaml", 0, err, sizeof(err)), 0);
+	CHECK_EQ_INT(tc_load_flags("host.yaml", BW_CFG_CHECK_HOST, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, ":7: dhcp.boot_files.efi_x64: 'private/x.efi' cannot be read by user "
+			  "'nobody'\n") != NULL);
+	CHECK(strstr(err, "here.kpxe") == NULL);
+	chmod(dir, 0755);
+	CHECK_EQ_INT(tc_load_flags("host.yaml", BW_CFG_CHECK_HOST, err, sizeof(err)), 0);
+
+	tc_write("strict.yaml", "boot_root: .\nprofiles:\n"
+		 "  a: { kernel: k, cmdline: 'h=${hostname}' }\n"
+		 "machines:\n  - { mac: '52:54:00:12:34:56', profile: a }\n", 0644);
+	CHECK_EQ_INT(tc_load_flags("strict.yaml", BW_CFG_CHECK_HOST, err, sizeof(err)), 0);
+	CHECK_EQ_INT(tc_load_flags("strict.yaml", BW_CFG_CHECK_STRICT, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, ":5: machines.profile: 'a' uses ${hostname} in its cmdline") != NULL);
+
+	snprintf(dir, sizeof(dir), "%s/private/x.efi", tc_dir);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/private", tc_dir);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/here.kpxe", tc_dir);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/host.yaml", tc_dir);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/strict.yaml", tc_dir);
+	unlink(dir);
 }
 
 static void test_set(void)
@@ -331,6 +435,8 @@ int main(void)
 	test_lines_deep();
 	test_errors();
 	test_values();
+	test_after_errors();
+	test_check_flags();
 	test_set();
 	rmdir(tc_dir);
 	return check_summary();

@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 
 #include "check.h"
+#include "core/cfg_live.h"
+#include "core/http_base.h"
+#include "core/peers.h"
 #include "core/vfs.h"
 #include "profile_test.h"
 
@@ -244,6 +247,44 @@ out:
 	bw_config_free(cfg);
 }
 
+/* The daemon's provider: the live snapshot per request (a swap shows at the next request),
+ * the host name DHCP gave the asking address, and ?mac= teaching the peer table. */
+static void test_live(void)
+{
+	static struct bw_vfs vfs; /* the provider keeps its context for the process */
+	struct bw_http_base http = {.port = 8080, .prefix = "/"};
+	const uint8_t mac[6] = {0x52, 0x54, 0, 0xaa, 0xaa, 0xaa};
+	struct bw_peers *peers = bw_peers_new();
+	struct bw_cfg_live *live;
+	uint8_t got[6];
+
+	if (!CHECK_EQ_INT(bw_cfg_live_new(pt_load(yaml_machines), &live), 0))
+		return;
+	bw_vfs_init(&vfs);
+	CHECK_EQ_INT(bw_profile_vfs_register_live(&vfs, live, &http, peers), 0);
+	/* no name known: ${hostname} expands to nothing */
+	expect(&vfs, "http", "boot.ipxe", "mac=52:54:00:aa:aa:aa&arch=efi_x64", "host= ip=");
+	/* the script request taught the table who 10.0.0.50 is */
+	CHECK(bw_peers_lookup(peers, (const struct sockaddr *)&peer4, got));
+	CHECK_EQ_MEM(got, 6, mac, 6);
+	/* DHCP's name for the address fills ${hostname}; the query's own wins */
+	bw_peers_learn_v4(peers, 0x0a000032u, mac, "node7", 1);
+	expect(&vfs, "http", "boot.ipxe", "mac=52:54:00:aa:aa:aa&arch=efi_x64", "host=node7 ");
+	expect(&vfs, "http", "boot.ipxe", "mac=52:54:00:aa:aa:aa&arch=efi_x64&hostname=q",
+	       "host=q ");
+	expect(&vfs, "http", "boot.ipxe", "mac=52:54:00:aa:aa:aa&arch=efi_x64",
+	       "set base http://10.0.0.1:8080/");
+	/* a reload: the next request renders the new snapshot */
+	bw_cfg_live_swap(live, pt_load("profiles:\n  efi: { kernel: efi/vmlinuz, cmdline: new }\n"
+				       "default_profile: efi\n"));
+	expect(&vfs, "http", "boot.ipxe", "mac=52:54:00:aa:aa:aa", "efi/vmlinuz new");
+	/* a snapshot without profiles serves nothing */
+	bw_cfg_live_swap(live, pt_load(""));
+	expect_none(&vfs, "http", "boot.ipxe", "mac=52:54:00:aa:aa:aa");
+	bw_cfg_live_free(live);
+	bw_peers_free(peers);
+}
+
 int main(void)
 {
 	static struct bw_vfs vfs, empty; /* providers keep their context for the process */
@@ -276,6 +317,7 @@ int main(void)
 	bw_config_free(cfg);
 	test_query_parse();
 	test_default_and_dirs();
+	test_live();
 	pt_cleanup();
 	return check_summary();
 }
