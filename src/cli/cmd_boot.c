@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/netaddr.h"
 
 #define BOOT_MAX_INITRDS 16
 
@@ -156,7 +157,7 @@ static void boot_yaml_str(FILE *f, const char *s)
 
 static void boot_ip(uint32_t a, char *buf)
 {
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	bw_ipv4_format(a, buf);
 }
 
 /* Writes the config that `serve` would run for these options. */

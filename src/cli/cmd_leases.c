@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/netaddr.h"
 #include "core/util.h"
 #include "dhcp/dhcp_config.h"
 #include "store/store.h"
@@ -72,23 +73,17 @@ static int leases_collect_cb(const struct bw_lease_rec *rec, void *ctx)
 
 static char *leases_fmt_addr(uint32_t a, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	char s[BW_IPV4_STRLEN];
+
+	bw_ipv4_format(a, s);
+	snprintf(buf, cap, "%s", s);
 	return buf;
 }
 
 /* Bytes as lower-case hex pairs joined by colons ("" for none). */
 static char *leases_fmt_hex(const uint8_t *p, size_t len, char *buf, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 3 < cap; i++) {
-		if (i)
-			buf[o++] = ':';
-		buf[o++] = hex[p[i] >> 4];
-		buf[o++] = hex[p[i] & 15];
-	}
-	buf[o] = '\0';
+	bw_hex_format(p, len, ':', buf, cap);
 	return buf;
 }
 

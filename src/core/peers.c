@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/netaddr.h"
+
 #define PEERS_BUCKETS 4096 /* power of two */
 #define PEERS_WAYS 4
 
@@ -158,6 +160,6 @@ const char *bw_peers_mac_str(const struct bw_peers *p, const struct sockaddr *ad
 
 	if (!bw_peers_lookup(p, addr, m))
 		return NULL;
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	bw_mac_format(m, ':', out);
 	return out;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/peers.h"
 #include "core/sock.h"
 #include "core/util.h"
@@ -112,8 +113,7 @@ static uint64_t dhcp_wall_ms(void)
 
 static const char *dhcp_mac_str(const uint8_t *mac, char *buf)
 {
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	bw_mac_format(mac, ':', buf);
 	return buf;
 }
 
@@ -553,8 +553,7 @@ static int dhcp_iface_open(struct bw_dhcp_service *svc, struct dhcp_iface *ifc, 
 			       "replies to clients without an address are broadcast", name,
 			       strerror(-ifc->raw_fd));
 	}
-	snprintf(a, sizeof(a), "%u.%u.%u.%u", ifc->addr >> 24, (ifc->addr >> 16) & 255,
-		 (ifc->addr >> 8) & 255, ifc->addr & 255);
+	bw_ipv4_format(ifc->addr, a);
 	bw_log(BW_LOG_INFO, "dhcp", NULL, "serving %s as %s (%s mode)", name, a,
 	       svc->cfg->mode == BW_DHCP_MODE_PROXY ? "proxy" : "server");
 	return 0;

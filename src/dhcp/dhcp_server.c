@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/netaddr.h"
 #include "dhcp/dhcp_pool.h"
 #include "profile/profile.h"
 
@@ -149,7 +150,7 @@ static void dhcp_verdict(struct bw_dhcp_out *out, const char *fmt, ...)
 
 static const char *dhcp_ip(uint32_t a, char *buf)
 {
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	bw_ipv4_format(a, buf);
 	return buf;
 }
 

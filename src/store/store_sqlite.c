@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/netaddr.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -410,10 +411,12 @@ static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 /* A row's address for a log line: dotted when it is one, the raw number otherwise. */
 static void store_fmt_addr(int64_t v, char *buf, size_t cap)
 {
-	if (v >= 0 && v <= UINT32_MAX)
-		snprintf(buf, cap, "%u.%u.%u.%u", (unsigned)(v >> 24), (unsigned)(v >> 16) & 255,
-			 (unsigned)(v >> 8) & 255, (unsigned)v & 255);
-	else
+	char s[BW_IPV4_STRLEN];
+
+	if (v >= 0 && v <= UINT32_MAX) {
+		bw_ipv4_format((uint32_t)v, s);
+		snprintf(buf, cap, "%s", s);
+	} else
 		snprintf(buf, cap, "%lld", (long long)v);
 }
 
