@@ -71,7 +71,6 @@ static void profile_cfg_error_at(struct bw_cfg_ctx *ctx, unsigned line, const ch
 	bw_cfg_error(ctx, line ? &fake : NULL, "%s", msg);
 }
 
-/* Reads a mapping into value nodes by key name; unknown and repeated keys are errors. */
 /* The scalar of an optional value node; an error when it is a list or mapping. */
 static const char *profile_cfg_str(struct bw_cfg_ctx *ctx, yaml_node_t *node, const char *what,
 				   const char *key)
