@@ -37,7 +37,7 @@
 #   e2e_check_cmdline NAME WANT     the kernel command line the initramfs printed
 #   e2e_http_get PATH               a page from bootwire's HTTP service (curl, in E2E_NS)
 #   e2e_lines TEXT...               split TEXTs into E2E_LINES (bw_fail detail lines)
-#   e2e_efi_initrd_bug              the EFI stub could not open initrd.magic (sets E2E_BUG)
+#   e2e_efi_initrd_bug              the EFI stub could not open its initrd (sets E2E_BUG)
 
 # shellcheck source=SCRIPTDIR/../system/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../system/lib.sh"
@@ -483,21 +483,22 @@ e2e_http_get()
 	ip netns exec "$E2E_NS" curl -sS -g --max-time 5 "$E2E_HTTP_BASE$1" 2>&1 || true
 }
 
-# e2e_efi_initrd_bug: true when the console shows the kernel's EFI stub failing to open
-# initrd.magic: the iPXE script bootwire rendered passes `initrd=initrd.magic`, a name only
-# iPXE 1.21.1 and later give the initrds; Debian 12's iPXE (1.0.0+git-20190125) names each
-# image after its file (initrd.img) and has no LoadFile2 initrd either, so the kernel cannot
-# start. Sets E2E_BUG to the evidence (console lines, the script's kernel line).
+# e2e_efi_initrd_bug [SERIAL]: true when the console shows the kernel's EFI stub failing to
+# open the initrd its command line names. bootwire renders `initrd=<the initrd's file name>`
+# for UEFI clients (profile_render.c), the name iPXE gives the image, so the stub finds it
+# among the files iPXE offers; a failure means the rendered script and iPXE disagree on that
+# name: bootwire's bug, not the harness's. Sets E2E_BUG and E2E_BUG_LINES to the evidence.
 e2e_efi_initrd_bug()
 {
-	local serial=${1:-$E2E_VM_SERIAL} ver lines
+	local serial=${1:-$E2E_VM_SERIAL} name ver
 	E2E_BUG=
-	grep -aq 'EFI stub: ERROR: Failed to open file: initrd.magic' "$serial" 2>/dev/null || return 1
+	name=$(e2e_serial_text "$serial" | grep -aoE 'EFI stub: ERROR: Failed to open file: [^ ]+' | head -n 1)
+	[[ -n $name ]] || return 1
+	name=${name##*: }
 	ver=$(e2e_serial_text "$serial" | grep -aoE '^iPXE [0-9][^ ]*' | head -n 1)
-	lines=$(e2e_serial_text "$serial" | grep -aE 'EFI stub: ERROR|Could not boot' | head -n 4)
 	# shellcheck disable=SC2034 # for the calling test
-	E2E_BUG="the rendered iPXE script boots the kernel with initrd=initrd.magic, which ${ver:-this iPXE} does not provide (it names the initrd image initrd.img): the kernel's EFI stub fails before Linux starts"
+	E2E_BUG="the kernel's EFI stub could not open $name, the initrd the script bootwire rendered names on the kernel line: ${ver:-this iPXE} offers no image of that name, so Linux does not start"
 	# shellcheck disable=SC2034
-	E2E_BUG_LINES=$lines
+	E2E_BUG_LINES=$(e2e_serial_text "$serial" | grep -aE 'EFI stub: ERROR|Could not boot' | head -n 4)
 	return 0
 }

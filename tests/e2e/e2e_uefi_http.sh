@@ -12,15 +12,18 @@
 #   `BOOTWIRE-MARKER <mac>-uefihttp-<token>`.
 #
 # Checks: the console shows OVMF's "Start HTTP Boot over IPv4" with bootwire's URI; the
-# marker; the kernel command line holds the profile's; DHCP: the firmware (client uefi-http,
+# marker; the kernel command line holds initrd=initrd.img and the profile's cmdline; DHCP:
+# the firmware (client uefi-http,
 # arch efi_x64) was ACKed an address and the ipxe.efi URL, iPXE the script's URL; HTTP:
 # ipxe.efi by HEAD and GET (agent UefiHttpBoot), whole; boot.ipxe generated for the MAC and
 # efi_x64; vmlinuz and initrd.img whole; nothing over TFTP; bootwire exits cleanly. About
 # 25 s.
 #
-# When the kernel's EFI stub cannot open `initrd.magic` (the rendered script's
-# `initrd=initrd.magic`, which Debian 12's iPXE 1.0.0+git-20190125 does not provide), the
-# marker check fails and says so: a bootwire bug, not a harness problem. When OVMF does not
+# The script bootwire renders for UEFI names the initrd on the kernel line by its image name,
+# `initrd=initrd.img`: the kernel's EFI stub opens it from the files iPXE offers. (iPXE's
+# combined `initrd.magic` needs iPXE 1.21.1 or later; Debian 12's is 1.0.0+git-20190125.) When
+# the EFI stub cannot open the initrd it is told, the marker check fails and says so: a
+# bootwire bug, not a harness problem. When OVMF does not
 # try HTTP boot at all, the test is skipped (77) and says what the console showed.
 #
 # Run: sudo bash tests/e2e/e2e_uefi_http.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
@@ -70,7 +73,7 @@ fi
 
 if [[ $E2E_WAIT_RESULT == marker ]]; then
 	bw_pass "UEFI VM booted profile linux1 by HTTP boot: BOOTWIRE-MARKER $MAC-uefihttp-$TOKEN after ${E2E_WAIT_SECS}s"
-	e2e_check_cmdline uefi "console=ttyS0 bootwire.marker=$MAC-uefihttp-$TOKEN"
+	e2e_check_cmdline uefi "initrd=initrd.img console=ttyS0 bootwire.marker=$MAC-uefihttp-$TOKEN"
 	if e2e_vm_powers_off 15; then
 		bw_pass "the initramfs powered the VM off"
 	else

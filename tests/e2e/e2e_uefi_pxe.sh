@@ -9,15 +9,18 @@
 #   as an iPXE script -> vmlinuz and initrd.img over HTTP -> the kernel's EFI stub -> the
 #   initramfs prints `BOOTWIRE-MARKER <mac>-uefi-<token>`.
 #
-# Checks: the marker; the kernel command line holds the profile's; OVMF's PXE was ACKed
+# Checks: the marker; the kernel command line holds initrd=initrd.img and the profile's
+# cmdline; OVMF's PXE was ACKed
 # ipxe.efi (client pxe, arch efi_x64) and iPXE the script's URL (never ipxe.efi again);
 # ipxe.efi went over TFTP once and whole; boot.ipxe (generated for the MAC and efi_x64),
 # vmlinuz and initrd.img over HTTP, each once and whole; the VM powered itself off; bootwire
 # exits cleanly. About 25 s.
 #
-# When the kernel's EFI stub cannot open `initrd.magic` (the rendered script's
-# `initrd=initrd.magic`, which Debian 12's iPXE 1.0.0+git-20190125 does not provide), the
-# marker check fails and says so: a bootwire bug, not a harness problem.
+# The script bootwire renders for UEFI names the initrd on the kernel line by its image name,
+# `initrd=initrd.img`: the kernel's EFI stub opens it from the files iPXE offers. (iPXE's
+# combined `initrd.magic` needs iPXE 1.21.1 or later; Debian 12's is 1.0.0+git-20190125.) When
+# the EFI stub cannot open the initrd it is told, the marker check fails and says so: a
+# bootwire bug, not a harness problem.
 #
 # Run: sudo bash tests/e2e/e2e_uefi_pxe.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
 set -euo pipefail
@@ -57,7 +60,7 @@ else
 	e2e_boot_failed "no BOOTWIRE-MARKER $MAC-uefi-$TOKEN on the serial console"
 fi
 if [[ $E2E_WAIT_RESULT == marker ]]; then
-	e2e_check_cmdline uefi "console=ttyS0 bootwire.marker=$MAC-uefi-$TOKEN"
+	e2e_check_cmdline uefi "initrd=initrd.img console=ttyS0 bootwire.marker=$MAC-uefi-$TOKEN"
 	if e2e_vm_powers_off 15; then
 		bw_pass "the initramfs powered the VM off"
 	else
