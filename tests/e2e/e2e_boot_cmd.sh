@@ -22,10 +22,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 
 MAC=52:54:00:e2:e0:07
 MARK=oneshot
@@ -64,39 +61,24 @@ else
 fi
 
 e2e_vm_start bios bios "$MAC" tap0
-if e2e_wait_marker "$MARK"; then
-	bw_pass "BIOS VM booted from bootwire boot: BOOTWIRE-MARKER $MARK after ${E2E_WAIT_SECS}s"
-else
-	e2e_boot_failed "no BOOTWIRE-MARKER $MARK on the serial console"
-fi
+e2e_check_marker "BIOS VM booted from bootwire boot" "$MARK"
 got=$(e2e_cmdline)
 if [[ $got == "$CMDLINE" ]]; then
 	bw_pass "the kernel command line is exactly --cmdline: $got"
 else
 	bw_fail "the kernel command line is not --cmdline" "expected: $CMDLINE" "got: ${got:-(none)}"
 fi
-if [[ $E2E_WAIT_RESULT == marker ]]; then
-	if e2e_vm_powers_off 15; then
-		bw_pass "the initramfs powered the VM off"
-	else
-		bw_fail "the VM was still running 15 s after the marker" "$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
-	fi
-fi
-e2e_vm_stop "$E2E_VM_PID"
+e2e_check_poweroff
 
-acks=$(grep -E "info  dhcp $MAC: ACK " "$BLOG" || true)
+acks=$(e2e_dhcp_lines "$MAC" ACK)
 ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ " <<<"$acks" | awk '{ print $2 }')
-url="${E2E_HTTP_BASE}boot.ipxe?mac=$MAC&arch=bios"
+url=$(e2e_script_url "$MAC" bios)
 if [[ -n $ip ]] && ((${ip##*.} >= 100 && ${ip##*.} <= 150)) && grep -qF "boot $url xid=" <<<"$acks"; then
 	bw_pass "DHCP: ACKed $ip (inside --dhcp-range) with $url"
 else
 	bw_fail "DHCP: no ACK inside 10.77.0.100-150 with $url" "${acks:-(no ACK for $MAC)}"
 fi
-if e2e_http_served GET boot.ipxe | grep -qF "served (generated) method=GET path=\"/boot.ipxe?mac=52%3A54%3A00%3Ae2%3Ae0%3A07&arch=bios\" status=200"; then
-	bw_pass "HTTP: boot.ipxe was generated for the VM"
-else
-	bw_fail "HTTP: no generated boot.ipxe for mac=$MAC" "$(e2e_http_lines | head -n 5)"
-fi
+e2e_check_generated "$MAC" bios
 e2e_check_http boot boot.ipxe=1 vmlinuz=1 initrd.img=1
 e2e_check_whole http "$E2E_CACHE" vmlinuz initrd.img
 e2e_check_no_tftp boot

@@ -5,7 +5,13 @@
 # kernel command line and powers off, so a marker on the serial console proves the whole
 # chain: firmware, DHCP, boot program, script, kernel, initramfs, command line.
 # Source after `set -euo pipefail`; builds on tests/system/lib.sh (checks, bw_spawn/bw_stop,
-# the cleanup trap, bw_start_serve): call bw_setup_trap and bw_make_work first.
+# the cleanup trap, bw_start_serve). A test starts with e2e_init (and most with e2e_serve):
+#   e2e_init
+#   e2e_serve --http "profiles: ..."
+#   e2e_vm_start bios bios "$MAC" tap0
+#   e2e_check_marker "BIOS VM booted ..." "$TOKEN"
+#   e2e_check_poweroff
+# then checks bootwire's log (e2e_check_*), bw_stop_server and bw_summary.
 #
 # Environment (besides lib.sh's BOOTWIRE, BW_KEEP):
 #   BW_E2E_CACHE     the assets cache shared by all e2e tests and the demo
@@ -16,16 +22,21 @@
 #                    waits about 15 s per boot for an IPv6 router before it goes on
 #
 # Functions:
+#   e2e_init [CMD...]               e2e_require (and CMDs), the trap, BW_WORK, e2e_assets
+#   e2e_serve [--http] [--proxy] [--taps N] [YAML]   boot root, namespace, config, bootwire
 #   e2e_require                     skip unless root, QEMU, ip, bootwire
 #   e2e_assets                      build or reuse the cached assets; sets E2E_KERNEL_RELEASE...
 #   e2e_boot_root DIR               a boot root: vmlinuz, initrd.img, iPXE and pxelinux programs
 #   e2e_ipxe_script FILE TOKEN [ARGS]  an iPXE script that boots them with bootwire.marker=TOKEN
 #   e2e_netns NTAPS                 namespace with br0 (10.77.0.1/24) and tap0..tapN-1, and
 #                                   IPv6 router advertisements on br0 (see BW_E2E_RA)
-#   e2e_conf FILE ROOT [YAML]       a server-mode config for br0, YAML appended
+#   e2e_conf FILE ROOT [YAML [MODE]]  a config for br0 (DHCP server, or MODE proxy), YAML appended
 #   e2e_start_bootwire CONF         bootwire serve in the namespace, ready for DHCP on br0
 #   e2e_vm_start NAME KIND MAC TAP [QEMU ARGS]  KIND: bios | uefi | uefi-ipxe
+#   e2e_vm_use NAME                 make VM NAME the last one again (tests with several)
 #   e2e_wait_marker TOKEN [SECS]    wait for the marker on the last VM's serial console
+#   e2e_check_marker DESC TOKEN     wait, then one check (e2e_marker_verdict: why it failed)
+#   e2e_check_poweroff [LABEL [RESULT]]  after the marker the VM powers itself off; stop it
 #   e2e_vm_stop [PID]               stop a VM (the last one by default)
 #   e2e_serial_text FILE, e2e_serial_tail FILE [N]   the console as plain text
 #   e2e_check_transfers NAME FILE=COUNT...           completed TFTP transfers per file
@@ -33,7 +44,10 @@
 #   e2e_wait_log RE [SECS]          wait for a line in bootwire's log
 #   e2e_check_http NAME FILE=COUNT...                GETs answered 200 per path (VMs only)
 #   e2e_check_whole PROTO ROOT FILE...               each file went whole over http or tftp
-#   e2e_check_no_tftp NAME          no TFTP request from any VM
+#   e2e_check_no_tftp NAME, e2e_check_no_http NAME   no TFTP (HTTP) request from any VM
+#   e2e_dhcp_lines MAC [TYPE_RE]    bootwire's OFFER/ACK/NAK lines for MAC
+#   e2e_script_url MAC ARCH         the boot.ipxe URL bootwire's DHCP hands iPXE
+#   e2e_check_generated MAC ARCH [FROM]  boot.ipxe generated for MAC and ARCH, answered 200
 #   e2e_check_cmdline NAME WANT     the kernel command line the initramfs printed
 #   e2e_http_get PATH               a page from bootwire's HTTP service (curl, in E2E_NS)
 #   e2e_lines TEXT...               split TEXTs into E2E_LINES (bw_fail detail lines)
@@ -52,6 +66,9 @@ E2E_NS=
 E2E_VM_PID=
 E2E_VM_SERIAL=
 E2E_VM_T0=
+E2E_VM_NAME=
+E2E_VM_MAC=
+declare -A E2E_VM_INFO=() # NAME -> "PID SERIAL T0 MAC", for e2e_vm_use
 # Console lines that end a boot early: firmware, iPXE and kernel failures.
 E2E_FAIL_RE='Nothing to boot|No bootable device|PXE-E[0-9A-F]+|Could not boot|No more network devices|Kernel panic|failed to load Boot[0-9A-F]+ "UEFI (PXE|HTTP)'
 
@@ -61,6 +78,18 @@ e2e_require()
 	bw_require_cmds qemu-system-x86_64 ip timeout flock apt-get dpkg-deb
 	bw_require_server
 	[[ $BW_SERVER == bootwire ]] || bw_skip "end-to-end tests run bootwire only"
+}
+
+# e2e_init [CMD...]: how every test starts: skip unless it can run (e2e_require, and the
+# commands CMD), the cleanup trap, the work directory BW_WORK, the assets (e2e_assets).
+# shellcheck disable=SC2120 # its arguments are optional
+e2e_init()
+{
+	e2e_require
+	[[ $# == 0 ]] || bw_require_cmds "$@"
+	bw_setup_trap
+	bw_make_work
+	e2e_assets
 }
 
 # e2e_assets: runs scripts/netboot-assets.sh --boot-programs into the cache (instant when
@@ -154,19 +183,22 @@ e2e_ipv6_ra()
 	bw_spawn "$E2E_NS" "$BW_WORK/ipv6-ra.log" python3 "$BW_REPO_ROOT/scripts/ipv6-ra.py" br0 900
 }
 
-# e2e_conf FILE ROOT [YAML]: bootwire as DHCP server (10.77.0.100-199) and TFTP on br0,
-# logging at debug; YAML (more top-level keys, or lines continuing `dhcp:`) is appended.
+# e2e_conf FILE ROOT [YAML [MODE]]: bootwire as DHCP server (10.77.0.100-199; MODE proxy:
+# proxyDHCP, no addresses) and TFTP on br0, logging at debug; YAML (more top-level keys, or
+# lines continuing `dhcp:`) is appended.
 e2e_conf()
 {
-	local file=$1 root=$2 extra=${3:-}
+	local file=$1 root=$2 extra=${3:-} mode=${4:-server}
 	{
 		printf 'boot_root: %s\n' "$root"
 		printf 'log: { level: debug }\n'
 		printf 'tftp: { listen: %s }\n' "$E2E_SRV"
-		printf 'dhcp:\n  enabled: true\n  mode: server\n  interfaces: [br0]\n'
-		printf '  lease_db: %s\n' "${file%.yaml}-leases.db"
-		printf '  subnets:\n'
-		printf '    - { subnet: 10.77.0.0/24, range: 10.77.0.100-10.77.0.199, router: %s, lease_time: 600 }\n' "$E2E_SRV"
+		printf 'dhcp:\n  enabled: true\n  mode: %s\n  interfaces: [br0]\n' "$mode"
+		if [[ $mode == server ]]; then
+			printf '  lease_db: %s\n' "${file%.yaml}-leases.db"
+			printf '  subnets:\n'
+			printf '    - { subnet: 10.77.0.0/24, range: 10.77.0.100-10.77.0.199, router: %s, lease_time: 600 }\n' "$E2E_SRV"
+		fi
 		[[ -z $extra ]] || printf '%s\n' "$extra"
 	} >"$file"
 }
@@ -188,13 +220,44 @@ e2e_start_bootwire()
 	return 1
 }
 
+# e2e_serve [--http] [--proxy] [--taps N] [YAML]: the server side of most tests: the boot root
+# E2E_ROOT (e2e_boot_root), the namespace with N taps (e2e_netns; 1 by default), the config
+# E2E_CONF (e2e_conf: DHCP server on br0, proxyDHCP with --proxy; YAML appended, then the
+# `http:` line with --http) and bootwire serve on it (e2e_start_bootwire). When bootwire does
+# not start, the test ends there with that failed check.
+# shellcheck disable=SC2120 # its arguments are optional
+e2e_serve()
+{
+	local taps=1 mode=server http='' yaml
+	while (($#)); do
+		case $1 in
+		--http) http=$(e2e_http_yaml) ;;
+		--proxy) mode=proxy ;;
+		--taps) taps=$2 && shift ;;
+		*) break ;;
+		esac
+		shift
+	done
+	yaml=${1:-}
+	[[ -z $http ]] || yaml+=$'\n'$http
+	E2E_ROOT=$BW_WORK/root
+	E2E_CONF=$BW_WORK/bootwire.yaml
+	e2e_boot_root "$E2E_ROOT"
+	e2e_netns "$taps"
+	e2e_conf "$E2E_CONF" "$E2E_ROOT" "$yaml" "$mode"
+	e2e_start_bootwire "$E2E_CONF" && return 0
+	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
+	bw_summary
+}
+
 # e2e_vm_start NAME KIND MAC TAP [QEMU ARGS...]: powers on a diskless VM on TAP in E2E_NS,
 # serial console in BW_WORK/NAME.serial, QEMU's own output in BW_WORK/NAME.qemu.log.
 # -nodefaults: no CD-ROM or floppy for the firmware to try first, no default NIC.
 #   bios       SeaBIOS, e1000 whose option ROM is iPXE (so iPXE does the DHCP)
 #   uefi       OVMF, virtio-net without option ROM: the firmware's own PXE (IPv6 PXE off)
 #   uefi-ipxe  OVMF, e1000 with its iPXE EFI ROM
-# Sets E2E_VM_PID, E2E_VM_SERIAL, E2E_VM_T0; the trap stops it.
+# Sets E2E_VM_PID, E2E_VM_SERIAL, E2E_VM_T0, E2E_VM_NAME, E2E_VM_MAC (kept for e2e_vm_use);
+# the trap stops it.
 e2e_vm_start()
 {
 	local name=$1 kind=$2 mac=$3 tap=$4 mem=256 fw=()
@@ -231,6 +294,17 @@ e2e_vm_start()
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" "${fw[@]}" "$@"
 	E2E_VM_PID=$BW_LAST_PID
 	E2E_VM_T0=$SECONDS
+	E2E_VM_NAME=$name
+	E2E_VM_MAC=$mac
+	E2E_VM_INFO[$name]="$E2E_VM_PID $E2E_VM_SERIAL $E2E_VM_T0 $mac"
+}
+
+# e2e_vm_use NAME: VM NAME (started by e2e_vm_start) becomes the last VM again: the E2E_VM_*
+# variables that the waits and checks use by default are its own.
+e2e_vm_use()
+{
+	read -r E2E_VM_PID E2E_VM_SERIAL E2E_VM_T0 E2E_VM_MAC <<<"${E2E_VM_INFO[$1]}"
+	E2E_VM_NAME=$1
 }
 
 # e2e_wait_marker TOKEN [SECS [PID [SERIAL]]]: waits (bounded) until `BOOTWIRE-MARKER TOKEN`
@@ -264,7 +338,53 @@ e2e_wait_marker()
 	[[ $E2E_WAIT_RESULT == marker ]]
 }
 
+# e2e_check_marker DESC TOKEN: waits for the marker on the last VM (e2e_wait_marker), then
+# e2e_marker_verdict. Like every e2e_check_*, returns 0 whatever the check found (read
+# E2E_WAIT_RESULT).
+e2e_check_marker()
+{
+	e2e_wait_marker "$2" || true
+	e2e_marker_verdict "$@"
+}
+
+# e2e_marker_verdict DESC TOKEN: one check on the last wait: "DESC: BOOTWIRE-MARKER TOKEN
+# after Ns", or a failure that shows why: the EFI stub's initrd failure is named as bootwire's
+# bug, with the script it rendered (e2e_efi_initrd_bug); anything else is e2e_boot_failed.
+e2e_marker_verdict()
+{
+	local desc=$1 token=$2 url
+	if [[ $E2E_WAIT_RESULT == marker ]]; then
+		bw_pass "$desc: BOOTWIRE-MARKER $token after ${E2E_WAIT_SECS}s"
+	elif e2e_efi_initrd_bug "$E2E_VM_SERIAL"; then
+		url=$(e2e_script_url "$E2E_VM_MAC" efi_x64)
+		e2e_lines "--- console ---" "$E2E_BUG_LINES" \
+			"--- the script bootwire rendered for the VM ($url) ---" "$(e2e_http_get "${url#"$E2E_HTTP_BASE"}")"
+		bw_fail "BOOTWIRE BUG: no BOOTWIRE-MARKER: $E2E_BUG" "${E2E_LINES[@]}"
+	else
+		e2e_boot_failed "$E2E_VM_NAME: no BOOTWIRE-MARKER $token on the serial console"
+	fi
+}
+
+# e2e_check_poweroff [LABEL [RESULT]]: after a marker (RESULT, by default the last wait's), one
+# check: the last VM ends by itself within 15 s (its initramfs runs `poweroff -f`; QEMU runs
+# with -no-reboot). The VM is stopped afterwards either way.
+# shellcheck disable=SC2120 # its arguments are optional
+e2e_check_poweroff()
+{
+	local label=${1:-} result=${2:-$E2E_WAIT_RESULT}
+	if [[ $result == marker ]]; then
+		if e2e_vm_powers_off 15; then
+			bw_pass "${label:+$label: }the initramfs powered the VM off"
+		else
+			bw_fail "${label:-the VM} was still running 15 s after the marker" \
+				"$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
+		fi
+	fi
+	e2e_vm_stop
+}
+
 # e2e_vm_stop [PID]: stops a VM by PID (bounded; SIGKILL if needed).
+# shellcheck disable=SC2120 # its argument is optional
 e2e_vm_stop()
 {
 	bw_stop "${1:-$E2E_VM_PID}" 3 || true
@@ -441,6 +561,51 @@ e2e_check_no_tftp()
 		bw_pass "$1: nothing went over TFTP"
 	else
 		bw_fail "$1: TFTP was used" "$(head -n 5 <<<"$lines")"
+	fi
+}
+
+# e2e_check_no_http NAME: one check: no VM sent bootwire an HTTP request.
+e2e_check_no_http()
+{
+	local lines
+	lines=$(e2e_http_lines)
+	if [[ -z $lines ]]; then
+		bw_pass "$1: nothing went over HTTP"
+	else
+		bw_fail "$1: HTTP was used" "$(head -n 5 <<<"$lines")"
+	fi
+}
+
+# e2e_dhcp_lines MAC [TYPE_RE]: bootwire's decisions for MAC: its OFFER, ACK and NAK lines
+# (TYPE_RE, an ERE: which of them; '.*': every line about MAC).
+e2e_dhcp_lines()
+{
+	grep -E "info  dhcp $1: (${2:-OFFER|ACK|NAK}) " "$BW_SRV_LOG" || true
+}
+
+# e2e_script_url MAC ARCH: the URL of the iPXE script bootwire's DHCP hands an iPXE client
+# when HTTP is on.
+e2e_script_url()
+{
+	printf '%sboot.ipxe?mac=%s&arch=%s' "$E2E_HTTP_BASE" "$1" "$2"
+}
+
+# e2e_check_generated MAC ARCH [FROM]: one check: bootwire generated boot.ipxe for the query
+# its DHCP put in the URL (MAC, ARCH) and answered 200; given FROM (even empty), to that
+# address.
+e2e_check_generated()
+{
+	local mac=$1 arch=$2 from=${3-} at='' got
+	got=$(e2e_http_served GET boot.ipxe |
+		grep -F "served (generated) method=GET path=\"/boot.ipxe?mac=${mac//:/%3A}&arch=$arch\" status=200" || true)
+	if (($# >= 3)); then
+		at=" from ${from:-(no address)}"
+		got=$(grep -F " http $from:" <<<"$got" || true)
+	fi
+	if [[ -n $got ]]; then
+		bw_pass "HTTP: boot.ipxe was generated for the VM's MAC and arch $arch$at"
+	else
+		bw_fail "HTTP: no generated boot.ipxe for mac=$mac&arch=$arch$at" "$(e2e_http_lines | head -n 5)"
 	fi
 }
 

@@ -22,19 +22,16 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_require_cmds dnsmasq
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init dnsmasq
 
 MAC=52:54:00:e2:e0:06
 TOKEN=$$-$RANDOM
 LAN_DHCP=10.77.0.254
-ROOT=$BW_WORK/root
-CONF=$BW_WORK/bootwire.yaml
-e2e_boot_root "$ROOT"
-e2e_netns 1
+# bootwire: proxy mode on br0 (no subnets, no lease database), HTTP on
+# shellcheck disable=SC2016 # ${mac} is bootwire's variable
+e2e_serve --proxy --http "profiles:
+  linux1: { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=\${mac}-proxy-$TOKEN\" }
+default_profile: linux1"
 
 # The LAN's own DHCP server: another host on br0 (a veth into its own namespace).
 NS_LAN=$E2E_NS-lan
@@ -51,23 +48,6 @@ bw_spawn "$NS_LAN" "$BW_WORK/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/n
 	--dhcp-leasefile="$BW_WORK/dnsmasq.leases" --pid-file="$BW_WORK/dnsmasq.pid" \
 	--log-dhcp --log-facility=-
 DM_PID=$BW_LAST_PID
-
-# bootwire: proxy mode on br0 (no subnets, no lease database), HTTP on
-{
-	printf 'boot_root: %s\n' "$ROOT"
-	printf 'log: { level: debug }\n'
-	printf 'tftp: { listen: %s }\n' "$E2E_SRV"
-	printf '%s\n' "$(e2e_http_yaml)"
-	printf 'dhcp:\n  enabled: true\n  mode: proxy\n  interfaces: [br0]\n'
-	printf 'profiles:\n'
-	# shellcheck disable=SC2016 # ${mac} is bootwire's variable
-	printf '  linux1: { kernel: vmlinuz, initrd: [initrd.img], cmdline: "console=ttyS0 bootwire.marker=${mac}-proxy-%s" }\n' "$TOKEN"
-	printf 'default_profile: linux1\n'
-} >"$CONF"
-e2e_start_bootwire "$CONF" || {
-	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
-	bw_summary
-}
 if ! bw_alive "$DM_PID"; then
 	bw_fail "dnsmasq did not start" "$(cat "$BW_WORK/dnsmasq.log")"
 	bw_summary
@@ -87,21 +67,10 @@ if command -v tcpdump >/dev/null 2>&1; then
 fi
 
 e2e_vm_start bios bios "$MAC" tap0
-if e2e_wait_marker "$MAC-proxy-$TOKEN"; then
-	bw_pass "BIOS VM booted beside dnsmasq from bootwire's proxyDHCP: BOOTWIRE-MARKER $MAC-proxy-$TOKEN after ${E2E_WAIT_SECS}s"
-else
-	e2e_boot_failed "no BOOTWIRE-MARKER $MAC-proxy-$TOKEN on the serial console"
-	bw_log_tail "$BW_WORK/dnsmasq.log" 10
-fi
+e2e_check_marker "BIOS VM booted beside dnsmasq from bootwire's proxyDHCP" "$MAC-proxy-$TOKEN"
+[[ $E2E_WAIT_RESULT == marker ]] || bw_log_tail "$BW_WORK/dnsmasq.log" 10
 e2e_check_cmdline bios "console=ttyS0 bootwire.marker=$MAC-proxy-$TOKEN"
-if [[ $E2E_WAIT_RESULT == marker ]]; then
-	if e2e_vm_powers_off 15; then
-		bw_pass "the initramfs powered the VM off"
-	else
-		bw_fail "the VM was still running 15 s after the marker" "$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
-	fi
-fi
-e2e_vm_stop "$E2E_VM_PID"
+e2e_check_poweroff
 if [[ -n $CAP_PID ]]; then
 	sleep 0.3 # let tcpdump write what it has
 	bw_stop "$CAP_PID" 5 || true
@@ -118,8 +87,8 @@ else
 fi
 
 # the boot: bootwire's, without an address
-url="${E2E_HTTP_BASE}boot.ipxe?mac=$MAC&arch=bios"
-lines=$(grep -E "info  dhcp $MAC: (OFFER|ACK|NAK)" "$BW_SRV_LOG" || true)
+url=$(e2e_script_url "$MAC" bios)
+lines=$(e2e_dhcp_lines "$MAC")
 if grep -qF "OFFER boot $url xid=" <<<"$lines" && ! grep -qE ': (OFFER|ACK) [0-9]' <<<"$lines"; then
 	bw_pass "bootwire's proxy offers carry no address and name $url ($(wc -l <<<"$lines") offer(s))"
 else
@@ -145,14 +114,9 @@ else
 fi
 
 # HTTP, to dnsmasq's address
-if e2e_http_served GET boot.ipxe | grep -qF "http $ip:" &&
-	e2e_http_served GET boot.ipxe | grep -qF "served (generated) method=GET path=\"/boot.ipxe?mac=52%3A54%3A00%3Ae2%3Ae0%3A06&arch=bios\" status=200"; then
-	bw_pass "HTTP: boot.ipxe was generated for the VM's MAC, asked from $ip"
-else
-	bw_fail "HTTP: no generated boot.ipxe for mac=$MAC from $ip" "$(e2e_http_lines | head -n 5)"
-fi
+e2e_check_generated "$MAC" bios "$ip"
 e2e_check_http bios boot.ipxe=1 vmlinuz=1 initrd.img=1
-e2e_check_whole http "$ROOT" vmlinuz initrd.img
+e2e_check_whole http "$E2E_ROOT" vmlinuz initrd.img
 e2e_check_no_tftp bios
 
 bw_stop_server

@@ -19,21 +19,13 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 
 MACS=(52:54:00:e2:e0:51 52:54:00:e2:e0:52)
 NAMES=(alpha beta)
 TOKEN=$$-$RANDOM
 MARKS=("alpha-$TOKEN" "beta-$TOKEN")
-ROOT=$BW_WORK/root
-CONF=$BW_WORK/bootwire.yaml
-e2e_boot_root "$ROOT"
-e2e_netns 2
-e2e_conf "$CONF" "$ROOT" "$(e2e_http_yaml)
-profiles:
+e2e_serve --http --taps 2 "profiles:
   alpha:  { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=${MARKS[0]}\" }
   beta:   { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=${MARKS[1]}\" }
   other:  { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=default-$TOKEN\" }
@@ -41,64 +33,40 @@ machines:
   - { mac: \"${MACS[0]}\", profile: alpha }
   - { mac: \"${MACS[1]}\", profile: beta }
 default_profile: other"
-e2e_start_bootwire "$CONF" || {
-	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
-	bw_summary
-}
 
-PIDS=()
-SERIALS=()
-T0S=()
 for i in 0 1; do
 	e2e_vm_start "vm-${NAMES[i]}" bios "${MACS[i]}" "tap$i"
-	PIDS+=("$E2E_VM_PID")
-	SERIALS+=("$E2E_VM_SERIAL")
-	T0S+=("$E2E_VM_T0")
 done
 
 # wait for both (bounded: each wait stops at its marker, a failure, the VM's end or the
 # bound; the second VM has had the first one's wait to boot meanwhile)
 RESULTS=()
 for i in 0 1; do
-	E2E_VM_T0=${T0S[i]}
-	E2E_VM_SERIAL=${SERIALS[i]}
-	e2e_wait_marker "${MARKS[i]}" "$E2E_BOOT_SECS" "${PIDS[i]}" "${SERIALS[i]}" || true
+	e2e_vm_use "vm-${NAMES[i]}"
+	e2e_check_marker "vm-${NAMES[i]} (${MACS[i]}) booted its profile ${NAMES[i]}" "${MARKS[i]}"
 	RESULTS+=("$E2E_WAIT_RESULT")
-	if [[ $E2E_WAIT_RESULT == marker ]]; then
-		bw_pass "vm-${NAMES[i]} (${MACS[i]}) booted its profile ${NAMES[i]}: BOOTWIRE-MARKER ${MARKS[i]} after ${E2E_WAIT_SECS}s"
-	else
-		e2e_boot_failed "vm-${NAMES[i]} (${MACS[i]}): no BOOTWIRE-MARKER ${MARKS[i]} on its console"
-	fi
 done
 
 for i in 0 1; do
 	o=$((1 - i))
-	wrong=$(e2e_serial_text "${SERIALS[i]}" | grep -aE "BOOTWIRE-MARKER (${MARKS[o]}|default-$TOKEN)" || true)
+	e2e_vm_use "vm-${NAMES[i]}"
+	wrong=$(e2e_serial_text "$E2E_VM_SERIAL" | grep -aE "BOOTWIRE-MARKER (${MARKS[o]}|default-$TOKEN)" || true)
 	if [[ -z $wrong ]]; then
 		bw_pass "vm-${NAMES[i]}: neither ${NAMES[o]}'s nor the default profile's marker on its console"
 	else
 		bw_fail "vm-${NAMES[i]} printed another profile's marker" "$wrong"
 	fi
-	e2e_check_cmdline "vm-${NAMES[i]}" "console=ttyS0 bootwire.marker=${MARKS[i]}" "${SERIALS[i]}"
-	if [[ ${RESULTS[i]} == marker ]]; then
-		if e2e_vm_powers_off 15 "${PIDS[i]}"; then
-			bw_pass "vm-${NAMES[i]}: the initramfs powered the VM off"
-		else
-			bw_fail "vm-${NAMES[i]} was still running 15 s after the marker" "$(e2e_serial_tail "${SERIALS[i]}" 8)"
-		fi
-	fi
-done
-for i in 0 1; do
-	e2e_vm_stop "${PIDS[i]}"
+	e2e_check_cmdline "vm-${NAMES[i]}" "console=ttyS0 bootwire.marker=${MARKS[i]}"
+	e2e_check_poweroff "vm-${NAMES[i]}" "${RESULTS[i]}"
 done
 
 IPS=()
 for i in 0 1; do
 	mac=${MACS[i]}
-	acks=$(grep -E "info  dhcp $mac: ACK " "$BW_SRV_LOG" || true)
+	acks=$(e2e_dhcp_lines "$mac" ACK)
 	ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ " <<<"$acks" | awk '{ print $2 }')
 	IPS+=("${ip:-none}")
-	url="${E2E_HTTP_BASE}boot.ipxe?mac=$mac&arch=bios"
+	url=$(e2e_script_url "$mac" bios)
 	if [[ -n $ip ]] && grep -qF "boot $url xid=" <<<"$acks"; then
 		bw_pass "vm-${NAMES[i]}: DHCP ACKed $ip with $url"
 	else
