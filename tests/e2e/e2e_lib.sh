@@ -147,25 +147,12 @@ EOF
 }
 
 # e2e_netns NTAPS: namespace bwe2e-<pid> with bridge br0 ($E2E_SRV/24) and taps
-# tap0..tapN-1 on it, all up, plus e2e_ipv6_ra unless BW_E2E_RA=0. Sets E2E_NS and BW_SRV_NS
-# (bw_start_serve runs there); the trap deletes it.
+# tap0..tapN-1 on it, all up (lib.sh's bw_bridge_ns), plus e2e_ipv6_ra unless BW_E2E_RA=0.
+# Sets E2E_NS and BW_SRV_NS (bw_start_serve runs there); the trap deletes it.
 e2e_netns()
 {
-	local n=$1 i
 	E2E_NS=bwe2e-$$
-	ip netns add "$E2E_NS"
-	BW_NETNS_LIST+=("$E2E_NS")
-	ip -n "$E2E_NS" link set lo up
-	ip -n "$E2E_NS" link add br0 type bridge
-	# br0's link-local address usable at once (router advertisements come from it)
-	ip netns exec "$E2E_NS" sysctl -qw net.ipv6.conf.br0.accept_dad=0 2>/dev/null || true
-	ip -n "$E2E_NS" addr add "$E2E_SRV/24" dev br0
-	ip -n "$E2E_NS" link set br0 up
-	for ((i = 0; i < n; i++)); do
-		ip -n "$E2E_NS" tuntap add dev "tap$i" mode tap
-		ip -n "$E2E_NS" link set "tap$i" master br0
-		ip -n "$E2E_NS" link set "tap$i" up
-	done
+	bw_bridge_ns "$E2E_NS" "$E2E_SRV/24" "$1"
 	# shellcheck disable=SC2034 # lib.sh's bw_start_serve reads it
 	BW_SRV_NS=$E2E_NS
 	[[ ${BW_E2E_RA:-1} == 0 ]] || e2e_ipv6_ra

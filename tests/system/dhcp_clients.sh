@@ -107,22 +107,16 @@ touch "$EV_D" "$EV_U"
 
 # A capture of everything DHCP on the served interface, for the checks on what went over the
 # wire (RENEWING and INIT-REBOOT REQUESTs).
-PCAP=$W/served.pcap
-bw_spawn "$SRV" "$W/tcpdump.log" tcpdump -i "$SIF" -n -U --immediate-mode -Z root -w "$PCAP" udp port 67 or udp port 68
-TCPDUMP_PID=$BW_LAST_PID
-bw_wait_file_re "$W/tcpdump.log" 'listening on' 10 || bw_fail "tcpdump did not start" "$(cat "$W/tcpdump.log")"
-
-wire()
-{ # the capture so far, one line per DHCP packet
-	"$BW_SCAPY_PY" "$BW_CRAFT" summary "$PCAP" 2>/dev/null || true
-}
+bw_cap_start "$SRV" "$SIF" served || bw_fail "tcpdump did not start" "$(cat "$W/served.tcpdump.log")"
+PCAP=$BW_CAP
+TCPDUMP_PID=$BW_CAP_PID
 
 # wire_wait OUT ERE: the capture summary into OUT, again until a line matches ERE (5 s).
 wire_wait()
 {
 	local out=$1 re=$2 i
 	for ((i = 0; i < 10; i++)); do
-		wire >"$out"
+		bw_cap_summary "$PCAP" >"$out"
 		grep -qE -- "$re" "$out" && return 0
 		sleep 0.5
 	done
@@ -312,16 +306,13 @@ fi
 
 # ---- an interface that is not listed ------------------------------------------------------
 OMAC=$(ip -n "$OTHER" link show dev "$OIF" | awk '/link\/ether/ {print $2}')
-UPCAP=$W/unlisted.pcap
-bw_spawn "$SRV" "$W/tcpdump-u.log" tcpdump -i "$UIF" -n -U --immediate-mode -Z root -w "$UPCAP" udp port 67 or udp port 68
-TPID_U=$BW_LAST_PID
-bw_wait_file_re "$W/tcpdump-u.log" 'listening on' 10 || true
+bw_cap_start "$SRV" "$UIF" unlisted || true
 rc=0
 timeout -k 2 15 ip netns exec "$OTHER" env EV_FILE="$W/unlisted.events" busybox udhcpc -i "$OIF" -n -q \
 	-t 3 -T 1 -s "$W/udhcpc-script" >"$W/udhcpc-u.log" 2>&1 </dev/null || rc=$?
 sleep 0.5
-bw_stop "$TPID_U" 5 || true
-n_disc=$("$BW_SCAPY_PY" "$BW_CRAFT" summary "$UPCAP" 2>/dev/null | grep -c "^DISCOVER .*chaddr=$OMAC" || true)
+bw_cap_stop
+n_disc=$(bw_cap_summary | grep -c "^DISCOVER .*chaddr=$OMAC" || true)
 if [[ $rc != 0 ]] && ! grep -q '^bound;' "$W/unlisted.events" 2>/dev/null && ((n_disc >= 2)) &&
 	! grep -qiE "$UIF|$OMAC" "$BW_SRV_LOG"; then
 	bw_pass "unlisted $UIF: $n_disc DISCOVERs arrived, no answer, no log line"
@@ -384,5 +375,5 @@ if bw_dhcp_start "$W/bootwire.yaml"; then
 else
 	bw_fail "bootwire did not start again on the same database"
 fi
-bw_stop "$TCPDUMP_PID" 5 || true
+bw_cap_stop "$TCPDUMP_PID"
 bw_summary

@@ -364,6 +364,27 @@ bw_netns_pair()
 	return 1
 }
 
+# bw_bridge_ns NS ADDR/LEN [NTAPS]: namespace NS (the trap deletes it) with a bridge br0 that
+# holds ADDR/LEN and forwards at once (no learning delay for the first packets; its IPv6
+# link-local address usable at once: no DAD), and taps tap0..tapN-1 on it for VMs, all up.
+# More hosts join it with dhcp_lib.sh's bw_bridge_host.
+bw_bridge_ns()
+{
+	local ns=$1 addr=$2 n=${3:-0} i
+	ip netns add "$ns"
+	BW_NETNS_LIST+=("$ns")
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add br0 type bridge forward_delay 0
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.br0.accept_dad=0 2>/dev/null || true
+	ip -n "$ns" addr add "$addr" dev br0
+	ip -n "$ns" link set br0 up
+	for ((i = 0; i < n; i++)); do
+		ip -n "$ns" tuntap add dev "tap$i" mode tap
+		ip -n "$ns" link set "tap$i" master br0
+		ip -n "$ns" link set "tap$i" up
+	done
+}
+
 # ---------------------------------------------------------------------------------------
 # Servers
 
