@@ -5,7 +5,9 @@
 # the server side has 10.99.N.1/24, the client side no address: it gets one by DHCP), or a
 # bridge br0 in one namespace with hosts on it (bw_bridge_ns, bw_bridge_host), one of which
 # may be the LAN's own DHCP server (bw_lan_dhcp). Nothing is ever sent outside the
-# namespaces the test creates.
+# namespaces the test creates. bootwire runs with `log: {format: json}`: its decisions are
+# read with lib.sh's bw_j* helpers, plus dhcp(MAC) in conditions (service dhcp, peer MAC)
+# and bw_dhcp_has/count/lines for its lines about one client.
 #
 # Functions:
 #   bw_have_scapy, bw_require_scapy   Debian's python with scapy (BW_SCAPY_PY)
@@ -16,8 +18,11 @@
 #   bw_cap_stop [PID]                 let it write what it has, stop it
 #   bw_cap_summary [PCAP]             one line per DHCP packet (dhcp_craft.py summary)
 #   bw_dhcp_start CONFIG              bootwire serve, ready when it serves its interfaces
+#   bw_dhcp_has LOG MAC MSG_RE [KEY=VALUE...]   a line about MAC says MSG_RE, with those fields
+#   bw_dhcp_count ..., bw_dhcp_lines ...        how many such lines; the lines as text
 #   bw_wait_file_re FILE ERE SECS, bw_count_re FILE ERE   for clients' files
 #   bw_lease DB ADDRESS MAC FIELD [--all]                 a field of `bootwire leases --json`
+#   bw_lease_bound CONF MAC ADDR_RE                       MAC holds a bound lease
 #   bw_set_mac NS IFACE MAC
 
 BW_CRAFT=${BW_CRAFT:-$BW_REPO_ROOT/tests/system/dhcp_craft.py}
@@ -25,6 +30,9 @@ BW_CRAFT=${BW_CRAFT:-$BW_REPO_ROOT/tests/system/dhcp_craft.py}
 BW_SCAPY_PY=${BW_SCAPY_PY:-${BW_PYTHON:-/usr/bin/python3}}
 # what the captures keep: DHCP, proxyDHCP
 BW_CAP_FILTER='udp port 67 or udp port 68 or udp port 4011'
+# in bw_j* conditions: a line of the DHCP service about the client MAC
+# shellcheck disable=SC2016 # jq's own $variables
+BW_JQ_DEFS+=' def dhcp($mac): svc("dhcp") and of($mac);'
 
 bw_have_scapy()
 {
@@ -130,7 +138,7 @@ bw_cap_summary()
 	"$BW_SCAPY_PY" "$BW_CRAFT" summary "$pcap" 2>/dev/null || true
 }
 
-# bw_dhcp_start CONFIG: starts `bootwire serve` in BW_SRV_NS and waits
+# bw_dhcp_start CONFIG: starts `bootwire serve` (CONFIG logs JSON) in BW_SRV_NS and waits
 # until it serves BW_DHCP_N_IFACES interfaces (default 1; its "serving IF as ..." lines; TFTP,
 # started first, is up by then). Sets BW_SRV_PID and BW_SRV_LOG (a new log file per start).
 bw_dhcp_start()
@@ -149,7 +157,7 @@ bw_dhcp_start()
 			bw_log_tail "$log" 20 >&2
 			return 1
 		fi
-		n_if=$(grep -c 'info  dhcp serving .* as ' "$log" || true)
+		n_if=$(bw_jcount "$log" 'svc("dhcp") and says("^serving .* as ")')
 		((n_if >= ${BW_DHCP_N_IFACES:-1})) && return 0
 		sleep 0.05
 	done
@@ -158,6 +166,40 @@ bw_dhcp_start()
 	return 1
 }
 BW_DHCP_STARTS=0
+
+# bw_dhcp_has LOG MAC MSG_RE [KEY=VALUE...]: true when bootwire's DHCP service logged a line
+# about MAC whose msg matches the regex MSG_RE (jq's, PCRE-like) and whose string fields KEY
+# are VALUE (xid=0x..., iface=..., client=ipxe, arch=bios, level=info).
+bw_dhcp_has()
+{
+	bw_dhcp_sel has "$@"
+}
+
+# bw_dhcp_count LOG MAC MSG_RE [KEY=VALUE...]: how many such lines.
+bw_dhcp_count()
+{
+	bw_dhcp_sel count "$@"
+}
+
+# bw_dhcp_lines LOG MAC [MSG_RE [KEY=VALUE...]]: such lines as text (every line about MAC
+# without MSG_RE), for a report.
+bw_dhcp_lines()
+{
+	bw_dhcp_sel lines "$1" "$2" "${3:-}" "${@:4}"
+}
+
+bw_dhcp_sel()
+{
+	# shellcheck disable=SC2016 # jq's own $variables
+	local how=$1 log=$2 cond='dhcp($mac) and says($re)' args=(--arg mac "$3" --arg re "$4") kv i=0
+	shift 4
+	for kv in "$@"; do
+		cond+=" and .[\$k$i] == \$v$i"
+		args+=(--arg "k$i" "${kv%%=*}" --arg "v$i" "${kv#*=}")
+		i=$((i + 1))
+	done
+	"bw_j$how" "$log" "$cond" "${args[@]}"
+}
 
 # bw_wait_file_re FILE ERE SECONDS: true once a line of FILE matches (bounded).
 bw_wait_file_re()
@@ -185,6 +227,14 @@ bw_lease()
 	"$BOOTWIRE" leases --db "$db" --json "${all[@]}" 2>/dev/null |
 		jq -r --arg a "$addr" --arg m "$mac" --arg f "$field" \
 			'.[] | select(.address == $a and .mac == $m) | .[$f] // "null"' 2>/dev/null | head -n 1
+}
+
+# bw_lease_bound CONF MAC ADDR_RE: true when `bootwire leases -c CONF --json` lists a bound
+# lease of MAC whose address matches the regex ADDR_RE.
+bw_lease_bound()
+{
+	"$BOOTWIRE" leases -c "$1" --json 2>/dev/null | jq -e --arg m "$2" --arg re "$3" \
+		'any(.[]; .mac == $m and .state == "bound" and (.address | test($re)))' >/dev/null 2>&1
 }
 
 # bw_set_mac NS IFACE MAC

@@ -23,6 +23,7 @@
 #       "PXEClient" (iPXE ignores proxy offers without it) and no option 43
 #
 # Run: bash tests/system/dhcp_proxy.sh   (root; BOOTWIRE=...; BW_KEEP=1 keeps the logs)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/dhcp_lib.sh"
@@ -64,7 +65,7 @@ start_proxy()
 	local conf=$BW_WORK/proxy$((++N_CONF)).yaml
 	{
 		printf 'boot_root: %s\n' "$ROOT"
-		printf 'log: {level: debug}\n'
+		printf 'log: {level: debug, format: json}\n'
 		printf 'tftp: {enabled: true, listen: %s}\n' "$SRV"
 		printf 'dhcp:\n  enabled: true\n  mode: proxy\n  interfaces: [br0]\n'
 		[[ -z ${1:-} ]] || printf '  http_base: %s\n' "$1"
@@ -158,11 +159,15 @@ fi
 sleep 0.5 # a late reply would still show
 bw_cap_stop
 if ((n_clients > 0)); then
-	new=$(log_since "$log0" | grep " dhcp $CMAC" || true)
-	if [[ -n $new ]] && ! grep -qv ' debug dhcp .*: ignoring [A-Z]*: not a PXE or HTTP boot client' <<<"$new"; then
-		bw_pass "(a) bootwire logged only debug 'ignoring' lines for the plain clients ($(wc -l <<<"$new"))"
+	# bootwire's lines about the client since (a) began, as JSON and as text
+	new=$(log_since "$log0" | bw_jsel - 'dhcp($c)' --arg c "$CMAC")
+	newt=$(bw_jq - jtext <<<"$new")
+	n_new=$(bw_jcount - true <<<"$new")
+	n_ign=$(bw_jcount - '.level == "debug" and says(": ignoring [A-Z]*: not a PXE or HTTP boot client$")' <<<"$new")
+	if ((n_new > 0 && n_ign == n_new)); then
+		bw_pass "(a) bootwire logged only debug 'ignoring' lines for the plain clients ($n_new)"
 	else
-		bw_fail "(a) bootwire's log for the plain clients is not only debug 'ignoring' lines" "${new:-(nothing logged)}"
+		bw_fail "(a) bootwire's log for the plain clients is not only debug 'ignoring' lines" "${newt:-(nothing logged)}"
 	fi
 	if [[ -n $BW_CAP ]] && bw_have_scapy; then
 		wire=$(bw_cap_summary)
@@ -175,14 +180,14 @@ if ((n_clients > 0)); then
 		# the xid in bootwire's log line must be the packet's
 		xids=$(grep -E ' src=0\.0\.0\.0:68 dst=[0-9.]+:67 ' <<<"$wire" | grep -oE '^[A-Z]+ xid=0x[0-9a-f]+' |
 			sed 's/.*xid=//' | sort -u)
-		logged=$(grep -oE 'xid=0x[0-9a-f]+' <<<"$new" | sed 's/xid=//' | sort -u)
+		logged=$(bw_jq - '.msg | capture("^xid=(?<x>0x[0-9a-f]+) ").x' <<<"$new" | sort -u)
 		bad=$(comm -13 <(printf '%s\n' "$xids") <(printf '%s\n' "$logged"))
 		if [[ -n $xids && -n $logged && -z $bad ]]; then
 			bw_pass "(a) every xid in bootwire's 'ignoring' lines is one the clients sent"
 		else
 			bw_fail "(a) bootwire's 'ignoring' lines name xids no client sent" \
 				"on the wire: $(tr '\n' ' ' <<<"$xids")" "in the log: $(tr '\n' ' ' <<<"$logged")" \
-				"$(head -n 3 <<<"$new")"
+				"$(head -n 3 <<<"$newt")"
 		fi
 	else
 		bw_skip_check "(a) no reply on the wire" "no tcpdump or no scapy"

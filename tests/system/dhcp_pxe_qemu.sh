@@ -27,6 +27,7 @@
 # waiting for an IPv6 router that never answers), the whole script about 2.5 minutes.
 #
 # Run: bash tests/system/dhcp_pxe_qemu.sh   (root; BOOTWIRE=...; BW_KEEP=1 keeps the logs)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/dhcp_lib.sh"
@@ -90,7 +91,7 @@ write_conf()
 	local file=$1 mode=$2
 	{
 		printf 'boot_root: %s\n' "$ROOT"
-		printf 'log: {level: debug}\n'
+		printf 'log: {level: debug, format: json}\n'
 		printf 'tftp: {enabled: true, listen: %s}\n' "$SRV"
 		printf 'dhcp:\n  enabled: true\n  mode: %s\n  interfaces: [br0]\n' "$mode"
 		if [[ $mode == server ]]; then
@@ -163,19 +164,16 @@ boot_failed()
 	bw_fail "$1" "result: $VM_RESULT after ${VM_SECS}s" \
 		"--- DHCP packets on br0 ---" "${sum:-(no capture)}" \
 		"--- bootwire log (dhcp and tftp lines) ---" \
-		"$(grep -E ' (dhcp|tftp) ' "$BW_SRV_LOG" | tail -n 30)" "$(serial_tail)"
+		"$(bw_jlines "$BW_SRV_LOG" 'svc("dhcp") or svc("tftp")' | tail -n 30)" "$(serial_tail)"
 }
 
-# dhcp_lines MAC: bootwire's decisions for MAC (OFFER/ACK/NAK lines).
-dhcp_lines()
-{
-	grep -E "info  dhcp $1: (OFFER|ACK|NAK)" "$BW_SRV_LOG" || true
-}
+# DECIDED: bootwire's decisions (OFFER/ACK/NAK lines), as a bw_dhcp_* MSG_RE
+DECIDED='^(OFFER|ACK|NAK)( |:|$)'
 
 # sent_count FILE: completed TFTP transfers of FILE.
 sent_count()
 {
-	grep -cE "tftp [0-9.]+:[0-9]+: sent file=$1 " "$BW_SRV_LOG" || true
+	bw_jcount "$BW_SRV_LOG" 'svc("tftp") and .msg == "sent" and .file == $f' --arg f "$1"
 }
 
 # check_transfers NAME FILE=COUNT...: completed TFTP transfers per file (a chainload loop
@@ -187,7 +185,7 @@ check_transfers()
 	for fc in "$@"; do
 		f=${fc%=*}
 		want=${fc#*=}
-		got=$(sent_count "${f//./\\.}")
+		got=$(sent_count "$f")
 		have+=("$f $got (want $want)")
 		[[ $got == "$want" ]] || bad=1
 	done
@@ -195,7 +193,7 @@ check_transfers()
 		bw_pass "$name: transfers: ${have[*]}: no chainload loop"
 	else
 		bw_fail "$name: transfers: ${have[*]}" \
-			"$(grep -E 'tftp .*(sent|failed|refusing|size probe)' "$BW_SRV_LOG" | tail -n 10)"
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and says("sent|failed|refusing|size probe")' | tail -n 10)"
 	fi
 }
 
@@ -203,13 +201,13 @@ check_transfers()
 report_4011()
 {
 	local n_cap=- n_ack
-	n_ack=$(grep -cE "info  dhcp $1: ACK boot " "$BW_SRV_LOG" || true)
+	n_ack=$(bw_dhcp_count "$BW_SRV_LOG" "$1" '^ACK boot ' level=info)
 	if [[ -n $BW_CAP && -s $BW_CAP ]]; then
 		n_cap=$(bw_cap_summary | grep -cE ' (src|dst)=[0-9.]+:4011 ' || true)
 	fi
 	bw_say "$2: port 4011: $n_cap packets in the capture, $n_ack proxy ACKs in bootwire's log"
 	if ((n_ack > 0)); then
-		printf '       port 4011 used: %s\n' "$(grep -E "info  dhcp $1: ACK boot " "$BW_SRV_LOG" | head -n 3 | sed 's/^.*dhcp //')"
+		printf '       port 4011 used: %s\n' "$(bw_dhcp_lines "$BW_SRV_LOG" "$1" '^ACK boot ' | head -n 3)"
 	fi
 }
 
@@ -218,7 +216,7 @@ report_4011()
 
 run_server_bios()
 {
-	local mac=52:54:00:bb:00:01 conf=$BW_WORK/server-bios.yaml lines
+	local mac=52:54:00:bb:00:01 conf=$BW_WORK/server-bios.yaml lines n seq
 	write_conf "$conf" server
 	bw_dhcp_start "$conf" || {
 		bw_fail "server-bios: bootwire did not start"
@@ -228,36 +226,36 @@ run_server_bios()
 	boot_vm server-bios "$BOOT_SECS" -fw_cfg "name=etc/sercon-port,file=$BW_WORK/sercon" \
 		-device "e1000,netdev=n0,mac=$mac" -boot n
 	bw_cap_stop
-	lines=$(dhcp_lines "$mac")
+	lines=$(bw_dhcp_lines "$BW_SRV_LOG" "$mac" "$DECIDED")
 	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-pcbios-$TOKEN" "$VM_SERIAL"; then
 		bw_pass "server-bios: PXE boot from bootwire ran boot.ipxe under undionly.kpxe (marker after ${VM_SECS}s)"
 	else
 		boot_failed "server-bios: no marker on the serial console"
 	fi
-	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe .*client=ipxe arch=bios" <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" '^ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe$' client=ipxe arch=bios; then
 		bw_pass "server-bios: the e1000 ROM (iPXE, arch 0) got an address and boot.ipxe at once"
 	else
 		bw_fail "server-bios: no ACK with an address and boot.ipxe for the ROM" "${lines:-(no OFFER/ACK lines for $mac)}"
 	fi
-	if [[ -n $lines ]] && ! grep -qv 'boot boot\.ipxe .*client=ipxe' <<<"$lines"; then
-		bw_pass "server-bios: every OFFER/ACK ($(wc -l <<<"$lines")) went to an iPXE client and named boot.ipxe"
+	n=$(bw_dhcp_count "$BW_SRV_LOG" "$mac" "$DECIDED")
+	if ((n > 0)) && (($(bw_dhcp_count "$BW_SRV_LOG" "$mac" ' boot boot\.ipxe$' client=ipxe) == n)); then
+		bw_pass "server-bios: every OFFER/ACK ($n) went to an iPXE client and named boot.ipxe"
 	else
 		bw_fail "server-bios: some OFFER/ACK named another file or client kind" "${lines:-(none)}"
 	fi
 	check_transfers server-bios undionly.kpxe=1 boot.ipxe=2
 	# undionly.kpxe's own DHCP: an ACK for boot.ipxe after its transfer, then boot.ipxe again
-	if awk -v mac="$mac" '
-		/sent file=undionly\.kpxe / { u = NR }
-		u && index($0, "dhcp " mac ": ACK ") && /boot boot\.ipxe/ { a = NR }
-		a && /sent file=boot\.ipxe / { s = NR }
-		END { exit !(u && a > u && s > a) }' "$BW_SRV_LOG"; then
+	seq=$(bw_jq "$BW_SRV_LOG" 'if svc("tftp") and .msg == "sent" then "sent:\(.file)"
+		elif dhcp($m) and says("^ACK .* boot boot\\.ipxe$") then "ack" else empty end' --arg m "$mac" |
+		tr '\n' ' ')
+	if [[ " $seq" == *" sent:undionly.kpxe "*"ack "*"sent:boot.ipxe "* ]]; then
 		bw_pass "server-bios: undionly.kpxe did DHCP again, was recognised as iPXE and got boot.ipxe"
 	else
 		bw_fail "server-bios: no DHCP ACK with boot.ipxe, then a boot.ipxe transfer, after undionly.kpxe" \
-			"$(grep -E ' (dhcp|tftp) ' "$BW_SRV_LOG" | tail -n 20)"
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("dhcp") or svc("tftp")' | tail -n 20)"
 	fi
 	bw_stop_server
-	if "$BOOTWIRE" leases -c "$conf" 2>&1 | grep -qE "^10\.77\.0\.1[0-9][0-9] +$mac +bound"; then
+	if bw_lease_bound "$conf" "$mac" '^10\.77\.0\.1[0-9][0-9]$'; then
 		bw_pass "server-bios: bootwire leases lists the VM's bound lease"
 	else
 		bw_fail "server-bios: lease not in the database" "$("$BOOTWIRE" leases -c "$conf" --all 2>&1)"
@@ -291,7 +289,7 @@ run_proxy()
 	start_capture "$name"
 	boot_vm "$name" "$BOOT_SECS" "$@"
 	bw_cap_stop
-	lines=$(dhcp_lines "$mac")
+	lines=$(bw_dhcp_lines "$BW_SRV_LOG" "$mac" "$DECIDED")
 	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-$platform-$TOKEN" "$VM_SERIAL"; then
 		bw_pass "$name: network boot beside dnsmasq ran boot.ipxe (marker after ${VM_SECS}s)"
 	else
@@ -305,8 +303,9 @@ run_proxy()
 		bw_fail "$name: VM address ${vm_ip:-none} vs dnsmasq lease ${lease:-none} (range 10.77.0.100-150)" \
 			"$(tail -n 5 "$BW_DM_LEASES" 2>/dev/null)"
 	fi
-	if grep -qE ": OFFER boot $fre " <<<"$lines" && grep -qE ': OFFER boot boot\.ipxe .*client=ipxe' <<<"$lines" &&
-		! grep -qE ': (OFFER|ACK) [0-9]' <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" "^OFFER boot $fre\$" &&
+		bw_dhcp_has "$BW_SRV_LOG" "$mac" '^OFFER boot boot\.ipxe$' client=ipxe &&
+		! bw_dhcp_has "$BW_SRV_LOG" "$mac" '^(OFFER|ACK) [0-9]'; then
 		bw_pass "$name: bootwire's proxy OFFERs carry no address; the firmware got $first, iPXE boot.ipxe"
 	else
 		bw_fail "$name: bootwire's decisions are not address-less proxy OFFERs ($first, then boot.ipxe)" "${lines:-(none)}"
@@ -366,19 +365,19 @@ run_server_uefi()
 		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
 	bw_cap_stop
-	lines=$(dhcp_lines "$mac")
+	lines=$(bw_dhcp_lines "$BW_SRV_LOG" "$mac" "$DECIDED")
 	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-efi-$TOKEN" "$VM_SERIAL"; then
 		bw_pass "server-uefi: OVMF PXE -> ipxe.efi -> boot.ipxe (marker after ${VM_SECS}s)"
 	else
 		boot_failed "server-uefi: no marker on the serial console"
 	fi
-	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot ipxe\.efi .*client=pxe arch=efi_x64" <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" '^ACK 10\.77\.0\.1[0-9][0-9] boot ipxe\.efi$' client=pxe arch=efi_x64; then
 		bw_pass "server-uefi: OVMF's PXE (arch 7) got an address and ipxe.efi"
 	else
 		bw_fail "server-uefi: no ACK with ipxe.efi for OVMF's PXE" "${lines:-(none)}"
 	fi
-	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe .*client=ipxe arch=efi_x64" <<<"$lines" &&
-		! grep -qE 'boot ipxe\.efi .*client=ipxe' <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" '^ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe$' client=ipxe arch=efi_x64 &&
+		! bw_dhcp_has "$BW_SRV_LOG" "$mac" ' boot ipxe\.efi$' client=ipxe; then
 		bw_pass "server-uefi: ipxe.efi was recognised as iPXE and got boot.ipxe, never ipxe.efi"
 	else
 		bw_fail "server-uefi: ipxe.efi's DHCP did not end in boot.ipxe" "${lines:-(none)}"
