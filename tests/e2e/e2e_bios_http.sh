@@ -39,7 +39,9 @@ serial=$(e2e_serial_text "$E2E_VM_SERIAL")
 
 acks=$(e2e_dhcp_lines "$MAC" ACK)
 url=$(e2e_script_url "$MAC" bios)
-if [[ -n $acks ]] && ! grep -qvF "boot $url xid=" <<<"$acks" && grep -q 'client=ipxe arch=bios' <<<"$acks"; then
+n=$(e2e_dhcp_count "$MAC" '^ACK ')
+if ((n > 0)) && (($(e2e_dhcp_count "$MAC" "^ACK .* boot $(bw_re_quote "$url")\$") == n)) &&
+	e2e_dhcp_has "$MAC" '^ACK ' client=ipxe arch=bios; then
 	bw_pass "DHCP: the iPXE ROM was ACKed with the script's HTTP URL $url"
 else
 	bw_fail "DHCP: the ACK does not name $url" "${acks:-(no ACK for $MAC)}"
@@ -55,7 +57,8 @@ if grep -aqF "${E2E_HTTP_BASE}vmlinuz... ok" <<<"$serial" && grep -aqF "${E2E_HT
 else
 	bw_fail "iPXE's console does not show the HTTP downloads" "$(grep -aE 'http://|tftp://' <<<"$serial" | head -n 5)"
 fi
-bw_say "HTTP: $(e2e_http_served GET '(vmlinuz|initrd.img)' | grep -oE 'path=[^ ]+ status=200 bytes=[0-9]+ seconds=[0-9.]+' | tr '\n' ' ')"
+bw_say "HTTP: $(bw_jq "$BW_SRV_LOG" 'select(served("GET"; "vmlinuz") or served("GET"; "initrd.img")) |
+	"path=\(.path) status=\(.status) bytes=\(.bytes) seconds=\(.seconds)"' | tr '\n' ' ')"
 
 bw_stop_server
 bw_summary

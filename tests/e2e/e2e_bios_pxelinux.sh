@@ -19,6 +19,7 @@
 # off; bootwire exits cleanly. About 12 s.
 #
 # Run: sudo bash tests/e2e/e2e_bios_pxelinux.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
@@ -49,16 +50,18 @@ e2e_check_cmdline bios "console=ttyS0 bootwire.marker=$TOKEN"
 e2e_check_poweroff
 
 acks=$(e2e_dhcp_lines "$MAC" ACK)
-if [[ -n $acks ]] && ! grep -qv ' boot pxelinux\.0 ' <<<"$acks"; then
-	bw_pass "DHCP: the VM (loader pxelinux) was ACKed with pxelinux.0 ($(wc -l <<<"$acks") ACK)"
+n=$(e2e_dhcp_count "$MAC" '^ACK ')
+if ((n > 0)) && (($(e2e_dhcp_count "$MAC" '^ACK .* boot pxelinux\.0$') == n)); then
+	bw_pass "DHCP: the VM (loader pxelinux) was ACKed with pxelinux.0 ($n ACK)"
 else
 	bw_fail "DHCP: the ACK does not name pxelinux.0" "${acks:-(no ACK for $MAC)}"
 fi
 e2e_check_transfers bios pxelinux.0=1 ldlinux.c32=1 "pxelinux.cfg/01-$MACH=1" vmlinuz=1 initrd.img=1 boot.ipxe=0
-if grep -qE "tftp [0-9.]+:[0-9]+: sent file=pxelinux\.cfg/01-$MACH bytes=[1-9]" "$BW_SRV_LOG"; then
+if bw_jhas "$BW_SRV_LOG" 'sent($f) and .bytes > 0' --arg f "pxelinux.cfg/01-$MACH"; then
 	bw_pass "TFTP: the generated pxelinux.cfg/01-$MACH was served"
 else
-	bw_fail "TFTP: no pxelinux.cfg/01-$MACH served" "$(grep -E 'tftp .*pxelinux\.cfg' "$BW_SRV_LOG" | tail -n 5)"
+	bw_fail "TFTP: no pxelinux.cfg/01-$MACH served" \
+		"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and (tojson | contains("pxelinux.cfg"))' | tail -n 5)"
 fi
 e2e_check_whole tftp "$E2E_ROOT" vmlinuz initrd.img
 e2e_check_no_http bios

@@ -36,9 +36,10 @@ fi
 e2e_check_poweroff
 
 acks=$(e2e_dhcp_lines "$MAC" ACK)
-ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ boot boot\.ipxe .*client=ipxe arch=bios" <<<"$acks" | awk '{ print $2 }')
-if [[ -n $ip ]] && ! grep -qv 'boot boot\.ipxe .*client=ipxe arch=bios' <<<"$acks"; then
-	bw_pass "DHCP: the iPXE ROM (arch bios) was ACKed $ip with boot.ipxe, every time ($(wc -l <<<"$acks") ACK)"
+n=$(e2e_dhcp_count "$MAC" '^ACK ')
+ip=$(e2e_acked_ip "$MAC" '^ACK 10\.77\.0\.[0-9]+ boot boot\.ipxe$' client=ipxe arch=bios)
+if [[ -n $ip ]] && (($(e2e_dhcp_count "$MAC" '^ACK .* boot boot\.ipxe$' client=ipxe arch=bios) == n)); then
+	bw_pass "DHCP: the iPXE ROM (arch bios) was ACKed $ip with boot.ipxe, every time ($n ACK)"
 else
 	bw_fail "DHCP: no ACK with an address and boot.ipxe for the iPXE ROM, or another boot file" "${acks:-(no ACK for $MAC)}"
 fi
@@ -52,10 +53,11 @@ fi
 
 e2e_check_transfers bios boot.ipxe=1 vmlinuz=1 initrd.img=1
 e2e_check_whole tftp "$E2E_ROOT" vmlinuz initrd.img
-bw_say "TFTP: $(grep -oE 'sent file=(vmlinuz|initrd\.img) bytes=[0-9]+ seconds=[0-9.]+' "$BW_SRV_LOG" | tr '\n' ' ')"
+bw_say "TFTP: $(bw_jq "$BW_SRV_LOG" 'select(sent("vmlinuz") or sent("initrd.img")) |
+	"sent file=\(.file) bytes=\(.bytes) seconds=\(.seconds)"' | tr '\n' ' ')"
 
 bw_stop_server
-if "$BOOTWIRE" leases -c "$E2E_CONF" 2>&1 | grep -qE "^${ip//./\\.} +$MAC +bound"; then
+if bw_lease_bound "$E2E_CONF" "$MAC" "^$(bw_re_quote "$ip")\$"; then
 	bw_pass "bootwire leases lists $ip bound to the VM"
 else
 	bw_fail "the VM's lease is not in the database" "$("$BOOTWIRE" leases -c "$E2E_CONF" --all 2>&1)"

@@ -1,11 +1,13 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # $names in single quotes are jq's
 # Helpers for tests/e2e/*.sh: real VMs (QEMU, always TCG) network-boot Debian's kernel and a
 # busybox initramfs from bootwire, on a bridge in a network namespace the test creates. The
 # initramfs prints `BOOTWIRE-MARKER <token>` for every `bootwire.marker=<token>` on the
 # kernel command line and powers off, so a marker on the serial console proves the whole
 # chain: firmware, DHCP, boot program, script, kernel, initramfs, command line.
 # Source after `set -euo pipefail`; builds on tests/system/lib.sh (checks, bw_spawn/bw_stop,
-# the cleanup trap, bw_start_serve). A test starts with e2e_init (and most with e2e_serve):
+# the cleanup trap, bw_start_serve, the bw_j* readers of bootwire's JSON log) and dhcp_lib.sh
+# (bw_dhcp_*, bw_bridge_host, bw_lan_dhcp). A test starts with e2e_init (and most with
+# e2e_serve):
 #   e2e_init
 #   e2e_serve --http "profiles: ..."
 #   e2e_vm_start bios bios "$MAC" tap0
@@ -41,11 +43,13 @@
 #   e2e_serial_text FILE, e2e_serial_tail FILE [N]   the console as plain text
 #   e2e_check_transfers NAME FILE=COUNT...           completed TFTP transfers per file
 #   e2e_http_yaml                   the `http:` line that turns on HTTP (E2E_SRV:8080)
-#   e2e_wait_log RE [SECS]          wait for a line in bootwire's log
+#   e2e_wait_log COND [SECS [LOG]]  wait for a line of bootwire's JSON log (a jq condition)
 #   e2e_check_http NAME FILE=COUNT...                GETs answered 200 per path (VMs only)
 #   e2e_check_whole PROTO ROOT FILE...               each file went whole over http or tftp
 #   e2e_check_no_tftp NAME, e2e_check_no_http NAME   no TFTP (HTTP) request from any VM
-#   e2e_dhcp_lines MAC [TYPE_RE]    bootwire's OFFER/ACK/NAK lines for MAC
+#   e2e_dhcp_lines MAC [TYPE_RE]    bootwire's OFFER/ACK/NAK lines for MAC, as text
+#   e2e_dhcp_has MAC MSG_RE [KEY=VALUE...], e2e_dhcp_count ...  its decisions, on fields
+#   e2e_acked_ip MAC [MSG_RE [KEY=VALUE...]]   the address of its first ACK
 #   e2e_script_url MAC ARCH         the boot.ipxe URL bootwire's DHCP hands iPXE
 #   e2e_check_generated MAC ARCH [FROM]  boot.ipxe generated for MAC and ARCH, answered 200
 #   e2e_check_cmdline NAME WANT     the kernel command line the initramfs printed
@@ -55,6 +59,8 @@
 
 # shellcheck source=SCRIPTDIR/../system/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../system/lib.sh"
+# shellcheck source=SCRIPTDIR/../system/dhcp_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../system/dhcp_lib.sh"
 
 E2E_CACHE=${BW_E2E_CACHE:-/var/cache/bootwire-e2e}
 E2E_ASSETS_SCRIPT=$BW_REPO_ROOT/scripts/netboot-assets.sh
@@ -62,6 +68,9 @@ E2E_SRV=10.77.0.1
 E2E_OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
 E2E_OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 E2E_BOOT_SECS=${BW_E2E_BOOT_SECS:-100}
+# bootwire's log format in e2e_conf: the tests (e2e_init) read JSON lines with jq; text for
+# anyone else using these helpers (bench/boot.sh reads the text log's timestamps)
+E2E_LOG_FORMAT=text
 E2E_NS=
 E2E_VM_PID=
 E2E_VM_SERIAL=
@@ -80,13 +89,15 @@ e2e_require()
 	[[ $BW_SERVER == bootwire ]] || bw_skip "end-to-end tests run bootwire only"
 }
 
-# e2e_init [CMD...]: how every test starts: skip unless it can run (e2e_require, and the
-# commands CMD), the cleanup trap, the work directory BW_WORK, the assets (e2e_assets).
+# e2e_init [CMD...]: how every test starts: skip unless it can run (e2e_require, jq, and the
+# commands CMD), the cleanup trap, the work directory BW_WORK, the assets (e2e_assets); and
+# bootwire logs JSON (E2E_LOG_FORMAT), which the checks below read.
 # shellcheck disable=SC2120 # its arguments are optional
 e2e_init()
 {
 	e2e_require
-	[[ $# == 0 ]] || bw_require_cmds "$@"
+	bw_require_cmds jq "$@"
+	E2E_LOG_FORMAT=json
 	bw_setup_trap
 	bw_make_work
 	e2e_assets
@@ -178,7 +189,7 @@ e2e_conf()
 	local file=$1 root=$2 extra=${3:-} mode=${4:-server}
 	{
 		printf 'boot_root: %s\n' "$root"
-		printf 'log: { level: debug }\n'
+		printf 'log: { level: debug, format: %s }\n' "$E2E_LOG_FORMAT"
 		printf 'tftp: { listen: %s }\n' "$E2E_SRV"
 		printf 'dhcp:\n  enabled: true\n  mode: %s\n  interfaces: [br0]\n' "$mode"
 		if [[ $mode == server ]]; then
@@ -195,16 +206,27 @@ e2e_conf()
 # BW_SRV_LOG.
 e2e_start_bootwire()
 {
-	local i want='dhcp serving br0'
+	local i http=0
 	bw_start_serve "$1" 69 </dev/null || return 1
-	grep -qE '^http: \{ enabled: true' "$1" && want='http listening on '
+	grep -qE '^http: \{ enabled: true' "$1" && http=1
 	for ((i = 0; i < 100; i++)); do
-		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && grep -q "$want" "$BW_SRV_LOG" && return 0
+		e2e_log_has dhcp 'serving br0 ' && { ((!http)) || e2e_log_has http 'listening on '; } && return 0
 		bw_alive "$BW_SRV_PID" || break
 		sleep 0.05
 	done
 	bw_log_tail "$BW_SRV_LOG" 20
 	return 1
+}
+
+# e2e_log_has SERVICE TEXT: bootwire's log has a line of SERVICE whose message starts with
+# TEXT, in either format (E2E_LOG_FORMAT).
+e2e_log_has()
+{
+	if [[ $E2E_LOG_FORMAT == json ]]; then
+		bw_jhas "$BW_SRV_LOG" 'svc($s) and (.msg | startswith($t))' --arg s "$1" --arg t "$2"
+	else
+		grep -qF " $1 $2" "$BW_SRV_LOG"
+	fi
 }
 
 # e2e_serve [--http] [--proxy] [--taps N] [YAML]: the server side of most tests: the boot root
@@ -407,7 +429,7 @@ e2e_serial_tail()
 # e2e_sent_count FILE: TFTP transfers of FILE that bootwire completed.
 e2e_sent_count()
 {
-	grep -cE "tftp [0-9.]+:[0-9]+: sent file=${1//./\\.} " "$BW_SRV_LOG" || true
+	bw_jcount "$BW_SRV_LOG" 'sent($f)' --arg f "$1"
 }
 
 # e2e_check_transfers NAME FILE=COUNT...: one check: the completed TFTP transfers per file.
@@ -426,7 +448,7 @@ e2e_check_transfers()
 		bw_pass "$name: TFTP transfers ${have[*]}"
 	else
 		bw_fail "$name: TFTP transfers ${have[*]}, expected $*" \
-			"$(grep -E 'tftp .*(sent|failed|refus|size probe)' "$BW_SRV_LOG" | tail -n 10)"
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and says("sent|failed|refus|size probe")' | tail -n 10)"
 	fi
 }
 
@@ -435,7 +457,8 @@ e2e_boot_failed()
 {
 	bw_fail "$1" "result: $E2E_WAIT_RESULT after ${E2E_WAIT_SECS}s" \
 		"--- bootwire log (dhcp, tftp, http, warnings) ---" \
-		"$(grep -E ' (dhcp|tftp|http) | (warn|error) ' "$BW_SRV_LOG" | grep -v ' debug ' | tail -n 30)" \
+		"$(bw_jlines "$BW_SRV_LOG" '.level != "debug" and (svc("dhcp") or svc("tftp") or svc("http") or
+			.level == "warn" or .level == "error")' | tail -n 30)" \
 		"$(e2e_serial_tail "$E2E_VM_SERIAL" 30)" \
 		"$(bw_log_tail "$BW_WORK/$(basename "$E2E_VM_SERIAL" .serial).qemu.log" 5)"
 }
@@ -446,6 +469,18 @@ e2e_boot_failed()
 E2E_HTTP_PORT=8080
 E2E_HTTP_BASE=http://$E2E_SRV:$E2E_HTTP_PORT/
 
+# In bw_j* conditions on bootwire's log:
+#   from_vm          a line about a request from a VM (address:port, not the test's own
+#                    look-ups from E2E_SRV)
+#   served(M; PATH)  a VM's METHOD request of PATH (boot-root relative, before any query)
+#                    answered 200
+#   sent(FILE)       a completed TFTP transfer of FILE
+# shellcheck disable=SC2016 # jq's own $variables
+BW_JQ_DEFS+=' def from_vm: (.peer // "") | test("^[0-9.]+:[0-9]+$") and (startswith("'"$E2E_SRV"':") | not);
+def served($m; $p): svc("http") and from_vm and .method == $m and .status == 200 and
+	says("^served( \\(generated\\))?$") and ((.path // "") | sub("\\?.*$"; "")) == "/" + $p;
+def sent($f): svc("tftp") and .msg == "sent" and .file == $f;'
+
 # e2e_http_yaml: the `http:` line for e2e_conf's YAML: HTTP on E2E_SRV:8080. bootwire's DHCP
 # then hands iPXE http://E2E_SRV:8080/boot.ipxe?mac=..&arch=.. and UEFI HTTP boot clients
 # http://E2E_SRV:8080/ipxe.efi.
@@ -454,31 +489,17 @@ e2e_http_yaml()
 	printf 'http: { enabled: true, listen: %s, port: %s }' "$E2E_SRV" "$E2E_HTTP_PORT"
 }
 
-# e2e_wait_log RE [SECS [LOG]]: waits (bounded) for a line matching RE in bootwire's log.
+# e2e_wait_log COND [SECS [LOG]]: waits (bounded) for a line of bootwire's JSON log for which
+# the jq condition COND holds (lib.sh's bw_jwait).
 e2e_wait_log()
 {
-	local re=$1 secs=${2:-5} log=${3:-$BW_SRV_LOG} i
-	for ((i = 0; i < secs * 20; i++)); do
-		grep -qE "$re" "$log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
+	bw_jwait "${3:-$BW_SRV_LOG}" "$1" "${2:-5}"
 }
 
-# e2e_http_served METHOD PATH [LOG]: bootwire's log lines for METHOD requests of PATH (before
-# any query) answered 200, from the VMs (not from the test's own look-ups at E2E_SRV).
-e2e_http_served()
-{
-	local method=$1 path=${2//./\\.} log=${3:-$BW_SRV_LOG}
-	grep -E " http [0-9.]+:[0-9]+: served( \(generated\))? method=$method path=\"?/$path(\?[^\" ]*)?\"? status=200 " "$log" |
-		grep -v " http ${E2E_SRV//./\\.}:" || true
-}
-
-# e2e_http_lines [LOG]: every HTTP request line (served or refused) from the VMs.
+# e2e_http_lines [LOG]: every HTTP request line (served or refused) from the VMs, as text.
 e2e_http_lines()
 {
-	grep -E " http [0-9.]+:[0-9]+: " "${1:-$BW_SRV_LOG}" | grep -v ' debug ' |
-		grep -v " http ${E2E_SRV//./\\.}:" || true
+	bw_jlines "${1:-$BW_SRV_LOG}" 'svc("http") and from_vm and .level != "debug"'
 }
 
 # e2e_check_http NAME FILE=COUNT... [-- LOG]: one check: GET requests answered 200 per path.
@@ -497,7 +518,7 @@ e2e_check_http()
 	for fc in "${args[@]}"; do
 		f=${fc%=*}
 		want=${fc#*=}
-		got=$(e2e_http_served GET "$f" "$log" | grep -c . || true)
+		got=$(bw_jcount "$log" 'served("GET"; $p)' --arg p "$f")
 		have+=("$f=$got")
 		[[ $got == "$want" ]] || bad=1
 	done
@@ -513,7 +534,7 @@ e2e_check_http()
 # in ROOT) over PROTO (http: a GET answered 200; tftp: a completed transfer).
 e2e_check_whole()
 {
-	local proto=$1 root=$2 f want re log=$BW_SRV_LOG files=()
+	local proto=$1 root=$2 f want cond log=$BW_SRV_LOG files=()
 	shift 2
 	while (($#)); do
 		if [[ $1 == -- ]]; then
@@ -526,15 +547,16 @@ e2e_check_whole()
 	for f in "${files[@]}"; do
 		want=$(stat -c %s "$root/$f")
 		if [[ $proto == http ]]; then
-			e2e_http_served GET "$f" "$log" | grep -q " bytes=$want " && re=ok || re=
+			cond='served("GET"; $f)'
 		else
-			grep -qE "tftp [0-9.]+:[0-9]+: sent file=${f//./\\.} bytes=$want " "$log" && re=ok || re=
+			cond='sent($f)'
 		fi
-		if [[ -n $re ]]; then
+		if bw_jhas "$log" "$cond and .bytes == \$n" --arg f "$f" --argjson n "$want"; then
 			bw_pass "$f went whole over $proto ($want bytes)"
 		else
 			bw_fail "$f: no complete $proto transfer of $want bytes" \
-				"$(grep -E "(file|path)=\"?/?${f//./\\.}[\" ]" "$log" | tail -n 3)"
+				"$(bw_jlines "$log" '.file == $f or ((.path // "") | sub("\\?.*$"; "")) == "/" + $f' \
+					--arg f "$f" | tail -n 3)"
 		fi
 	done
 }
@@ -543,7 +565,7 @@ e2e_check_whole()
 e2e_check_no_tftp()
 {
 	local lines
-	lines=$(grep -E " tftp [0-9.]+:[0-9]+: " "$BW_SRV_LOG" || true)
+	lines=$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and from_vm')
 	if [[ -z $lines ]]; then
 		bw_pass "$1: nothing went over TFTP"
 	else
@@ -563,11 +585,32 @@ e2e_check_no_http()
 	fi
 }
 
-# e2e_dhcp_lines MAC [TYPE_RE]: bootwire's decisions for MAC: its OFFER, ACK and NAK lines
-# (TYPE_RE, an ERE: which of them; '.*': every line about MAC).
+# e2e_dhcp_lines MAC [TYPE_RE]: bootwire's decisions for MAC as text: its OFFER, ACK and NAK
+# lines (TYPE_RE, a regex: which of them; '.*': every info line about MAC).
 e2e_dhcp_lines()
 {
-	grep -E "info  dhcp $1: (${2:-OFFER|ACK|NAK}) " "$BW_SRV_LOG" || true
+	bw_dhcp_lines "$BW_SRV_LOG" "$1" "^(${2:-OFFER|ACK|NAK})( |:|$)" level=info
+}
+
+# e2e_dhcp_has MAC MSG_RE [KEY=VALUE...], e2e_dhcp_count ...: bw_dhcp_has and bw_dhcp_count
+# on bootwire's log, info lines only (its decisions).
+e2e_dhcp_has()
+{
+	bw_dhcp_has "$BW_SRV_LOG" "$@" level=info
+}
+
+e2e_dhcp_count()
+{
+	bw_dhcp_count "$BW_SRV_LOG" "$@" level=info
+}
+
+# e2e_acked_ip MAC [MSG_RE [KEY=VALUE...]]: the address of the first ACK to MAC (whose
+# message matches MSG_RE, with those fields).
+e2e_acked_ip()
+{
+	local mac=$1 re=${2:-^ACK [0-9]}
+	shift $(($# < 2 ? $# : 2))
+	bw_dhcp_msgs "$BW_SRV_LOG" "$mac" "$re" level=info "$@" | awk '/^ACK [0-9]/ { print $2; exit }'
 }
 
 # e2e_script_url MAC ARCH: the URL of the iPXE script bootwire's DHCP hands an iPXE client
@@ -582,14 +625,13 @@ e2e_script_url()
 # address.
 e2e_check_generated()
 {
-	local mac=$1 arch=$2 from=${3-} at='' got
-	got=$(e2e_http_served GET boot.ipxe |
-		grep -F "served (generated) method=GET path=\"/boot.ipxe?mac=${mac//:/%3A}&arch=$arch\" status=200" || true)
+	local mac=$1 arch=$2 from=${3-} at='' cond
+	cond='served("GET"; "boot.ipxe") and .msg == "served (generated)" and .path == $q'
 	if (($# >= 3)); then
 		at=" from ${from:-(no address)}"
-		got=$(grep -F " http $from:" <<<"$got" || true)
+		cond+=' and (.peer | startswith($from + ":"))'
 	fi
-	if [[ -n $got ]]; then
+	if bw_jhas "$BW_SRV_LOG" "$cond" --arg q "/boot.ipxe?mac=${mac//:/%3A}&arch=$arch" --arg from "$from"; then
 		bw_pass "HTTP: boot.ipxe was generated for the VM's MAC and arch $arch$at"
 	else
 		bw_fail "HTTP: no generated boot.ipxe for mac=$mac&arch=$arch$at" "$(e2e_http_lines | head -n 5)"

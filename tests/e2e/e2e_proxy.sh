@@ -22,8 +22,6 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
-# shellcheck source=SCRIPTDIR/../system/dhcp_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../system/dhcp_lib.sh"
 
 e2e_init dnsmasq
 
@@ -67,8 +65,8 @@ fi
 # the boot: bootwire's, without an address
 url=$(e2e_script_url "$MAC" bios)
 lines=$(e2e_dhcp_lines "$MAC")
-if grep -qF "OFFER boot $url xid=" <<<"$lines" && ! grep -qE ': (OFFER|ACK) [0-9]' <<<"$lines"; then
-	bw_pass "bootwire's proxy offers carry no address and name $url ($(wc -l <<<"$lines") offer(s))"
+if e2e_dhcp_has "$MAC" "^OFFER boot $(bw_re_quote "$url")\$" && ! e2e_dhcp_has "$MAC" '^(OFFER|ACK) [0-9]'; then
+	bw_pass "bootwire's proxy offers carry no address and name $url ($(e2e_dhcp_count "$MAC" '^(OFFER|ACK|NAK)( |:|$)') offer(s))"
 else
 	bw_fail "bootwire's decisions are not address-less proxy offers with $url" "${lines:-(none for $MAC)}"
 fi

@@ -15,6 +15,7 @@
 # cleanly. About 20 s (the two VMs share the CPUs).
 #
 # Run: sudo bash tests/e2e/e2e_two_vms.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
@@ -64,23 +65,24 @@ IPS=()
 for i in 0 1; do
 	mac=${MACS[i]}
 	acks=$(e2e_dhcp_lines "$mac" ACK)
-	ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ " <<<"$acks" | awk '{ print $2 }')
+	ip=$(e2e_acked_ip "$mac" '^ACK 10\.77\.0\.[0-9]+ ')
 	IPS+=("${ip:-none}")
 	url=$(e2e_script_url "$mac" bios)
-	if [[ -n $ip ]] && grep -qF "boot $url xid=" <<<"$acks"; then
+	if [[ -n $ip ]] && e2e_dhcp_has "$mac" "^ACK .* boot $(bw_re_quote "$url")\$"; then
 		bw_pass "vm-${NAMES[i]}: DHCP ACKed $ip with $url"
 	else
 		bw_fail "vm-${NAMES[i]}: no ACK with an address and $url" "${acks:-(no ACK for $mac)}"
 		continue
 	fi
 	# the VM's own requests, by its address: its script (for its MAC), kernel and initrd
-	q="mac=${mac//:/%3A}&arch=bios"
-	mine=$(e2e_http_lines | grep -F " http $ip:" || true)
-	if grep -qF "served (generated) method=GET path=\"/boot.ipxe?$q\" status=200" <<<"$mine" &&
-		grep -q 'method=GET path=/vmlinuz status=200 ' <<<"$mine" &&
-		grep -q 'method=GET path=/initrd.img status=200 ' <<<"$mine"; then
+	from_ip='(.peer | startswith($ip + ":"))'
+	if bw_jhas "$BW_SRV_LOG" "$from_ip"' and served("GET"; "boot.ipxe") and .msg == "served (generated)" and
+		.path == "/boot.ipxe?mac=\($mac | gsub(":"; "%3A"))&arch=bios"' --arg ip "$ip" --arg mac "$mac" &&
+		bw_jhas "$BW_SRV_LOG" "$from_ip"' and served("GET"; "vmlinuz")' --arg ip "$ip" &&
+		bw_jhas "$BW_SRV_LOG" "$from_ip"' and served("GET"; "initrd.img")' --arg ip "$ip"; then
 		bw_pass "vm-${NAMES[i]} ($ip): HTTP served its script (generated for $mac), vmlinuz and initrd.img"
 	else
+		mine=$(bw_jlines "$BW_SRV_LOG" "svc(\"http\") and $from_ip" --arg ip "$ip")
 		bw_fail "vm-${NAMES[i]} ($ip): HTTP did not serve its script, kernel and initrd" "${mine:-(no HTTP request from $ip)}"
 	fi
 done
@@ -90,15 +92,16 @@ else
 	bw_fail "the two VMs did not get two different addresses" "${IPS[*]}"
 fi
 
-# at the same time: each VM's first DHCP came before the other's kernel was served
+# at the same time: each VM's first DHCP came before the other's kernel was served (log lines)
 first_dhcp()
 {
-	grep -nE "info  dhcp $1: (OFFER|ACK) " "$BW_SRV_LOG" | head -n 1 | cut -d: -f1
+	bw_jq "$BW_SRV_LOG" 'select(dhcp($m) and .level == "info" and says("^(OFFER|ACK) ")) | input_line_number' \
+		--arg m "$1" | head -n 1
 }
 kernel_served()
 {
-	grep -nE " http ${1//./\\.}:[0-9]+: served method=GET path=/vmlinuz status=200 " "$BW_SRV_LOG" |
-		head -n 1 | cut -d: -f1
+	bw_jq "$BW_SRV_LOG" 'select(served("GET"; "vmlinuz") and .msg == "served" and (.peer | startswith($ip + ":"))) |
+		input_line_number' --arg ip "$1" | head -n 1
 }
 d0=$(first_dhcp "${MACS[0]}")
 d1=$(first_dhcp "${MACS[1]}")
@@ -108,7 +111,7 @@ if [[ -n $d0 && -n $d1 && -n $k0 && -n $k1 ]] && ((d0 < k1 && d1 < k0)); then
 	bw_pass "the two boots overlapped: each VM's DHCP came before the other's kernel"
 else
 	bw_fail "the two boots did not overlap (log lines: DHCP $d0/$d1, kernels $k0/$k1)" \
-		"$(grep -E ' (dhcp|http) ' "$BW_SRV_LOG" | grep -v ' debug ' | tail -n 12)"
+		"$(bw_jlines "$BW_SRV_LOG" '.level != "debug" and (svc("dhcp") or svc("http"))' | tail -n 12)"
 fi
 
 bw_stop_server

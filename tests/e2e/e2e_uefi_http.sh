@@ -48,7 +48,7 @@ e2e_wait_marker "$MAC-uefihttp-$TOKEN" || true
 serial=$(e2e_serial_text "$E2E_VM_SERIAL")
 if ! grep -aq 'Start HTTP Boot over IPv4' <<<"$serial"; then
 	# The firmware never tried HTTP boot: not bootwire's doing (its DHCP is not asked).
-	if [[ $E2E_WAIT_RESULT != marker && -z $(e2e_dhcp_lines "$MAC" '.*') ]]; then
+	if [[ $E2E_WAIT_RESULT != marker ]] && ! e2e_dhcp_has "$MAC" ''; then
 		e2e_serial_tail "$E2E_VM_SERIAL" 15
 		bw_skip "OVMF ($E2E_OVMF_CODE) did not start UEFI HTTP boot over IPv4 (no 'Start HTTP Boot over IPv4' on the console, no DHCP from $MAC): this firmware build has no HTTP boot"
 	fi
@@ -66,21 +66,23 @@ fi
 e2e_check_poweroff
 
 acks=$(e2e_dhcp_lines "$MAC" ACK)
-if grep -qE "ACK 10\.77\.0\.[0-9]+ boot ${efi_url//./\\.} .*client=uefi-http arch=efi_x64" <<<"$acks"; then
+if e2e_dhcp_has "$MAC" "^ACK 10\\.77\\.0\\.[0-9]+ boot $(bw_re_quote "$efi_url")\$" client=uefi-http arch=efi_x64; then
 	bw_pass "DHCP: OVMF's HTTP boot (HTTPClient, arch efi_x64) was ACKed an address and $efi_url"
 else
 	bw_fail "DHCP: no ACK with $efi_url for OVMF's HTTP boot" "${acks:-(no ACK for $MAC)}"
 fi
-if grep -qF "boot $url xid=" <<<"$acks" && ! grep -qE 'boot [^ ]*ipxe\.efi .*client=ipxe' <<<"$acks"; then
+if e2e_dhcp_has "$MAC" "^ACK .* boot $(bw_re_quote "$url")\$" &&
+	! e2e_dhcp_has "$MAC" '^ACK .* boot [^ ]*ipxe\.efi$' client=ipxe; then
 	bw_pass "DHCP: ipxe.efi was recognised as iPXE and got $url, never ipxe.efi"
 else
 	bw_fail "DHCP: ipxe.efi's DHCP did not end in $url" "${acks:-(none)}"
 fi
-heads=$(e2e_http_served HEAD ipxe.efi)
-gets=$(e2e_http_served GET ipxe.efi)
 # the firmware's HEAD comes first (it learns the size), then its GET
-if grep -q 'agent=UefiHttpBoot/' <<<"$heads" && grep -q 'agent=UefiHttpBoot/' <<<"$gets" &&
-	[[ $(grep -nE 'method=(HEAD|GET) path=/ipxe\.efi ' "$BW_SRV_LOG" | head -n 1) == *method=HEAD* ]]; then
+uefi='(.agent | startswith("UefiHttpBoot/"))'
+first=$(bw_jq "$BW_SRV_LOG" 'select(svc("http") and .path == "/ipxe.efi" and (.method == "HEAD" or .method == "GET")) |
+	.method' | head -n 1)
+if bw_jhas "$BW_SRV_LOG" "served(\"HEAD\"; \"ipxe.efi\") and $uefi" &&
+	bw_jhas "$BW_SRV_LOG" "served(\"GET\"; \"ipxe.efi\") and $uefi" && [[ $first == HEAD ]]; then
 	bw_pass "HTTP: the firmware (UefiHttpBoot) sent HEAD, then GET for ipxe.efi, both answered 200"
 else
 	bw_fail "HTTP: no HEAD and GET of ipxe.efi from the firmware answered 200" "$(e2e_http_lines | head -n 5)"

@@ -45,12 +45,13 @@ fi
 e2e_check_poweroff
 
 acks=$(e2e_dhcp_lines "$MAC" ACK)
-if grep -qE "ACK 10\.77\.0\.[0-9]+ boot ipxe\.efi .*client=pxe arch=efi_x64" <<<"$acks"; then
+if e2e_dhcp_has "$MAC" '^ACK 10\.77\.0\.[0-9]+ boot ipxe\.efi$' client=pxe arch=efi_x64; then
 	bw_pass "DHCP: OVMF's PXE (arch efi_x64) was ACKed an address and ipxe.efi"
 else
 	bw_fail "DHCP: no ACK with ipxe.efi for OVMF's PXE" "${acks:-(no ACK for $MAC)}"
 fi
-if grep -qF "boot $url xid=" <<<"$acks" && ! grep -qE 'boot ipxe\.efi .*client=ipxe' <<<"$acks"; then
+if e2e_dhcp_has "$MAC" "^ACK .* boot $(bw_re_quote "$url")\$" &&
+	! e2e_dhcp_has "$MAC" '^ACK .* boot ipxe\.efi$' client=ipxe; then
 	bw_pass "DHCP: ipxe.efi was recognised as iPXE and got $url, never ipxe.efi"
 else
 	bw_fail "DHCP: ipxe.efi's DHCP did not end in $url" "${acks:-(none)}"

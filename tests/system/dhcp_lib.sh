@@ -19,7 +19,7 @@
 #   bw_cap_summary [PCAP]             one line per DHCP packet (dhcp_craft.py summary)
 #   bw_dhcp_start CONFIG              bootwire serve, ready when it serves its interfaces
 #   bw_dhcp_has LOG MAC MSG_RE [KEY=VALUE...]   a line about MAC says MSG_RE, with those fields
-#   bw_dhcp_count ..., bw_dhcp_lines ...        how many such lines; the lines as text
+#   bw_dhcp_count ..., bw_dhcp_lines ..., bw_dhcp_msgs ...   how many; as text; their msgs
 #   bw_wait_file_re FILE ERE SECS, bw_count_re FILE ERE   for clients' files
 #   bw_lease DB ADDRESS MAC FIELD [--all]                 a field of `bootwire leases --json`
 #   bw_lease_bound CONF MAC ADDR_RE                       MAC holds a bound lease
@@ -188,6 +188,12 @@ bw_dhcp_lines()
 	bw_dhcp_sel lines "$1" "$2" "${3:-}" "${@:4}"
 }
 
+# bw_dhcp_msgs LOG MAC MSG_RE [KEY=VALUE...]: the msg of each such line.
+bw_dhcp_msgs()
+{
+	bw_dhcp_sel msgs "$@"
+}
+
 bw_dhcp_sel()
 {
 	# shellcheck disable=SC2016 # jq's own $variables
@@ -198,7 +204,11 @@ bw_dhcp_sel()
 		args+=(--arg "k$i" "${kv%%=*}" --arg "v$i" "${kv#*=}")
 		i=$((i + 1))
 	done
-	"bw_j$how" "$log" "$cond" "${args[@]}"
+	if [[ $how == msgs ]]; then
+		bw_jq "$log" "select($cond) | .msg" "${args[@]}"
+	else
+		"bw_j$how" "$log" "$cond" "${args[@]}"
+	fi
 }
 
 # bw_wait_file_re FILE ERE SECONDS: true once a line of FILE matches (bounded).

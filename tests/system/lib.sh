@@ -600,6 +600,13 @@ bw_jwait()
 	return 1
 }
 
+# bw_re_quote TEXT: TEXT as a regex that matches it literally (for MSG_RE arguments).
+bw_re_quote()
+{
+	# shellcheck disable=SC2001 # a class of characters: no ${var//...} for that
+	sed 's/[][\\.*^$?+(){}|]/\\&/g' <<<"$1"
+}
+
 # ---------------------------------------------------------------------------------------
 # Files and comparisons
 
