@@ -30,9 +30,17 @@ BW_CRAFT=${BW_CRAFT:-$BW_REPO_ROOT/tests/system/dhcp_craft.py}
 BW_SCAPY_PY=${BW_SCAPY_PY:-${BW_PYTHON:-/usr/bin/python3}}
 # what the captures keep: DHCP, proxyDHCP
 BW_CAP_FILTER='udp port 67 or udp port 68 or udp port 4011'
-# in bw_j* conditions: a line of the DHCP service about the client MAC
+# In bw_j* conditions on bootwire's DHCP lines:
+#   dhcp(MAC)                a line about the client MAC
+#   unparsed(IFACE; LEN; WHY)  the debug line for a LEN-byte packet on IFACE that could not be
+#                            parsed, WHY ("malformed", "too large", ...); LEN, WHY null: any
+#   refused(IFACE; TEXT)     a request not answered: "xid=... iface=IFACE: ...: TEXT..."
 # shellcheck disable=SC2016 # jq's own $variables
-BW_JQ_DEFS+=' def dhcp($mac): svc("dhcp") and of($mac);'
+BW_JQ_DEFS+=' def dhcp($mac): svc("dhcp") and of($mac);
+def unparsed($ifc; $len; $why): svc("dhcp") and .level == "debug" and
+	says("^iface=\($ifc): dropping \($len // "[0-9]+")-byte packet: ") and
+	($why == null or (.msg | endswith("-byte packet: " + $why)));
+def refused($ifc; $t): svc("dhcp") and says("^xid=0x[0-9a-f]+ iface=\($ifc): ") and msg_has(": " + $t);'
 
 bw_have_scapy()
 {

@@ -105,8 +105,6 @@ bw_dhcp_start "$W/bootwire.yaml" || {
 	bw_summary
 }
 LOG=$BW_SRV_LOG
-# bootwire's debug line for a packet it could not parse (REASON: --arg r), from 0.0.0.0:68
-UNPARSED='.level == "debug" and svc("dhcp") and of("0.0.0.0:68") and (.msg | startswith("iface=\($sif): dropping "))'
 
 # ---- the crafted packets -------------------------------------------------------------------
 CASES=(runs_past_end opt_len_at_end type_len_4 zero_len_opts zero_len_client_id split_too_long
@@ -132,19 +130,14 @@ field()
 	sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p" <<<" $1"
 }
 
-# dropped_as LEN REASON: the condition for the debug line "dropping LEN-byte packet: REASON".
-dropped_as()
-{
-	printf '%s and .msg == "iface=\\($sif): dropping %s-byte packet: %s"' "$UNPARSED" "$1" "$2"
-}
-
 # expect_drop NAME REASON: no reply, and the "dropping N-byte packet: REASON" debug line.
 expect_drop()
 {
 	local name=$1 reason=$2 line len
 	line=$(res "$name")
 	len=$(field "$line" len)
-	if [[ -n $line && $(field "$line" reply) == none ]] && bw_jhas "$LOG" "$(dropped_as "$len" "$reason")"; then
+	if [[ -n $line && $(field "$line" reply) == none ]] &&
+		bw_jhas "$LOG" 'of("0.0.0.0:68") and unparsed($sif; $n; $r)' --arg n "$len" --arg r "$reason"; then
 		bw_pass "$name ($len bytes): dropped, logged \"$reason\""
 	else
 		bw_fail "$name: want no reply and \"dropping $len-byte packet: $reason\"" "result: ${line:-none}" \
@@ -159,8 +152,7 @@ expect_verdict()
 	line=$(res "$name")
 	mac=$(field "$line" mac)
 	if [[ -n $line && $(field "$line" reply) == none ]] &&
-		bw_jhas "$LOG" '.level == $l and dhcp($m) and says("^xid=0x[0-9a-f]+ iface=\($sif): ") and
-			msg_has(": " + $t)' --arg l "$level" --arg m "$mac" --arg t "$text"; then
+		bw_jhas "$LOG" '.level == $l and dhcp($m) and refused($sif; $t)' --arg l "$level" --arg m "$mac" --arg t "$text"; then
 		bw_pass "$name: no reply; $level line \"$text\""
 	else
 		bw_fail "$name: want no reply and a $level line \"$text\"" "result: ${line:-none}" \
@@ -175,8 +167,7 @@ expect_offer()
 	line=$(res "$name")
 	mac=$(field "$line" mac)
 	ip=$(field "$line" yiaddr)
-	if [[ $(field "$line" reply) == OFFER ]] && in_pool "$ip" &&
-		bw_dhcp_has "$LOG" "$mac" "^OFFER $ip\$" level=info; then
+	if [[ $(field "$line" reply) == OFFER ]] && in_pool "$ip" && bw_dhcp_has "$LOG" "$mac" "^OFFER $ip\$" level=info; then
 		bw_pass "$name ($(field "$line" len) bytes): OFFER $ip"
 	else
 		bw_fail "$name: want an OFFER from the pool" "result: ${line:-none}" \
@@ -217,7 +208,7 @@ for name in big_4097 big_9000; do
 		bw_fail "$name: a reply" "result: ${line:-none}"
 	fi
 done
-n_big=$(bw_jcount "$LOG" "$(dropped_as 4097 "too large")")
+n_big=$(bw_jcount "$LOG" 'of("0.0.0.0:68") and unparsed($sif; "4097"; "too large")')
 if ((n_big == 2)); then
 	bw_pass "4097 and 9000 bytes: two \"too large\" debug lines"
 else
@@ -269,8 +260,7 @@ fi
 # Drop lines carry the xid as sent (the header is parsed to host byte order already).
 line=$(res op_2)
 xid=$(field "$line" xid)
-got=$(bw_jq "$LOG" 'select(dhcp($m) and says("^xid=")) | .msg | capture("^xid=(?<x>0x[0-9a-f]+) ").x' \
-	--arg m "$(field "$line" mac)" | head -n 1)
+got=$(bw_dhcp_msgs "$LOG" "$(field "$line" mac)" '^xid=' | sed -n 's/^xid=\(0x[0-9a-f]*\) .*/\1/p' | head -n 1)
 if [[ -n $xid && $got == "$xid" ]]; then
 	bw_pass "drop lines name the packet's xid ($xid)"
 else
@@ -314,7 +304,7 @@ else
 fi
 
 # Still alive, logged its drops, still serving
-n_drop=$(bw_jcount "$LOG" "$UNPARSED")
+n_drop=$(bw_jcount "$LOG" 'of("0.0.0.0:68") and unparsed($sif; null; null)')
 if bw_alive "$BW_SRV_PID"; then
 	bw_pass "bootwire still runs after the crafted packets ($n_drop unparsable ones logged at debug)"
 else
@@ -329,14 +319,13 @@ else
 fi
 
 # ---- flood 1: as fast as it goes -----------------------------------------------------------
-OFFERED='svc("dhcp") and says("^OFFER 10\\.99\\.95\\.")'
 DURING='svc("dhcp") and (.peer // "" | startswith("02:bd:c2:00:03:0"))' # the udhcpc runs of flood 2
 n0=$(wc -l <"$LOG")
 bw_run "$W/flood1.out" 60 "$BW_SCAPY_PY" "$BW_CRAFT" flood --iface "$CIF" --count 20000 --seconds 20 || true
 sent=$(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$W/flood1.out")
 bw_say "flood 1: $(grep '^sent=' "$W/flood1.out" || echo 'no summary')"
 sleep 0.5
-n_offer=$(tail -n +"$n0" "$LOG" | bw_jcount - "$OFFERED")
+n_offer=$(tail -n +"$n0" "$LOG" | bw_jcount - 'svc("dhcp") and says("^OFFER 10\\.99\\.95\\.")')
 t0=$SECONDS
 ip=$(udhcpc_lease after-flood1 02:bd:c2:00:02:01 20)
 if bw_alive "$BW_SRV_PID" && [[ -n $ip ]] && in_pool "$ip"; then
@@ -366,7 +355,7 @@ for try in 1 2 3 4; do
 	bw_alive "$FLOOD_PID" || break
 done
 bw_wait_pid "$FLOOD_PID" 30 || true
-n_offer=$(tail -n +"$n0" "$LOG" | bw_jcount - "$OFFERED")
+n_offer=$(tail -n +"$n0" "$LOG" | bw_jcount - 'svc("dhcp") and says("^OFFER 10\\.99\\.95\\.")')
 n_nak=$(tail -n +"$n0" "$LOG" | bw_jcount - "$DURING"' and says("^NAK")')
 bw_say "flood 2: $(grep '^sent=' "$W/flood2.out" || echo 'no summary'); $n_offer OFFERs logged"
 if [[ -n $ip && $during == yes ]] && in_pool "$ip"; then
