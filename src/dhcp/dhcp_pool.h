@@ -1,6 +1,9 @@
 /* The address pool of one subnet: which address a client gets, offers that expire quickly,
  * bindings with a lease time, releases, and declined addresses held in quarantine.
- * Pure: the caller passes `now`; durability is the store's job (later). */
+ * Pure: the caller passes `now`. Durability is not kept here: the server hands each lease
+ * that must outlive a restart back as a record to persist (struct bw_dhcp_out), dhcp_io
+ * writes it to the store before the reply leaves, and bw_dhcp_pool_restore() puts the
+ * store's rows back at start-up. */
 #ifndef BW_DHCP_POOL_H
 #define BW_DHCP_POOL_H
 

@@ -1,5 +1,6 @@
-/* The TFTP service on the event loop: the listening socket, one socket and timer per
- * transfer, limits, logging. */
+/* The TFTP service on the event loop: the listening socket, one transfer socket that every
+ * transfer answers from (the server's TID, as docs/design.md tells), a timer per transfer,
+ * limits, logging. */
 #ifndef BW_TFTP_IO_H
 #define BW_TFTP_IO_H
 

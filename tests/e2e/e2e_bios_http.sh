@@ -19,70 +19,46 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 
 MAC=52:54:00:e2:e0:01
 TOKEN=$$-$RANDOM
-ROOT=$BW_WORK/root
-CONF=$BW_WORK/bootwire.yaml
-e2e_boot_root "$ROOT"
-e2e_netns 1
 # linux2 and the default profile are there so that the MAC's entry has to be the one chosen
-e2e_conf "$CONF" "$ROOT" "$(e2e_http_yaml)
-profiles:
+e2e_serve --http "profiles:
   linux1: { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=\${mac}-linux1-$TOKEN\" }
   linux2: { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=wrong-profile-$TOKEN\" }
 machines:
   - { mac: \"$MAC\", profile: linux1 }
 default_profile: linux2"
-e2e_start_bootwire "$CONF" || {
-	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
-	bw_summary
-}
 
 e2e_vm_start bios bios "$MAC" tap0
-if e2e_wait_marker "$MAC-linux1-$TOKEN"; then
-	bw_pass "BIOS VM booted profile linux1 over HTTP: BOOTWIRE-MARKER $MAC-linux1-$TOKEN after ${E2E_WAIT_SECS}s"
-else
-	e2e_boot_failed "no BOOTWIRE-MARKER $MAC-linux1-$TOKEN on the serial console"
-fi
+e2e_check_marker "BIOS VM booted profile linux1 over HTTP" "$MAC-linux1-$TOKEN"
 e2e_check_cmdline bios "console=ttyS0 bootwire.marker=$MAC-linux1-$TOKEN"
-if [[ $E2E_WAIT_RESULT == marker ]]; then
-	if e2e_vm_powers_off 15; then
-		bw_pass "the initramfs powered the VM off"
-	else
-		bw_fail "the VM was still running 15 s after the marker" "$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
-	fi
-fi
-e2e_vm_stop "$E2E_VM_PID"
+e2e_check_poweroff
 serial=$(e2e_serial_text "$E2E_VM_SERIAL")
 
-acks=$(grep -E "info  dhcp $MAC: ACK " "$BW_SRV_LOG" || true)
-url="${E2E_HTTP_BASE}boot.ipxe?mac=$MAC&arch=bios"
-if [[ -n $acks ]] && ! grep -qvF "boot $url xid=" <<<"$acks" && grep -q 'client=ipxe arch=bios' <<<"$acks"; then
+acks=$(e2e_dhcp_lines "$MAC" ACK)
+url=$(e2e_script_url "$MAC" bios)
+n=$(e2e_dhcp_count "$MAC" '^ACK ')
+if ((n > 0)) && (($(e2e_dhcp_count "$MAC" "^ACK .* boot $(bw_re_quote "$url")\$") == n)) &&
+	e2e_dhcp_has "$MAC" '^ACK ' client=ipxe arch=bios; then
 	bw_pass "DHCP: the iPXE ROM was ACKed with the script's HTTP URL $url"
 else
 	bw_fail "DHCP: the ACK does not name $url" "${acks:-(no ACK for $MAC)}"
 fi
 
 # the script generated for this machine (its query says mac and arch), then the files
-if e2e_http_served GET boot.ipxe | grep -qF "served (generated) method=GET path=\"/boot.ipxe?mac=52%3A54%3A00%3Ae2%3Ae0%3A01&arch=bios\" status=200"; then
-	bw_pass "HTTP: boot.ipxe was generated for the VM's MAC and arch"
-else
-	bw_fail "HTTP: no generated boot.ipxe for mac=$MAC&arch=bios" "$(e2e_http_lines | head -n 5)"
-fi
+e2e_check_generated "$MAC" bios
 e2e_check_http bios boot.ipxe=1 vmlinuz=1 initrd.img=1
-e2e_check_whole http "$ROOT" vmlinuz initrd.img
+e2e_check_whole http "$E2E_ROOT" vmlinuz initrd.img
 e2e_check_no_tftp bios
 if grep -aqF "${E2E_HTTP_BASE}vmlinuz... ok" <<<"$serial" && grep -aqF "${E2E_HTTP_BASE}initrd.img... ok" <<<"$serial"; then
 	bw_pass "iPXE fetched vmlinuz and initrd.img from $E2E_HTTP_BASE"
 else
 	bw_fail "iPXE's console does not show the HTTP downloads" "$(grep -aE 'http://|tftp://' <<<"$serial" | head -n 5)"
 fi
-bw_say "HTTP: $(e2e_http_served GET '(vmlinuz|initrd.img)' | grep -oE 'path=[^ ]+ status=200 bytes=[0-9]+ seconds=[0-9.]+' | tr '\n' ' ')"
+bw_say "HTTP: $(bw_jq "$BW_SRV_LOG" 'select(served("GET"; "vmlinuz") or served("GET"; "initrd.img")) |
+	"path=\(.path) status=\(.status) bytes=\(.bytes) seconds=\(.seconds)"' | tr '\n' ' ')"
 
 bw_stop_server
 bw_summary

@@ -19,42 +19,27 @@
 # off; bootwire exits cleanly. About 12 s.
 #
 # Run: sudo bash tests/e2e/e2e_bios_pxelinux.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 [[ -s $E2E_CACHE/boot/pxelinux.0 && -s $E2E_CACHE/boot/ldlinux.c32 ]] ||
 	bw_skip "no pxelinux.0 or ldlinux.c32 in $E2E_CACHE/boot (Debian packages pxelinux, syslinux-common)"
 
 MAC=52:54:00:e2:e0:02
 MACH=${MAC//:/-}
 TOKEN=pxl-$$-$RANDOM
-ROOT=$BW_WORK/root
-CONF=$BW_WORK/bootwire.yaml
-e2e_boot_root "$ROOT"
-e2e_netns 1
-e2e_conf "$CONF" "$ROOT" "$(e2e_http_yaml)
-profiles:
+e2e_serve --http "profiles:
   linux1: { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=wrong-profile-$TOKEN\" }
   pxl:    { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=$TOKEN\" }
 machines:
   - { mac: \"$MAC\", profile: pxl, loader: pxelinux }
 default_profile: linux1"
-e2e_start_bootwire "$CONF" || {
-	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
-	bw_summary
-}
 
 e2e_vm_start bios bios "$MAC" tap0
-if e2e_wait_marker "$TOKEN"; then
-	bw_pass "BIOS VM booted profile pxl through pxelinux: BOOTWIRE-MARKER $TOKEN after ${E2E_WAIT_SECS}s"
-else
-	e2e_boot_failed "no BOOTWIRE-MARKER $TOKEN on the serial console"
-fi
+e2e_check_marker "BIOS VM booted profile pxl through pxelinux" "$TOKEN"
 serial=$(e2e_serial_text "$E2E_VM_SERIAL")
 if banner=$(grep -aoE 'PXELINUX [0-9.]+ PXE [0-9]+' <<<"$serial" | head -n 1) && [[ -n $banner ]]; then
 	bw_pass "pxelinux ran: $banner"
@@ -62,34 +47,24 @@ else
 	bw_fail "no PXELINUX banner on the console" "$(e2e_serial_tail "$E2E_VM_SERIAL" 10)"
 fi
 e2e_check_cmdline bios "console=ttyS0 bootwire.marker=$TOKEN"
-if [[ $E2E_WAIT_RESULT == marker ]]; then
-	if e2e_vm_powers_off 15; then
-		bw_pass "the initramfs powered the VM off"
-	else
-		bw_fail "the VM was still running 15 s after the marker" "$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
-	fi
-fi
-e2e_vm_stop "$E2E_VM_PID"
+e2e_check_poweroff
 
-acks=$(grep -E "info  dhcp $MAC: ACK " "$BW_SRV_LOG" || true)
-if [[ -n $acks ]] && ! grep -qv ' boot pxelinux\.0 ' <<<"$acks"; then
-	bw_pass "DHCP: the VM (loader pxelinux) was ACKed with pxelinux.0 ($(wc -l <<<"$acks") ACK)"
+acks=$(e2e_dhcp_lines "$MAC" ACK)
+n=$(e2e_dhcp_count "$MAC" '^ACK ')
+if ((n > 0)) && (($(e2e_dhcp_count "$MAC" '^ACK .* boot pxelinux\.0$') == n)); then
+	bw_pass "DHCP: the VM (loader pxelinux) was ACKed with pxelinux.0 ($n ACK)"
 else
 	bw_fail "DHCP: the ACK does not name pxelinux.0" "${acks:-(no ACK for $MAC)}"
 fi
 e2e_check_transfers bios pxelinux.0=1 ldlinux.c32=1 "pxelinux.cfg/01-$MACH=1" vmlinuz=1 initrd.img=1 boot.ipxe=0
-if grep -qE "tftp [0-9.]+:[0-9]+: sent file=pxelinux\.cfg/01-$MACH bytes=[1-9]" "$BW_SRV_LOG"; then
+if bw_jhas "$BW_SRV_LOG" 'sent($f) and .bytes > 0' --arg f "pxelinux.cfg/01-$MACH"; then
 	bw_pass "TFTP: the generated pxelinux.cfg/01-$MACH was served"
 else
-	bw_fail "TFTP: no pxelinux.cfg/01-$MACH served" "$(grep -E 'tftp .*pxelinux\.cfg' "$BW_SRV_LOG" | tail -n 5)"
+	bw_fail "TFTP: no pxelinux.cfg/01-$MACH served" \
+		"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and (tojson | contains("pxelinux.cfg"))' | tail -n 5)"
 fi
-e2e_check_whole tftp "$ROOT" vmlinuz initrd.img
-lines=$(e2e_http_lines)
-if [[ -z $lines ]]; then
-	bw_pass "bios: nothing went over HTTP"
-else
-	bw_fail "bios: HTTP was used" "$(head -n 5 <<<"$lines")"
-fi
+e2e_check_whole tftp "$E2E_ROOT" vmlinuz initrd.img
+e2e_check_no_http bios
 
 # what pxelinux read (the same virtual file over HTTP, asked by the test itself)
 cfg=$(e2e_http_get "pxelinux.cfg/01-$MACH")

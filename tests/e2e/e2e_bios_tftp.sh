@@ -18,51 +18,28 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 
 MAC=52:54:00:e2:e0:01
 TOKEN=bios-tftp-$$-$RANDOM
-ROOT=$BW_WORK/root
-CONF=$BW_WORK/bootwire.yaml
-e2e_boot_root "$ROOT"
-e2e_ipxe_script "$ROOT/boot.ipxe" "$TOKEN"
-e2e_netns 1
-e2e_conf "$CONF" "$ROOT"
-e2e_start_bootwire "$CONF" || {
-	bw_fail "bootwire did not start"
-	bw_summary
-}
+e2e_serve
+e2e_ipxe_script "$E2E_ROOT/boot.ipxe" "$TOKEN"
 
 e2e_vm_start bios bios "$MAC" tap0
-if e2e_wait_marker "$TOKEN"; then
-	bw_pass "BIOS VM booted Debian's kernel over TFTP: BOOTWIRE-MARKER $TOKEN after ${E2E_WAIT_SECS}s"
-else
-	e2e_boot_failed "no BOOTWIRE-MARKER $TOKEN on the serial console"
-fi
+e2e_check_marker "BIOS VM booted Debian's kernel over TFTP" "$TOKEN"
 serial=$(e2e_serial_text "$E2E_VM_SERIAL")
-
 if grep -aq "Linux version $E2E_KERNEL_RELEASE " <<<"$serial"; then
 	bw_pass "the console shows Debian's kernel $E2E_KERNEL_RELEASE starting"
 else
 	bw_fail "no 'Linux version $E2E_KERNEL_RELEASE' on the console" "$(e2e_serial_tail "$E2E_VM_SERIAL" 10)"
 fi
+e2e_check_poweroff
 
-if [[ $E2E_WAIT_RESULT == marker ]]; then
-	if e2e_vm_powers_off 15; then
-		bw_pass "the initramfs powered the VM off"
-	else
-		bw_fail "the VM was still running 15 s after the marker" "$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
-	fi
-fi
-e2e_vm_stop "$E2E_VM_PID"
-
-acks=$(grep -E "info  dhcp $MAC: ACK " "$BW_SRV_LOG" || true)
-ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ boot boot\.ipxe .*client=ipxe arch=bios" <<<"$acks" | awk '{ print $2 }')
-if [[ -n $ip ]] && ! grep -qv 'boot boot\.ipxe .*client=ipxe arch=bios' <<<"$acks"; then
-	bw_pass "DHCP: the iPXE ROM (arch bios) was ACKed $ip with boot.ipxe, every time ($(wc -l <<<"$acks") ACK)"
+acks=$(e2e_dhcp_lines "$MAC" ACK)
+n=$(e2e_dhcp_count "$MAC" '^ACK ')
+ip=$(e2e_acked_ip "$MAC" '^ACK 10\.77\.0\.[0-9]+ boot boot\.ipxe$' client=ipxe arch=bios)
+if [[ -n $ip ]] && (($(e2e_dhcp_count "$MAC" '^ACK .* boot boot\.ipxe$' client=ipxe arch=bios) == n)); then
+	bw_pass "DHCP: the iPXE ROM (arch bios) was ACKed $ip with boot.ipxe, every time ($n ACK)"
 else
 	bw_fail "DHCP: no ACK with an address and boot.ipxe for the iPXE ROM, or another boot file" "${acks:-(no ACK for $MAC)}"
 fi
@@ -75,20 +52,14 @@ else
 fi
 
 e2e_check_transfers bios boot.ipxe=1 vmlinuz=1 initrd.img=1
-for f in vmlinuz initrd.img; do
-	want=$(stat -c %s "$ROOT/$f")
-	if grep -qE "sent file=${f//./\\.} bytes=$want " "$BW_SRV_LOG"; then
-		bw_pass "$f went whole ($want bytes)"
-	else
-		bw_fail "$f: no complete transfer of $want bytes" "$(grep -E "file=${f//./\\.} " "$BW_SRV_LOG" | tail -n 3)"
-	fi
-done
-bw_say "TFTP: $(grep -oE 'sent file=(vmlinuz|initrd\.img) bytes=[0-9]+ seconds=[0-9.]+' "$BW_SRV_LOG" | tr '\n' ' ')"
+e2e_check_whole tftp "$E2E_ROOT" vmlinuz initrd.img
+bw_say "TFTP: $(bw_jq "$BW_SRV_LOG" 'select(sent("vmlinuz") or sent("initrd.img")) |
+	"sent file=\(.file) bytes=\(.bytes) seconds=\(.seconds)"' | tr '\n' ' ')"
 
 bw_stop_server
-if "$BOOTWIRE" leases -c "$CONF" 2>&1 | grep -qE "^${ip//./\\.} +$MAC +bound"; then
+if bw_lease_bound "$E2E_CONF" "$MAC" "^$(bw_re_quote "$ip")\$"; then
 	bw_pass "bootwire leases lists $ip bound to the VM"
 else
-	bw_fail "the VM's lease is not in the database" "$("$BOOTWIRE" leases -c "$CONF" --all 2>&1)"
+	bw_fail "the VM's lease is not in the database" "$("$BOOTWIRE" leases -c "$E2E_CONF" --all 2>&1)"
 fi
 bw_summary

@@ -3,7 +3,7 @@
 #
 #   In the test's namespace:
 #     bootwire boot vmlinuz initrd.img --cmdline "console=ttyS0 bootwire.marker=oneshot"
-#       --interface br0 --dhcp-range 10.77.0.100-10.77.0.150 --http-port 8080
+#       --interface br0 --dhcp-range 10.77.0.100-10.77.0.150 --http-port 8080 --log-format json
 #   builds its own boot root in /tmp/bootwire-boot.XXXXXX (the kernel, the initrd, Debian's
 #   iPXE programs), becomes the DHCP server of br0, serves TFTP and HTTP and drops to user
 #   nobody. QEMU (TCG) BIOS VM with the e1000 iPXE ROM -> DHCP: an address from the range and
@@ -18,14 +18,12 @@
 # directory is gone. About 12 s.
 #
 # Run: sudo bash tests/e2e/e2e_boot_cmd.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 
 MAC=52:54:00:e2:e0:07
 MARK=oneshot
@@ -35,19 +33,22 @@ e2e_netns 1
 BLOG=$BW_WORK/bootwire-boot.log
 bw_say "start bootwire boot (no config file) in $E2E_NS"
 bw_spawn "$E2E_NS" "$BLOG" "$BOOTWIRE" boot "$E2E_CACHE/vmlinuz" "$E2E_CACHE/initrd.img" \
-	--cmdline "$CMDLINE" --interface br0 --dhcp-range 10.77.0.100-10.77.0.150 --http-port "$E2E_HTTP_PORT"
+	--cmdline "$CMDLINE" --interface br0 --dhcp-range 10.77.0.100-10.77.0.150 --http-port "$E2E_HTTP_PORT" \
+	--log-format json
 BOOT_PID=$BW_LAST_PID
 BW_SRV_LOG=$BLOG # for the e2e_* helpers
-if ! e2e_wait_log ' http listening on ' 10 "$BLOG" || ! e2e_wait_log 'dhcp serving br0 ' 5 "$BLOG" ||
-	! e2e_wait_log 'running as user ' 5 "$BLOG" || ! bw_alive "$BOOT_PID"; then
+if ! e2e_wait_log 'svc("http") and says("^listening on ")' 10 || ! e2e_wait_log 'svc("dhcp") and says("^serving br0 ")' 5 ||
+	! e2e_wait_log 'says("^running as user ")' 5 || ! bw_alive "$BOOT_PID"; then
 	bw_fail "bootwire boot did not start" "$(bw_log_tail "$BLOG" 20)"
 	bw_summary
 fi
 # its boot root, from its own log (the trap removes it should the command not)
-DIR=$(grep -m1 -oE 'tftp listening on [^ ]+, serving /tmp/bootwire-boot\.[A-Za-z0-9]+$' "$BLOG" | awk '{ print $NF }')
+DIR=$(bw_jq "$BLOG" 'select(svc("tftp") and says("^listening on ")) | .msg |
+	capture(", serving (?<d>/tmp/bootwire-boot\\.[A-Za-z0-9]+)$").d' | head -n 1)
 [[ -n $DIR ]] && BW_TMPDIRS+=("$DIR")
 bw_say "bootwire boot runs as PID $BOOT_PID, boot root ${DIR:-(unknown)}"
 
+# (the command's own announcement, not a log line)
 if grep -qE '^bootwire boot: serving vmlinuz on br0 \(10\.77\.0\.1\) as the DHCP server' "$BLOG"; then
 	bw_pass "bootwire boot serves vmlinuz on br0 (10.77.0.1) as the DHCP server"
 else
@@ -57,46 +58,32 @@ nobody=$(id -u nobody 2>/dev/null || echo 65534)
 # The daemon is a child of `bootwire boot`, which stays root only to clean up afterwards.
 daemon=$(pgrep -P "$BOOT_PID" -f bootwire | head -n 1 || true)
 uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/${daemon:-0}/status" 2>/dev/null || true)
-if [[ $uids == "$nobody $nobody $nobody $nobody" ]] && grep -q 'running as user nobody' "$BLOG"; then
+if [[ $uids == "$nobody $nobody $nobody $nobody" ]] && bw_jhas "$BLOG" 'says("^running as user nobody ")'; then
 	bw_pass "bootwire boot's daemon dropped to user nobody (uid $nobody)"
 else
-	bw_fail "bootwire boot does not run as nobody" "Uid: ${uids:-?}" "$(grep 'running as' "$BLOG")"
+	bw_fail "bootwire boot does not run as nobody" "Uid: ${uids:-?}" "$(bw_jlines "$BLOG" 'msg_has("running as")')"
 fi
 
 e2e_vm_start bios bios "$MAC" tap0
-if e2e_wait_marker "$MARK"; then
-	bw_pass "BIOS VM booted from bootwire boot: BOOTWIRE-MARKER $MARK after ${E2E_WAIT_SECS}s"
-else
-	e2e_boot_failed "no BOOTWIRE-MARKER $MARK on the serial console"
-fi
+e2e_check_marker "BIOS VM booted from bootwire boot" "$MARK"
 got=$(e2e_cmdline)
 if [[ $got == "$CMDLINE" ]]; then
 	bw_pass "the kernel command line is exactly --cmdline: $got"
 else
 	bw_fail "the kernel command line is not --cmdline" "expected: $CMDLINE" "got: ${got:-(none)}"
 fi
-if [[ $E2E_WAIT_RESULT == marker ]]; then
-	if e2e_vm_powers_off 15; then
-		bw_pass "the initramfs powered the VM off"
-	else
-		bw_fail "the VM was still running 15 s after the marker" "$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
-	fi
-fi
-e2e_vm_stop "$E2E_VM_PID"
+e2e_check_poweroff
 
-acks=$(grep -E "info  dhcp $MAC: ACK " "$BLOG" || true)
-ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ " <<<"$acks" | awk '{ print $2 }')
-url="${E2E_HTTP_BASE}boot.ipxe?mac=$MAC&arch=bios"
-if [[ -n $ip ]] && ((${ip##*.} >= 100 && ${ip##*.} <= 150)) && grep -qF "boot $url xid=" <<<"$acks"; then
+acks=$(e2e_dhcp_lines "$MAC" ACK)
+ip=$(e2e_acked_ip "$MAC" '^ACK 10\.77\.0\.[0-9]+ ')
+url=$(e2e_script_url "$MAC" bios)
+if [[ -n $ip ]] && ((${ip##*.} >= 100 && ${ip##*.} <= 150)) &&
+	e2e_dhcp_has "$MAC" "^ACK .* boot $(bw_re_quote "$url")\$"; then
 	bw_pass "DHCP: ACKed $ip (inside --dhcp-range) with $url"
 else
 	bw_fail "DHCP: no ACK inside 10.77.0.100-150 with $url" "${acks:-(no ACK for $MAC)}"
 fi
-if e2e_http_served GET boot.ipxe | grep -qF "served (generated) method=GET path=\"/boot.ipxe?mac=52%3A54%3A00%3Ae2%3Ae0%3A07&arch=bios\" status=200"; then
-	bw_pass "HTTP: boot.ipxe was generated for the VM"
-else
-	bw_fail "HTTP: no generated boot.ipxe for mac=$MAC" "$(e2e_http_lines | head -n 5)"
-fi
+e2e_check_generated "$MAC" bios
 e2e_check_http boot boot.ipxe=1 vmlinuz=1 initrd.img=1
 e2e_check_whole http "$E2E_CACHE" vmlinuz initrd.img
 e2e_check_no_tftp boot
@@ -118,11 +105,11 @@ else
 			if [[ $entry == l* ]]; then
 				e2e_lines "boot root: $entry" "source:    $src" \
 					"(link(2) on a symlink links the symlink itself; bootwire boot should link or copy the file it points to)" \
-					"$(grep -F "$f" "$BLOG" | grep -v ' debug ' | tail -n 2)"
+					"$(bw_jlines "$BLOG" '.level != "debug" and (tojson | contains($f))' --arg f "$f" | tail -n 2)"
 				bw_fail "BOOTWIRE BUG: bootwire boot's $f is not served (HTTP: $h, TFTP: $t; want $want bytes): its boot root holds a symlink that leaves it, which bootwire rightly refuses" \
 					"${E2E_LINES[@]}"
 			else
-				e2e_lines "boot root: $entry" "$(grep -F "$f" "$BLOG" | grep -v ' debug ' | tail -n 2)"
+				e2e_lines "boot root: $entry" "$(bw_jlines "$BLOG" '.level != "debug" and (tojson | contains($f))' --arg f "$f" | tail -n 2)"
 				bw_fail "$f is not served (HTTP: $h, TFTP: $t; want $want bytes)" "${E2E_LINES[@]}"
 			fi
 		fi

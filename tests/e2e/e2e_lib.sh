@@ -1,11 +1,19 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # $names in single quotes are jq's
 # Helpers for tests/e2e/*.sh: real VMs (QEMU, always TCG) network-boot Debian's kernel and a
 # busybox initramfs from bootwire, on a bridge in a network namespace the test creates. The
 # initramfs prints `BOOTWIRE-MARKER <token>` for every `bootwire.marker=<token>` on the
 # kernel command line and powers off, so a marker on the serial console proves the whole
 # chain: firmware, DHCP, boot program, script, kernel, initramfs, command line.
 # Source after `set -euo pipefail`; builds on tests/system/lib.sh (checks, bw_spawn/bw_stop,
-# the cleanup trap, bw_start_serve): call bw_setup_trap and bw_make_work first.
+# the cleanup trap, bw_start_serve, the bw_j* readers of bootwire's JSON log) and dhcp_lib.sh
+# (bw_dhcp_*, bw_bridge_host, bw_lan_dhcp). A test starts with e2e_init (and most with
+# e2e_serve):
+#   e2e_init
+#   e2e_serve --http "profiles: ..."
+#   e2e_vm_start bios bios "$MAC" tap0
+#   e2e_check_marker "BIOS VM booted ..." "$TOKEN"
+#   e2e_check_poweroff
+# then checks bootwire's log (e2e_check_*), bw_stop_server and bw_summary.
 #
 # Environment (besides lib.sh's BOOTWIRE, BW_KEEP):
 #   BW_E2E_CACHE     the assets cache shared by all e2e tests and the demo
@@ -16,31 +24,43 @@
 #                    waits about 15 s per boot for an IPv6 router before it goes on
 #
 # Functions:
+#   e2e_init [CMD...]               e2e_require (and CMDs), the trap, BW_WORK, e2e_assets
+#   e2e_serve [--http] [--proxy] [--taps N] [YAML]   boot root, namespace, config, bootwire
 #   e2e_require                     skip unless root, QEMU, ip, bootwire
 #   e2e_assets                      build or reuse the cached assets; sets E2E_KERNEL_RELEASE...
 #   e2e_boot_root DIR               a boot root: vmlinuz, initrd.img, iPXE and pxelinux programs
 #   e2e_ipxe_script FILE TOKEN [ARGS]  an iPXE script that boots them with bootwire.marker=TOKEN
 #   e2e_netns NTAPS                 namespace with br0 (10.77.0.1/24) and tap0..tapN-1, and
 #                                   IPv6 router advertisements on br0 (see BW_E2E_RA)
-#   e2e_conf FILE ROOT [YAML]       a server-mode config for br0, YAML appended
+#   e2e_conf FILE ROOT [YAML [MODE]]  a config for br0 (DHCP server, or MODE proxy), YAML appended
 #   e2e_start_bootwire CONF         bootwire serve in the namespace, ready for DHCP on br0
 #   e2e_vm_start NAME KIND MAC TAP [QEMU ARGS]  KIND: bios | uefi | uefi-ipxe
+#   e2e_vm_use NAME                 make VM NAME the last one again (tests with several)
 #   e2e_wait_marker TOKEN [SECS]    wait for the marker on the last VM's serial console
+#   e2e_check_marker DESC TOKEN     wait, then one check (e2e_marker_verdict: why it failed)
+#   e2e_check_poweroff [LABEL [RESULT]]  after the marker the VM powers itself off; stop it
 #   e2e_vm_stop [PID]               stop a VM (the last one by default)
 #   e2e_serial_text FILE, e2e_serial_tail FILE [N]   the console as plain text
 #   e2e_check_transfers NAME FILE=COUNT...           completed TFTP transfers per file
 #   e2e_http_yaml                   the `http:` line that turns on HTTP (E2E_SRV:8080)
-#   e2e_wait_log RE [SECS]          wait for a line in bootwire's log
+#   e2e_wait_log COND [SECS [LOG]]  wait for a line of bootwire's JSON log (a jq condition)
 #   e2e_check_http NAME FILE=COUNT...                GETs answered 200 per path (VMs only)
 #   e2e_check_whole PROTO ROOT FILE...               each file went whole over http or tftp
-#   e2e_check_no_tftp NAME          no TFTP request from any VM
+#   e2e_check_no_tftp NAME, e2e_check_no_http NAME   no TFTP (HTTP) request from any VM
+#   e2e_dhcp_lines MAC [TYPE_RE]    bootwire's OFFER/ACK/NAK lines for MAC, as text
+#   e2e_dhcp_has MAC MSG_RE [KEY=VALUE...], e2e_dhcp_count ...  its decisions, on fields
+#   e2e_acked_ip MAC [MSG_RE [KEY=VALUE...]]   the address of its first ACK
+#   e2e_script_url MAC ARCH         the boot.ipxe URL bootwire's DHCP hands iPXE
+#   e2e_check_generated MAC ARCH [FROM]  boot.ipxe generated for MAC and ARCH, answered 200
 #   e2e_check_cmdline NAME WANT     the kernel command line the initramfs printed
 #   e2e_http_get PATH               a page from bootwire's HTTP service (curl, in E2E_NS)
 #   e2e_lines TEXT...               split TEXTs into E2E_LINES (bw_fail detail lines)
-#   e2e_efi_initrd_bug              the EFI stub could not open initrd.magic (sets E2E_BUG)
+#   e2e_efi_initrd_bug              the EFI stub could not open its initrd (sets E2E_BUG)
 
 # shellcheck source=SCRIPTDIR/../system/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../system/lib.sh"
+# shellcheck source=SCRIPTDIR/../system/dhcp_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../system/dhcp_lib.sh"
 
 E2E_CACHE=${BW_E2E_CACHE:-/var/cache/bootwire-e2e}
 E2E_ASSETS_SCRIPT=$BW_REPO_ROOT/scripts/netboot-assets.sh
@@ -48,10 +68,16 @@ E2E_SRV=10.77.0.1
 E2E_OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
 E2E_OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
 E2E_BOOT_SECS=${BW_E2E_BOOT_SECS:-100}
+# bootwire's log format in e2e_conf: the tests (e2e_init) read JSON lines with jq; text for
+# anyone else using these helpers (bench/boot.sh reads the text log's timestamps)
+E2E_LOG_FORMAT=text
 E2E_NS=
 E2E_VM_PID=
 E2E_VM_SERIAL=
 E2E_VM_T0=
+E2E_VM_NAME=
+E2E_VM_MAC=
+declare -A E2E_VM_INFO=() # NAME -> "PID SERIAL T0 MAC", for e2e_vm_use
 # Console lines that end a boot early: firmware, iPXE and kernel failures.
 E2E_FAIL_RE='Nothing to boot|No bootable device|PXE-E[0-9A-F]+|Could not boot|No more network devices|Kernel panic|failed to load Boot[0-9A-F]+ "UEFI (PXE|HTTP)'
 
@@ -61,6 +87,20 @@ e2e_require()
 	bw_require_cmds qemu-system-x86_64 ip timeout flock apt-get dpkg-deb
 	bw_require_server
 	[[ $BW_SERVER == bootwire ]] || bw_skip "end-to-end tests run bootwire only"
+}
+
+# e2e_init [CMD...]: how every test starts: skip unless it can run (e2e_require, jq, and the
+# commands CMD), the cleanup trap, the work directory BW_WORK, the assets (e2e_assets); and
+# bootwire logs JSON (E2E_LOG_FORMAT), which the checks below read.
+# shellcheck disable=SC2120 # its arguments are optional
+e2e_init()
+{
+	e2e_require
+	bw_require_cmds jq "$@"
+	E2E_LOG_FORMAT=json
+	bw_setup_trap
+	bw_make_work
+	e2e_assets
 }
 
 # e2e_assets: runs scripts/netboot-assets.sh --boot-programs into the cache (instant when
@@ -118,25 +158,12 @@ EOF
 }
 
 # e2e_netns NTAPS: namespace bwe2e-<pid> with bridge br0 ($E2E_SRV/24) and taps
-# tap0..tapN-1 on it, all up, plus e2e_ipv6_ra unless BW_E2E_RA=0. Sets E2E_NS and BW_SRV_NS
-# (bw_start_serve runs there); the trap deletes it.
+# tap0..tapN-1 on it, all up (lib.sh's bw_bridge_ns), plus e2e_ipv6_ra unless BW_E2E_RA=0.
+# Sets E2E_NS and BW_SRV_NS (bw_start_serve runs there); the trap deletes it.
 e2e_netns()
 {
-	local n=$1 i
 	E2E_NS=bwe2e-$$
-	ip netns add "$E2E_NS"
-	BW_NETNS_LIST+=("$E2E_NS")
-	ip -n "$E2E_NS" link set lo up
-	ip -n "$E2E_NS" link add br0 type bridge
-	# br0's link-local address usable at once (router advertisements come from it)
-	ip netns exec "$E2E_NS" sysctl -qw net.ipv6.conf.br0.accept_dad=0 2>/dev/null || true
-	ip -n "$E2E_NS" addr add "$E2E_SRV/24" dev br0
-	ip -n "$E2E_NS" link set br0 up
-	for ((i = 0; i < n; i++)); do
-		ip -n "$E2E_NS" tuntap add dev "tap$i" mode tap
-		ip -n "$E2E_NS" link set "tap$i" master br0
-		ip -n "$E2E_NS" link set "tap$i" up
-	done
+	bw_bridge_ns "$E2E_NS" "$E2E_SRV/24" "$1"
 	# shellcheck disable=SC2034 # lib.sh's bw_start_serve reads it
 	BW_SRV_NS=$E2E_NS
 	[[ ${BW_E2E_RA:-1} == 0 ]] || e2e_ipv6_ra
@@ -154,19 +181,22 @@ e2e_ipv6_ra()
 	bw_spawn "$E2E_NS" "$BW_WORK/ipv6-ra.log" python3 "$BW_REPO_ROOT/scripts/ipv6-ra.py" br0 900
 }
 
-# e2e_conf FILE ROOT [YAML]: bootwire as DHCP server (10.77.0.100-199) and TFTP on br0,
-# logging at debug; YAML (more top-level keys, or lines continuing `dhcp:`) is appended.
+# e2e_conf FILE ROOT [YAML [MODE]]: bootwire as DHCP server (10.77.0.100-199; MODE proxy:
+# proxyDHCP, no addresses) and TFTP on br0, logging at debug; YAML (more top-level keys, or
+# lines continuing `dhcp:`) is appended.
 e2e_conf()
 {
-	local file=$1 root=$2 extra=${3:-}
+	local file=$1 root=$2 extra=${3:-} mode=${4:-server}
 	{
 		printf 'boot_root: %s\n' "$root"
-		printf 'log: { level: debug }\n'
+		printf 'log: { level: debug, format: %s }\n' "$E2E_LOG_FORMAT"
 		printf 'tftp: { listen: %s }\n' "$E2E_SRV"
-		printf 'dhcp:\n  enabled: true\n  mode: server\n  interfaces: [br0]\n'
-		printf '  lease_db: %s\n' "${file%.yaml}-leases.db"
-		printf '  subnets:\n'
-		printf '    - { subnet: 10.77.0.0/24, range: 10.77.0.100-10.77.0.199, router: %s, lease_time: 600 }\n' "$E2E_SRV"
+		printf 'dhcp:\n  enabled: true\n  mode: %s\n  interfaces: [br0]\n' "$mode"
+		if [[ $mode == server ]]; then
+			printf '  lease_db: %s\n' "${file%.yaml}-leases.db"
+			printf '  subnets:\n'
+			printf '    - { subnet: 10.77.0.0/24, range: 10.77.0.100-10.77.0.199, router: %s, lease_time: 600 }\n' "$E2E_SRV"
+		fi
 		[[ -z $extra ]] || printf '%s\n' "$extra"
 	} >"$file"
 }
@@ -176,16 +206,57 @@ e2e_conf()
 # BW_SRV_LOG.
 e2e_start_bootwire()
 {
-	local i want='dhcp serving br0'
+	local i http=0
 	bw_start_serve "$1" 69 </dev/null || return 1
-	grep -qE '^http: \{ enabled: true' "$1" && want='http listening on '
+	grep -qE '^http: \{ enabled: true' "$1" && http=1
 	for ((i = 0; i < 100; i++)); do
-		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && grep -q "$want" "$BW_SRV_LOG" && return 0
+		e2e_log_has dhcp 'serving br0 ' && { ((!http)) || e2e_log_has http 'listening on '; } && return 0
 		bw_alive "$BW_SRV_PID" || break
 		sleep 0.05
 	done
 	bw_log_tail "$BW_SRV_LOG" 20
 	return 1
+}
+
+# e2e_log_has SERVICE TEXT: bootwire's log has a line of SERVICE whose message starts with
+# TEXT, in either format (E2E_LOG_FORMAT).
+e2e_log_has()
+{
+	if [[ $E2E_LOG_FORMAT == json ]]; then
+		bw_jhas "$BW_SRV_LOG" 'svc($s) and (.msg | startswith($t))' --arg s "$1" --arg t "$2"
+	else
+		grep -qF " $1 $2" "$BW_SRV_LOG"
+	fi
+}
+
+# e2e_serve [--http] [--proxy] [--taps N] [YAML]: the server side of most tests: the boot root
+# E2E_ROOT (e2e_boot_root), the namespace with N taps (e2e_netns; 1 by default), the config
+# E2E_CONF (e2e_conf: DHCP server on br0, proxyDHCP with --proxy; YAML appended, then the
+# `http:` line with --http) and bootwire serve on it (e2e_start_bootwire). When bootwire does
+# not start, the test ends there with that failed check.
+# shellcheck disable=SC2120 # its arguments are optional
+e2e_serve()
+{
+	local taps=1 mode=server http='' yaml
+	while (($#)); do
+		case $1 in
+		--http) http=$(e2e_http_yaml) ;;
+		--proxy) mode=proxy ;;
+		--taps) taps=$2 && shift ;;
+		*) break ;;
+		esac
+		shift
+	done
+	yaml=${1:-}
+	[[ -z $http ]] || yaml+=$'\n'$http
+	E2E_ROOT=$BW_WORK/root
+	E2E_CONF=$BW_WORK/bootwire.yaml
+	e2e_boot_root "$E2E_ROOT"
+	e2e_netns "$taps"
+	e2e_conf "$E2E_CONF" "$E2E_ROOT" "$yaml" "$mode"
+	e2e_start_bootwire "$E2E_CONF" && return 0
+	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
+	bw_summary
 }
 
 # e2e_vm_start NAME KIND MAC TAP [QEMU ARGS...]: powers on a diskless VM on TAP in E2E_NS,
@@ -194,7 +265,8 @@ e2e_start_bootwire()
 #   bios       SeaBIOS, e1000 whose option ROM is iPXE (so iPXE does the DHCP)
 #   uefi       OVMF, virtio-net without option ROM: the firmware's own PXE (IPv6 PXE off)
 #   uefi-ipxe  OVMF, e1000 with its iPXE EFI ROM
-# Sets E2E_VM_PID, E2E_VM_SERIAL, E2E_VM_T0; the trap stops it.
+# Sets E2E_VM_PID, E2E_VM_SERIAL, E2E_VM_T0, E2E_VM_NAME, E2E_VM_MAC (kept for e2e_vm_use);
+# the trap stops it.
 e2e_vm_start()
 {
 	local name=$1 kind=$2 mac=$3 tap=$4 mem=256 fw=()
@@ -231,6 +303,17 @@ e2e_vm_start()
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" "${fw[@]}" "$@"
 	E2E_VM_PID=$BW_LAST_PID
 	E2E_VM_T0=$SECONDS
+	E2E_VM_NAME=$name
+	E2E_VM_MAC=$mac
+	E2E_VM_INFO[$name]="$E2E_VM_PID $E2E_VM_SERIAL $E2E_VM_T0 $mac"
+}
+
+# e2e_vm_use NAME: VM NAME (started by e2e_vm_start) becomes the last VM again: the E2E_VM_*
+# variables that the waits and checks use by default are its own.
+e2e_vm_use()
+{
+	read -r E2E_VM_PID E2E_VM_SERIAL E2E_VM_T0 E2E_VM_MAC <<<"${E2E_VM_INFO[$1]}"
+	E2E_VM_NAME=$1
 }
 
 # e2e_wait_marker TOKEN [SECS [PID [SERIAL]]]: waits (bounded) until `BOOTWIRE-MARKER TOKEN`
@@ -264,7 +347,53 @@ e2e_wait_marker()
 	[[ $E2E_WAIT_RESULT == marker ]]
 }
 
+# e2e_check_marker DESC TOKEN: waits for the marker on the last VM (e2e_wait_marker), then
+# e2e_marker_verdict. Like every e2e_check_*, returns 0 whatever the check found (read
+# E2E_WAIT_RESULT).
+e2e_check_marker()
+{
+	e2e_wait_marker "$2" || true
+	e2e_marker_verdict "$@"
+}
+
+# e2e_marker_verdict DESC TOKEN: one check on the last wait: "DESC: BOOTWIRE-MARKER TOKEN
+# after Ns", or a failure that shows why: the EFI stub's initrd failure is named as bootwire's
+# bug, with the script it rendered (e2e_efi_initrd_bug); anything else is e2e_boot_failed.
+e2e_marker_verdict()
+{
+	local desc=$1 token=$2 url
+	if [[ $E2E_WAIT_RESULT == marker ]]; then
+		bw_pass "$desc: BOOTWIRE-MARKER $token after ${E2E_WAIT_SECS}s"
+	elif e2e_efi_initrd_bug "$E2E_VM_SERIAL"; then
+		url=$(e2e_script_url "$E2E_VM_MAC" efi_x64)
+		e2e_lines "--- console ---" "$E2E_BUG_LINES" \
+			"--- the script bootwire rendered for the VM ($url) ---" "$(e2e_http_get "${url#"$E2E_HTTP_BASE"}")"
+		bw_fail "BOOTWIRE BUG: no BOOTWIRE-MARKER: $E2E_BUG" "${E2E_LINES[@]}"
+	else
+		e2e_boot_failed "$E2E_VM_NAME: no BOOTWIRE-MARKER $token on the serial console"
+	fi
+}
+
+# e2e_check_poweroff [LABEL [RESULT]]: after a marker (RESULT, by default the last wait's), one
+# check: the last VM ends by itself within 15 s (its initramfs runs `poweroff -f`; QEMU runs
+# with -no-reboot). The VM is stopped afterwards either way.
+# shellcheck disable=SC2120 # its arguments are optional
+e2e_check_poweroff()
+{
+	local label=${1:-} result=${2:-$E2E_WAIT_RESULT}
+	if [[ $result == marker ]]; then
+		if e2e_vm_powers_off 15; then
+			bw_pass "${label:+$label: }the initramfs powered the VM off"
+		else
+			bw_fail "${label:-the VM} was still running 15 s after the marker" \
+				"$(e2e_serial_tail "$E2E_VM_SERIAL" 8)"
+		fi
+	fi
+	e2e_vm_stop
+}
+
 # e2e_vm_stop [PID]: stops a VM by PID (bounded; SIGKILL if needed).
+# shellcheck disable=SC2120 # its argument is optional
 e2e_vm_stop()
 {
 	bw_stop "${1:-$E2E_VM_PID}" 3 || true
@@ -300,7 +429,7 @@ e2e_serial_tail()
 # e2e_sent_count FILE: TFTP transfers of FILE that bootwire completed.
 e2e_sent_count()
 {
-	grep -cE "tftp [0-9.]+:[0-9]+: sent file=${1//./\\.} " "$BW_SRV_LOG" || true
+	bw_jcount "$BW_SRV_LOG" 'sent($f)' --arg f "$1"
 }
 
 # e2e_check_transfers NAME FILE=COUNT...: one check: the completed TFTP transfers per file.
@@ -319,7 +448,7 @@ e2e_check_transfers()
 		bw_pass "$name: TFTP transfers ${have[*]}"
 	else
 		bw_fail "$name: TFTP transfers ${have[*]}, expected $*" \
-			"$(grep -E 'tftp .*(sent|failed|refus|size probe)' "$BW_SRV_LOG" | tail -n 10)"
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and says("sent|failed|refus|size probe")' | tail -n 10)"
 	fi
 }
 
@@ -328,7 +457,8 @@ e2e_boot_failed()
 {
 	bw_fail "$1" "result: $E2E_WAIT_RESULT after ${E2E_WAIT_SECS}s" \
 		"--- bootwire log (dhcp, tftp, http, warnings) ---" \
-		"$(grep -E ' (dhcp|tftp|http) | (warn|error) ' "$BW_SRV_LOG" | grep -v ' debug ' | tail -n 30)" \
+		"$(bw_jlines "$BW_SRV_LOG" '.level != "debug" and (svc("dhcp") or svc("tftp") or svc("http") or
+			.level == "warn" or .level == "error")' | tail -n 30)" \
 		"$(e2e_serial_tail "$E2E_VM_SERIAL" 30)" \
 		"$(bw_log_tail "$BW_WORK/$(basename "$E2E_VM_SERIAL" .serial).qemu.log" 5)"
 }
@@ -339,6 +469,18 @@ e2e_boot_failed()
 E2E_HTTP_PORT=8080
 E2E_HTTP_BASE=http://$E2E_SRV:$E2E_HTTP_PORT/
 
+# In bw_j* conditions on bootwire's log:
+#   from_vm          a line about a request from a VM (address:port, not the test's own
+#                    look-ups from E2E_SRV)
+#   served(M; PATH)  a VM's METHOD request of PATH (boot-root relative, before any query)
+#                    answered 200
+#   sent(FILE)       a completed TFTP transfer of FILE
+# shellcheck disable=SC2016 # jq's own $variables
+BW_JQ_DEFS+=' def from_vm: (.peer // "") | test("^[0-9.]+:[0-9]+$") and (startswith("'"$E2E_SRV"':") | not);
+def served($m; $p): svc("http") and from_vm and .method == $m and .status == 200 and
+	says("^served( \\(generated\\))?$") and ((.path // "") | sub("\\?.*$"; "")) == "/" + $p;
+def sent($f): svc("tftp") and .msg == "sent" and .file == $f;'
+
 # e2e_http_yaml: the `http:` line for e2e_conf's YAML: HTTP on E2E_SRV:8080. bootwire's DHCP
 # then hands iPXE http://E2E_SRV:8080/boot.ipxe?mac=..&arch=.. and UEFI HTTP boot clients
 # http://E2E_SRV:8080/ipxe.efi.
@@ -347,31 +489,17 @@ e2e_http_yaml()
 	printf 'http: { enabled: true, listen: %s, port: %s }' "$E2E_SRV" "$E2E_HTTP_PORT"
 }
 
-# e2e_wait_log RE [SECS [LOG]]: waits (bounded) for a line matching RE in bootwire's log.
+# e2e_wait_log COND [SECS [LOG]]: waits (bounded) for a line of bootwire's JSON log for which
+# the jq condition COND holds (lib.sh's bw_jwait).
 e2e_wait_log()
 {
-	local re=$1 secs=${2:-5} log=${3:-$BW_SRV_LOG} i
-	for ((i = 0; i < secs * 20; i++)); do
-		grep -qE "$re" "$log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
+	bw_jwait "${3:-$BW_SRV_LOG}" "$1" "${2:-5}"
 }
 
-# e2e_http_served METHOD PATH [LOG]: bootwire's log lines for METHOD requests of PATH (before
-# any query) answered 200, from the VMs (not from the test's own look-ups at E2E_SRV).
-e2e_http_served()
-{
-	local method=$1 path=${2//./\\.} log=${3:-$BW_SRV_LOG}
-	grep -E " http [0-9.]+:[0-9]+: served( \(generated\))? method=$method path=\"?/$path(\?[^\" ]*)?\"? status=200 " "$log" |
-		grep -v " http ${E2E_SRV//./\\.}:" || true
-}
-
-# e2e_http_lines [LOG]: every HTTP request line (served or refused) from the VMs.
+# e2e_http_lines [LOG]: every HTTP request line (served or refused) from the VMs, as text.
 e2e_http_lines()
 {
-	grep -E " http [0-9.]+:[0-9]+: " "${1:-$BW_SRV_LOG}" | grep -v ' debug ' |
-		grep -v " http ${E2E_SRV//./\\.}:" || true
+	bw_jlines "${1:-$BW_SRV_LOG}" 'svc("http") and from_vm and .level != "debug"'
 }
 
 # e2e_check_http NAME FILE=COUNT... [-- LOG]: one check: GET requests answered 200 per path.
@@ -390,7 +518,7 @@ e2e_check_http()
 	for fc in "${args[@]}"; do
 		f=${fc%=*}
 		want=${fc#*=}
-		got=$(e2e_http_served GET "$f" "$log" | grep -c . || true)
+		got=$(bw_jcount "$log" 'served("GET"; $p)' --arg p "$f")
 		have+=("$f=$got")
 		[[ $got == "$want" ]] || bad=1
 	done
@@ -406,7 +534,7 @@ e2e_check_http()
 # in ROOT) over PROTO (http: a GET answered 200; tftp: a completed transfer).
 e2e_check_whole()
 {
-	local proto=$1 root=$2 f want re log=$BW_SRV_LOG files=()
+	local proto=$1 root=$2 f want cond log=$BW_SRV_LOG files=()
 	shift 2
 	while (($#)); do
 		if [[ $1 == -- ]]; then
@@ -419,15 +547,16 @@ e2e_check_whole()
 	for f in "${files[@]}"; do
 		want=$(stat -c %s "$root/$f")
 		if [[ $proto == http ]]; then
-			e2e_http_served GET "$f" "$log" | grep -q " bytes=$want " && re=ok || re=
+			cond='served("GET"; $f)'
 		else
-			grep -qE "tftp [0-9.]+:[0-9]+: sent file=${f//./\\.} bytes=$want " "$log" && re=ok || re=
+			cond='sent($f)'
 		fi
-		if [[ -n $re ]]; then
+		if bw_jhas "$log" "$cond and .bytes == \$n" --arg f "$f" --argjson n "$want"; then
 			bw_pass "$f went whole over $proto ($want bytes)"
 		else
 			bw_fail "$f: no complete $proto transfer of $want bytes" \
-				"$(grep -E "(file|path)=\"?/?${f//./\\.}[\" ]" "$log" | tail -n 3)"
+				"$(bw_jlines "$log" '.file == $f or ((.path // "") | sub("\\?.*$"; "")) == "/" + $f' \
+					--arg f "$f" | tail -n 3)"
 		fi
 	done
 }
@@ -436,11 +565,76 @@ e2e_check_whole()
 e2e_check_no_tftp()
 {
 	local lines
-	lines=$(grep -E " tftp [0-9.]+:[0-9]+: " "$BW_SRV_LOG" || true)
+	lines=$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and from_vm')
 	if [[ -z $lines ]]; then
 		bw_pass "$1: nothing went over TFTP"
 	else
 		bw_fail "$1: TFTP was used" "$(head -n 5 <<<"$lines")"
+	fi
+}
+
+# e2e_check_no_http NAME: one check: no VM sent bootwire an HTTP request.
+e2e_check_no_http()
+{
+	local lines
+	lines=$(e2e_http_lines)
+	if [[ -z $lines ]]; then
+		bw_pass "$1: nothing went over HTTP"
+	else
+		bw_fail "$1: HTTP was used" "$(head -n 5 <<<"$lines")"
+	fi
+}
+
+# e2e_dhcp_lines MAC [TYPE_RE]: bootwire's decisions for MAC as text: its OFFER, ACK and NAK
+# lines (TYPE_RE, a regex: which of them; '.*': every info line about MAC).
+e2e_dhcp_lines()
+{
+	bw_dhcp_lines "$BW_SRV_LOG" "$1" "^(${2:-OFFER|ACK|NAK})( |:|$)" level=info
+}
+
+# e2e_dhcp_has MAC MSG_RE [KEY=VALUE...], e2e_dhcp_count ...: bw_dhcp_has and bw_dhcp_count
+# on bootwire's log, info lines only (its decisions).
+e2e_dhcp_has()
+{
+	bw_dhcp_has "$BW_SRV_LOG" "$@" level=info
+}
+
+e2e_dhcp_count()
+{
+	bw_dhcp_count "$BW_SRV_LOG" "$@" level=info
+}
+
+# e2e_acked_ip MAC [MSG_RE [KEY=VALUE...]]: the address of the first ACK to MAC (whose
+# message matches MSG_RE, with those fields).
+e2e_acked_ip()
+{
+	local mac=$1 re=${2:-^ACK [0-9]}
+	shift $(($# < 2 ? $# : 2))
+	bw_dhcp_msgs "$BW_SRV_LOG" "$mac" "$re" level=info "$@" | awk '/^ACK [0-9]/ { print $2; exit }'
+}
+
+# e2e_script_url MAC ARCH: the URL of the iPXE script bootwire's DHCP hands an iPXE client
+# when HTTP is on.
+e2e_script_url()
+{
+	printf '%sboot.ipxe?mac=%s&arch=%s' "$E2E_HTTP_BASE" "$1" "$2"
+}
+
+# e2e_check_generated MAC ARCH [FROM]: one check: bootwire generated boot.ipxe for the query
+# its DHCP put in the URL (MAC, ARCH) and answered 200; given FROM (even empty), to that
+# address.
+e2e_check_generated()
+{
+	local mac=$1 arch=$2 from=${3-} at='' cond
+	cond='served("GET"; "boot.ipxe") and .msg == "served (generated)" and .path == $q'
+	if (($# >= 3)); then
+		at=" from ${from:-(no address)}"
+		cond+=' and (.peer | startswith($from + ":"))'
+	fi
+	if bw_jhas "$BW_SRV_LOG" "$cond" --arg q "/boot.ipxe?mac=${mac//:/%3A}&arch=$arch" --arg from "$from"; then
+		bw_pass "HTTP: boot.ipxe was generated for the VM's MAC and arch $arch$at"
+	else
+		bw_fail "HTTP: no generated boot.ipxe for mac=$mac&arch=$arch$at" "$(e2e_http_lines | head -n 5)"
 	fi
 }
 
@@ -483,21 +677,22 @@ e2e_http_get()
 	ip netns exec "$E2E_NS" curl -sS -g --max-time 5 "$E2E_HTTP_BASE$1" 2>&1 || true
 }
 
-# e2e_efi_initrd_bug: true when the console shows the kernel's EFI stub failing to open
-# initrd.magic: the iPXE script bootwire rendered passes `initrd=initrd.magic`, a name only
-# iPXE 1.21.1 and later give the initrds; Debian 12's iPXE (1.0.0+git-20190125) names each
-# image after its file (initrd.img) and has no LoadFile2 initrd either, so the kernel cannot
-# start. Sets E2E_BUG to the evidence (console lines, the script's kernel line).
+# e2e_efi_initrd_bug [SERIAL]: true when the console shows the kernel's EFI stub failing to
+# open the initrd its command line names. bootwire renders `initrd=<the initrd's file name>`
+# for UEFI clients (profile_render.c), the name iPXE gives the image, so the stub finds it
+# among the files iPXE offers; a failure means the rendered script and iPXE disagree on that
+# name: bootwire's bug, not the harness's. Sets E2E_BUG and E2E_BUG_LINES to the evidence.
 e2e_efi_initrd_bug()
 {
-	local serial=${1:-$E2E_VM_SERIAL} ver lines
+	local serial=${1:-$E2E_VM_SERIAL} name ver
 	E2E_BUG=
-	grep -aq 'EFI stub: ERROR: Failed to open file: initrd.magic' "$serial" 2>/dev/null || return 1
+	name=$(e2e_serial_text "$serial" | grep -aoE 'EFI stub: ERROR: Failed to open file: [^ ]+' | head -n 1)
+	[[ -n $name ]] || return 1
+	name=${name##*: }
 	ver=$(e2e_serial_text "$serial" | grep -aoE '^iPXE [0-9][^ ]*' | head -n 1)
-	lines=$(e2e_serial_text "$serial" | grep -aE 'EFI stub: ERROR|Could not boot' | head -n 4)
 	# shellcheck disable=SC2034 # for the calling test
-	E2E_BUG="the rendered iPXE script boots the kernel with initrd=initrd.magic, which ${ver:-this iPXE} does not provide (it names the initrd image initrd.img): the kernel's EFI stub fails before Linux starts"
+	E2E_BUG="the kernel's EFI stub could not open $name, the initrd the script bootwire rendered names on the kernel line: ${ver:-this iPXE} offers no image of that name, so Linux does not start"
 	# shellcheck disable=SC2034
-	E2E_BUG_LINES=$lines
+	E2E_BUG_LINES=$(e2e_serial_text "$serial" | grep -aE 'EFI stub: ERROR|Could not boot' | head -n 4)
 	return 0
 }

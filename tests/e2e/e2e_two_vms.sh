@@ -15,25 +15,18 @@
 # cleanly. About 20 s (the two VMs share the CPUs).
 #
 # Run: sudo bash tests/e2e/e2e_two_vms.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-e2e_require
-bw_setup_trap
-bw_make_work
-e2e_assets
+e2e_init
 
 MACS=(52:54:00:e2:e0:51 52:54:00:e2:e0:52)
 NAMES=(alpha beta)
 TOKEN=$$-$RANDOM
 MARKS=("alpha-$TOKEN" "beta-$TOKEN")
-ROOT=$BW_WORK/root
-CONF=$BW_WORK/bootwire.yaml
-e2e_boot_root "$ROOT"
-e2e_netns 2
-e2e_conf "$CONF" "$ROOT" "$(e2e_http_yaml)
-profiles:
+e2e_serve --http --taps 2 "profiles:
   alpha:  { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=${MARKS[0]}\" }
   beta:   { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=${MARKS[1]}\" }
   other:  { kernel: vmlinuz, initrd: [initrd.img], cmdline: \"console=ttyS0 bootwire.marker=default-$TOKEN\" }
@@ -41,78 +34,55 @@ machines:
   - { mac: \"${MACS[0]}\", profile: alpha }
   - { mac: \"${MACS[1]}\", profile: beta }
 default_profile: other"
-e2e_start_bootwire "$CONF" || {
-	bw_fail "bootwire did not start" "$(bw_log_tail "$BW_SRV_LOG" 20)"
-	bw_summary
-}
 
-PIDS=()
-SERIALS=()
-T0S=()
 for i in 0 1; do
 	e2e_vm_start "vm-${NAMES[i]}" bios "${MACS[i]}" "tap$i"
-	PIDS+=("$E2E_VM_PID")
-	SERIALS+=("$E2E_VM_SERIAL")
-	T0S+=("$E2E_VM_T0")
 done
 
 # wait for both (bounded: each wait stops at its marker, a failure, the VM's end or the
 # bound; the second VM has had the first one's wait to boot meanwhile)
 RESULTS=()
 for i in 0 1; do
-	E2E_VM_T0=${T0S[i]}
-	E2E_VM_SERIAL=${SERIALS[i]}
-	e2e_wait_marker "${MARKS[i]}" "$E2E_BOOT_SECS" "${PIDS[i]}" "${SERIALS[i]}" || true
+	e2e_vm_use "vm-${NAMES[i]}"
+	e2e_check_marker "vm-${NAMES[i]} (${MACS[i]}) booted its profile ${NAMES[i]}" "${MARKS[i]}"
 	RESULTS+=("$E2E_WAIT_RESULT")
-	if [[ $E2E_WAIT_RESULT == marker ]]; then
-		bw_pass "vm-${NAMES[i]} (${MACS[i]}) booted its profile ${NAMES[i]}: BOOTWIRE-MARKER ${MARKS[i]} after ${E2E_WAIT_SECS}s"
-	else
-		e2e_boot_failed "vm-${NAMES[i]} (${MACS[i]}): no BOOTWIRE-MARKER ${MARKS[i]} on its console"
-	fi
 done
 
 for i in 0 1; do
 	o=$((1 - i))
-	wrong=$(e2e_serial_text "${SERIALS[i]}" | grep -aE "BOOTWIRE-MARKER (${MARKS[o]}|default-$TOKEN)" || true)
+	e2e_vm_use "vm-${NAMES[i]}"
+	wrong=$(e2e_serial_text "$E2E_VM_SERIAL" | grep -aE "BOOTWIRE-MARKER (${MARKS[o]}|default-$TOKEN)" || true)
 	if [[ -z $wrong ]]; then
 		bw_pass "vm-${NAMES[i]}: neither ${NAMES[o]}'s nor the default profile's marker on its console"
 	else
 		bw_fail "vm-${NAMES[i]} printed another profile's marker" "$wrong"
 	fi
-	e2e_check_cmdline "vm-${NAMES[i]}" "console=ttyS0 bootwire.marker=${MARKS[i]}" "${SERIALS[i]}"
-	if [[ ${RESULTS[i]} == marker ]]; then
-		if e2e_vm_powers_off 15 "${PIDS[i]}"; then
-			bw_pass "vm-${NAMES[i]}: the initramfs powered the VM off"
-		else
-			bw_fail "vm-${NAMES[i]} was still running 15 s after the marker" "$(e2e_serial_tail "${SERIALS[i]}" 8)"
-		fi
-	fi
-done
-for i in 0 1; do
-	e2e_vm_stop "${PIDS[i]}"
+	e2e_check_cmdline "vm-${NAMES[i]}" "console=ttyS0 bootwire.marker=${MARKS[i]}"
+	e2e_check_poweroff "vm-${NAMES[i]}" "${RESULTS[i]}"
 done
 
 IPS=()
 for i in 0 1; do
 	mac=${MACS[i]}
-	acks=$(grep -E "info  dhcp $mac: ACK " "$BW_SRV_LOG" || true)
-	ip=$(grep -m1 -oE "ACK 10\.77\.0\.[0-9]+ " <<<"$acks" | awk '{ print $2 }')
+	acks=$(e2e_dhcp_lines "$mac" ACK)
+	ip=$(e2e_acked_ip "$mac" '^ACK 10\.77\.0\.[0-9]+ ')
 	IPS+=("${ip:-none}")
-	url="${E2E_HTTP_BASE}boot.ipxe?mac=$mac&arch=bios"
-	if [[ -n $ip ]] && grep -qF "boot $url xid=" <<<"$acks"; then
+	url=$(e2e_script_url "$mac" bios)
+	if [[ -n $ip ]] && e2e_dhcp_has "$mac" "^ACK .* boot $(bw_re_quote "$url")\$"; then
 		bw_pass "vm-${NAMES[i]}: DHCP ACKed $ip with $url"
 	else
 		bw_fail "vm-${NAMES[i]}: no ACK with an address and $url" "${acks:-(no ACK for $mac)}"
 		continue
 	fi
 	# the VM's own requests, by its address: its script (for its MAC), kernel and initrd
-	q="mac=${mac//:/%3A}&arch=bios"
-	mine=$(e2e_http_lines | grep -F " http $ip:" || true)
-	if grep -qF "served (generated) method=GET path=\"/boot.ipxe?$q\" status=200" <<<"$mine" &&
-		grep -q 'method=GET path=/vmlinuz status=200 ' <<<"$mine" &&
-		grep -q 'method=GET path=/initrd.img status=200 ' <<<"$mine"; then
+	from_ip='(.peer | startswith($ip + ":"))'
+	if bw_jhas "$BW_SRV_LOG" "$from_ip"' and served("GET"; "boot.ipxe") and .msg == "served (generated)" and
+		.path == "/boot.ipxe?mac=\($mac | gsub(":"; "%3A"))&arch=bios"' --arg ip "$ip" --arg mac "$mac" &&
+		bw_jhas "$BW_SRV_LOG" "$from_ip"' and served("GET"; "vmlinuz")' --arg ip "$ip" &&
+		bw_jhas "$BW_SRV_LOG" "$from_ip"' and served("GET"; "initrd.img")' --arg ip "$ip"; then
 		bw_pass "vm-${NAMES[i]} ($ip): HTTP served its script (generated for $mac), vmlinuz and initrd.img"
 	else
+		mine=$(bw_jlines "$BW_SRV_LOG" "svc(\"http\") and $from_ip" --arg ip "$ip")
 		bw_fail "vm-${NAMES[i]} ($ip): HTTP did not serve its script, kernel and initrd" "${mine:-(no HTTP request from $ip)}"
 	fi
 done
@@ -122,15 +92,16 @@ else
 	bw_fail "the two VMs did not get two different addresses" "${IPS[*]}"
 fi
 
-# at the same time: each VM's first DHCP came before the other's kernel was served
+# at the same time: each VM's first DHCP came before the other's kernel was served (log lines)
 first_dhcp()
 {
-	grep -nE "info  dhcp $1: (OFFER|ACK) " "$BW_SRV_LOG" | head -n 1 | cut -d: -f1
+	bw_jq "$BW_SRV_LOG" 'select(dhcp($m) and .level == "info" and says("^(OFFER|ACK) ")) | input_line_number' \
+		--arg m "$1" | head -n 1
 }
 kernel_served()
 {
-	grep -nE " http ${1//./\\.}:[0-9]+: served method=GET path=/vmlinuz status=200 " "$BW_SRV_LOG" |
-		head -n 1 | cut -d: -f1
+	bw_jq "$BW_SRV_LOG" 'select(served("GET"; "vmlinuz") and .msg == "served" and (.peer | startswith($ip + ":"))) |
+		input_line_number' --arg ip "$1" | head -n 1
 }
 d0=$(first_dhcp "${MACS[0]}")
 d1=$(first_dhcp "${MACS[1]}")
@@ -140,7 +111,7 @@ if [[ -n $d0 && -n $d1 && -n $k0 && -n $k1 ]] && ((d0 < k1 && d1 < k0)); then
 	bw_pass "the two boots overlapped: each VM's DHCP came before the other's kernel"
 else
 	bw_fail "the two boots did not overlap (log lines: DHCP $d0/$d1, kernels $k0/$k1)" \
-		"$(grep -E ' (dhcp|http) ' "$BW_SRV_LOG" | grep -v ' debug ' | tail -n 12)"
+		"$(bw_jlines "$BW_SRV_LOG" '.level != "debug" and (svc("dhcp") or svc("http"))' | tail -n 12)"
 fi
 
 bw_stop_server

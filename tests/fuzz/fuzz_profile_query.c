@@ -5,23 +5,12 @@
  * only of [A-Za-z0-9._:-]); rendered text has no control bytes but newlines and tabs; and a
  * rendering from request values has exactly as many lines as the same profile rendered
  * with harmless values, so no value can add a line (a command) of its own. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/vfs.h"
 #include "profile/profile_config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_ASSERT(cond)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__,       \
-			        #cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_assert.h"
 
 static char *fuzz_initrds[] = {"rescue/initrd.img", "fw/initrd.img"};
 enum { FUZZ_RESCUE, FUZZ_SHELL, FUZZ_CHAIN, FUZZ_MENU };

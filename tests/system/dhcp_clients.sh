@@ -18,6 +18,7 @@
 #             and the log has no line about it
 #
 # Run: bash tests/system/dhcp_clients.sh   (root; BOOTWIRE=...)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/dhcp_lib.sh"
@@ -55,7 +56,7 @@ RESV_IP=10.99.96.10
 mkdir -p "$W/root"
 cat >"$W/bootwire.yaml" <<YAML
 boot_root: $W/root
-log: {level: debug}
+log: {level: debug, format: json}
 tftp: {enabled: false}
 dhcp:
   enabled: true
@@ -107,22 +108,16 @@ touch "$EV_D" "$EV_U"
 
 # A capture of everything DHCP on the served interface, for the checks on what went over the
 # wire (RENEWING and INIT-REBOOT REQUESTs).
-PCAP=$W/served.pcap
-bw_spawn "$SRV" "$W/tcpdump.log" tcpdump -i "$SIF" -n -U --immediate-mode -Z root -w "$PCAP" udp port 67 or udp port 68
-TCPDUMP_PID=$BW_LAST_PID
-bw_wait_file_re "$W/tcpdump.log" 'listening on' 10 || bw_fail "tcpdump did not start" "$(cat "$W/tcpdump.log")"
-
-wire()
-{ # the capture so far, one line per DHCP packet
-	"$BW_SCAPY_PY" "$BW_CRAFT" summary "$PCAP" 2>/dev/null || true
-}
+bw_cap_start "$SRV" "$SIF" served || bw_fail "tcpdump did not start" "$(cat "$W/served.tcpdump.log")"
+PCAP=$BW_CAP
+TCPDUMP_PID=$BW_CAP_PID
 
 # wire_wait OUT ERE: the capture summary into OUT, again until a line matches ERE (5 s).
 wire_wait()
 {
 	local out=$1 re=$2 i
 	for ((i = 0; i < 10; i++)); do
-		wire >"$out"
+		bw_cap_summary "$PCAP" >"$out"
 		grep -qE -- "$re" "$out" && return 0
 		sleep 0.5
 	done
@@ -165,15 +160,17 @@ client_iface_reset()
 	bw_set_mac "$CLI" "$CIF" "$1"
 }
 
+BW_JQ_ARGS=(--arg sif "$SIF" --arg uif "$UIF") # for the log checks below
 bw_dhcp_start "$W/bootwire.yaml" || {
 	bw_fail "bootwire serve did not start"
 	bw_summary
 }
 LOG1=$BW_SRV_LOG
-if grep -q "serving $SIF as 10.99.96.1 (server mode)" "$LOG1" && ! grep -q "serving $UIF" "$LOG1"; then
+if bw_jhas "$LOG1" 'svc("dhcp") and .msg == "serving \($sif) as 10.99.96.1 (server mode)"' &&
+	! bw_jhas "$LOG1" 'svc("dhcp") and msg_has("serving \($uif)")'; then
 	bw_pass "serves $SIF only (not the unlisted $UIF)"
 else
-	bw_fail "interfaces served" "$(grep serving "$LOG1")"
+	bw_fail "interfaces served" "$(bw_jlines "$LOG1" 'says("^serving ")')"
 fi
 
 # ---- dhclient: DORA and options --------------------------------------------------------
@@ -187,11 +184,11 @@ else
 	bw_fail "dhclient: DORA" "event: ${EV_LINE:-none}" "want:  $want (address in .100-.150)" \
 		"$(bw_log_tail "$W/dhclient-dora.log" 8)" "$(bw_log_tail "$LOG1" 8)"
 fi
-if grep -q "dhcp $MAC_A: OFFER $IP_A xid=0x[0-9a-f]* iface=$SIF client=dhcp" "$LOG1" &&
-	grep -q "dhcp $MAC_A: ACK $IP_A xid=0x[0-9a-f]* iface=$SIF client=dhcp" "$LOG1"; then
+if bw_dhcp_has "$LOG1" "$MAC_A" "^OFFER $IP_A\$" iface="$SIF" client=dhcp &&
+	bw_dhcp_has "$LOG1" "$MAC_A" "^ACK $IP_A\$" iface="$SIF" client=dhcp; then
 	bw_pass "log: one OFFER and one ACK line for dhclient"
 else
-	bw_fail "log lines for dhclient's DORA" "$(grep "$MAC_A" "$LOG1")"
+	bw_fail "log lines for dhclient's DORA" "$(bw_dhcp_lines "$LOG1" "$MAC_A")"
 fi
 st=$(bw_lease "$DB" "$IP_A" "$MAC_A" state)
 dur=$(( $(bw_lease "$DB" "$IP_A" "$MAC_A" expires) - $(bw_lease "$DB" "$IP_A" "$MAC_A" starts) )) || true
@@ -203,7 +200,7 @@ else
 fi
 
 # ---- dhclient: INIT-REBOOT with its lease file ------------------------------------------
-n_offer=$(bw_count_re "$LOG1" "$MAC_A: OFFER")
+n_offer=$(bw_dhcp_count "$LOG1" "$MAC_A" '^OFFER ')
 dhclient_run reboot '^(BOUND|REBOOT|FAIL|TIMEOUT);'
 if [[ $EV_LINE == "REBOOT;ip=$IP_A;"* ]]; then
 	bw_pass "dhclient again with its lease file: INIT-REBOOT, same address $IP_A"
@@ -215,12 +212,12 @@ wire_wait "$W/wire-1.txt" "^ACK .* yiaddr=$IP_A chaddr=$MAC_A .*" || true
 xid=$(grep -E "^REQUEST xid=0x[0-9a-f]+ ciaddr=0.0.0.0 yiaddr=0.0.0.0 chaddr=$MAC_A opt50=$IP_A opt54=- " \
 	"$W/wire-1.txt" | tail -n 1 | sed 's/^REQUEST xid=\(0x[0-9a-f]*\).*/\1/' || true)
 if [[ -n $xid ]] && grep -qE "^ACK xid=$xid ciaddr=0.0.0.0 yiaddr=$IP_A chaddr=$MAC_A " "$W/wire-1.txt" &&
-	grep -q "$MAC_A: ACK $IP_A xid=$xid " "$LOG1" &&
-	[[ $(bw_count_re "$LOG1" "$MAC_A: OFFER") == "$n_offer" ]]; then
+	bw_dhcp_has "$LOG1" "$MAC_A" "^ACK $IP_A\$" xid="$xid" &&
+	[[ $(bw_dhcp_count "$LOG1" "$MAC_A" '^OFFER ') == "$n_offer" ]]; then
 	bw_pass "wire: REQUEST (option 50, no server id, ciaddr 0) xid $xid answered by ACK, no DISCOVER"
 else
 	bw_fail "INIT-REBOOT REQUEST/ACK on the wire (xid '${xid}')" "$(grep -i "$MAC_A" "$W/wire-1.txt" | tail -n 4)" \
-		"$(grep "$MAC_A" "$LOG1" | tail -n 3)"
+		"$(bw_dhcp_lines "$LOG1" "$MAC_A" | tail -n 3)"
 fi
 
 # ---- udhcpc: DORA, options, renew (ciaddr), release --------------------------------------
@@ -238,7 +235,7 @@ else
 	bw_fail "udhcpc: DORA" "event: ${line:-none}" "want:  $want (not $IP_A)" \
 		"$(bw_log_tail "$W/udhcpc-b.log" 8)" "$(bw_log_tail "$LOG1" 5)"
 fi
-n_ack=$(bw_count_re "$LOG1" "$MAC_B: ACK $IP_B ")
+n_ack=$(bw_dhcp_count "$LOG1" "$MAC_B" "^ACK $IP_B\$")
 kill -USR1 "$UPID" 2>/dev/null || true
 if bw_wait_file_re "$EV_U" "^renew;ip=$IP_B;" 10; then
 	bw_pass "udhcpc: SIGUSR1 renews $IP_B"
@@ -250,12 +247,12 @@ req=$(grep -E "^REQUEST xid=0x[0-9a-f]+ ciaddr=$IP_B yiaddr=0.0.0.0 chaddr=$MAC_
 	"$W/wire-2.txt" | tail -n 1 || true)
 xid=$(sed -n 's/^REQUEST xid=\(0x[0-9a-f]*\).*/\1/p' <<<"$req")
 if [[ -n $xid ]] && grep -qE "^ACK xid=$xid ciaddr=$IP_B yiaddr=$IP_B chaddr=$MAC_B .* dst=$IP_B:68" "$W/wire-2.txt" &&
-	grep -q "$MAC_B: ACK $IP_B xid=$xid " "$LOG1" &&
-	(($(bw_count_re "$LOG1" "$MAC_B: ACK $IP_B ") == n_ack + 1)); then
+	bw_dhcp_has "$LOG1" "$MAC_B" "^ACK $IP_B\$" xid="$xid" &&
+	(($(bw_dhcp_count "$LOG1" "$MAC_B" "^ACK $IP_B\$") == n_ack + 1)); then
 	bw_pass "RENEWING: unicast REQUEST with ciaddr $IP_B, no option 50/54 -> ACK to $IP_B:68 (and its log line)"
 else
 	bw_fail "RENEWING REQUEST with ciaddr not ACKed" "request: ${req:-none}" \
-		"$(grep -i "$MAC_B" "$W/wire-2.txt" | tail -n 4)" "$(grep "$MAC_B" "$LOG1" | tail -n 3)"
+		"$(grep -i "$MAC_B" "$W/wire-2.txt" | tail -n 4)" "$(bw_dhcp_lines "$LOG1" "$MAC_B" | tail -n 3)"
 fi
 n0=$(wc -l <"$EV_U")
 bw_stop "$UPID" 5 || true
@@ -264,30 +261,32 @@ if tail -n +"$((n0 + 1))" "$EV_U" | grep -q '^deconfig;' && grep -q "udhcpc: sen
 else
 	bw_fail "udhcpc -R did not release" "$(bw_log_tail "$W/udhcpc-b.log" 5)"
 fi
-bw_wait_file_re "$LOG1" "RELEASE $IP_B " 5 || true
+released='svc("dhcp") and verdict("RELEASE " + $ip)'
+bw_jwait "$LOG1" "$released" 5 --arg ip "$IP_B" || true
 st=$(bw_lease "$DB" "$IP_B" "$MAC_B" state --all)
-if [[ $st == released ]] && grep -q "RELEASE $IP_B " "$LOG1"; then
+if [[ $st == released ]] && bw_jhas "$LOG1" "$released" --arg ip "$IP_B"; then
 	bw_pass "bootwire leases --json --all: $IP_B $MAC_B released (and a RELEASE log line)"
 else
 	bw_fail "udhcpc's release in the database: state '$st'" "$("$BOOTWIRE" leases --db "$DB" --json --all)" \
-		"$(grep "RELEASE" "$LOG1")"
+		"$(bw_jlines "$LOG1" 'svc("dhcp") and msg_has("RELEASE")')"
 fi
 # The RELEASE log line should name the client like every other line does.
-rel=$(grep "RELEASE $IP_B " "$LOG1" | head -n 1 || true)
-if [[ $rel == *"dhcp $MAC_B: RELEASE $IP_B "* ]]; then
+rel=$(bw_jsel "$LOG1" "$released" --arg ip "$IP_B" | head -n 1)
+relt=$(bw_jq - jtext <<<"$rel")
+if [[ $(bw_jq - '.peer' <<<"$rel") == "$MAC_B" ]]; then
 	bw_pass "log: the RELEASE line names the client's MAC"
 else
-	bw_fail "log: the RELEASE line does not name the client ($MAC_B)" "line: ${rel:-none}" \
+	bw_fail "log: the RELEASE line does not name the client ($MAC_B)" "line: ${relt:-none}" \
 		"(server bug: RELEASE/DECLINE lines are logged with out->chaddr, which only a reply sets)"
 fi
 
 wire_wait "$W/wire-3.txt" "^RELEASE xid=0x[0-9a-f]+ ciaddr=$IP_B .*chaddr=$MAC_B " || true
 rxid=$(grep -E "^RELEASE xid=0x[0-9a-f]+ ciaddr=$IP_B .*chaddr=$MAC_B " "$W/wire-3.txt" | tail -n 1 |
 	sed 's/^RELEASE xid=\(0x[0-9a-f]*\).*/\1/' || true)
-if [[ -n $rxid && $rel == *" RELEASE $IP_B xid=$rxid "* ]]; then
+if [[ -n $rxid && $(bw_jq - '.xid' <<<"$rel") == "$rxid" ]]; then
 	bw_pass "log: the RELEASE line has the RELEASE's xid ($rxid)"
 else
-	bw_fail "log: the RELEASE line's xid is not the RELEASE's (${rxid:-not captured})" "line: ${rel:-none}" \
+	bw_fail "log: the RELEASE line's xid is not the RELEASE's (${rxid:-not captured})" "line: ${relt:-none}" \
 		"(server bug: dhcp_transmit() takes the xid from out->pkt, but a RELEASE/DECLINE has no" \
 		" reply (out->len = 0; dhcp_defer() copies none of pkt): the xid is whatever the recycled" \
 		" pending buffer held, a previous reply's, or uninitialised memory in a fresh one)"
@@ -312,22 +311,20 @@ fi
 
 # ---- an interface that is not listed ------------------------------------------------------
 OMAC=$(ip -n "$OTHER" link show dev "$OIF" | awk '/link\/ether/ {print $2}')
-UPCAP=$W/unlisted.pcap
-bw_spawn "$SRV" "$W/tcpdump-u.log" tcpdump -i "$UIF" -n -U --immediate-mode -Z root -w "$UPCAP" udp port 67 or udp port 68
-TPID_U=$BW_LAST_PID
-bw_wait_file_re "$W/tcpdump-u.log" 'listening on' 10 || true
+bw_cap_start "$SRV" "$UIF" unlisted || true
 rc=0
 timeout -k 2 15 ip netns exec "$OTHER" env EV_FILE="$W/unlisted.events" busybox udhcpc -i "$OIF" -n -q \
 	-t 3 -T 1 -s "$W/udhcpc-script" >"$W/udhcpc-u.log" 2>&1 </dev/null || rc=$?
 sleep 0.5
-bw_stop "$TPID_U" 5 || true
-n_disc=$("$BW_SCAPY_PY" "$BW_CRAFT" summary "$UPCAP" 2>/dev/null | grep -c "^DISCOVER .*chaddr=$OMAC" || true)
+bw_cap_stop
+n_disc=$(bw_cap_summary | grep -c "^DISCOVER .*chaddr=$OMAC" || true)
 if [[ $rc != 0 ]] && ! grep -q '^bound;' "$W/unlisted.events" 2>/dev/null && ((n_disc >= 2)) &&
-	! grep -qiE "$UIF|$OMAC" "$BW_SRV_LOG"; then
+	! bw_jhas "$BW_SRV_LOG" 'tojson | contains($uif) or contains($omac)' --arg omac "$OMAC"; then
 	bw_pass "unlisted $UIF: $n_disc DISCOVERs arrived, no answer, no log line"
 else
 	bw_fail "unlisted interface: udhcpc rc $rc, DISCOVERs seen $n_disc" \
-		"$(cat "$W/unlisted.events" 2>/dev/null)" "$(grep -iE "$UIF|$OMAC" "$BW_SRV_LOG")"
+		"$(cat "$W/unlisted.events" 2>/dev/null)" \
+		"$(bw_jlines "$BW_SRV_LOG" 'tojson | contains($uif) or contains($omac)' --arg omac "$OMAC")"
 fi
 
 # ---- restart: the leases survive ----------------------------------------------------------
@@ -343,7 +340,7 @@ if bw_dhcp_start "$W/bootwire.yaml"; then
 		bw_pass "after the restart bootwire leases still lists $IP_A and $RESV_IP as bound"
 	else
 		bw_fail "leases after the restart" "$("$BOOTWIRE" leases --db "$DB" --json --all)" \
-			"$(grep 'lease database' "$BW_SRV_LOG")"
+			"$(bw_jlines "$BW_SRV_LOG" 'says("^lease database")')"
 	fi
 	# A released lease must not come back as bound. (bootwire deletes released rows at start,
 	# as store.h says; docs/config.md only mentions rows lapsed more than 7 days.)
@@ -356,8 +353,8 @@ if bw_dhcp_start "$W/bootwire.yaml"; then
 	fi
 	client_iface_reset "$MAC_A"
 	dhclient_run reboot2 '^(BOUND|REBOOT|FAIL|TIMEOUT);'
-	if [[ $EV_LINE == "REBOOT;ip=$IP_A;"* ]] && grep -q "$MAC_A: ACK $IP_A " "$BW_SRV_LOG" &&
-		! grep -q "$MAC_A: OFFER" "$BW_SRV_LOG"; then
+	if [[ $EV_LINE == "REBOOT;ip=$IP_A;"* ]] && bw_dhcp_has "$BW_SRV_LOG" "$MAC_A" "^ACK $IP_A\$" &&
+		! bw_dhcp_has "$BW_SRV_LOG" "$MAC_A" '^OFFER '; then
 		bw_pass "after the restart dhclient's INIT-REBOOT gets $IP_A back"
 	else
 		bw_fail "INIT-REBOOT after restart" "event: ${EV_LINE:-none}" "$(bw_log_tail "$BW_SRV_LOG" 6)"
@@ -367,7 +364,7 @@ if bw_dhcp_start "$W/bootwire.yaml"; then
 	rc=0
 	bw_run "$W/dhclient-release.log" 20 dhclient -r -v -cf "$W/dhclient.conf" -lf "$W/dhclient.leases" \
 		-pf "$W/dhclient.pid" -sf "$W/dhclient-script" "$CIF" || rc=$?
-	bw_wait_file_re "$BW_SRV_LOG" "RELEASE $IP_A " 5 || true
+	bw_jwait "$BW_SRV_LOG" "$released" 5 --arg ip "$IP_A" || true
 	st=$(bw_lease "$DB" "$IP_A" "$MAC_A" state --all)
 	if [[ $rc == 0 && $st == released ]] && tail -n +"$((n0 + 1))" "$EV_D" | grep -q "^RELEASE;.*;old=$IP_A$"; then
 		bw_pass "dhclient -r: RELEASE of $IP_A; bootwire leases --all says released"
@@ -384,5 +381,5 @@ if bw_dhcp_start "$W/bootwire.yaml"; then
 else
 	bw_fail "bootwire did not start again on the same database"
 fi
-bw_stop "$TCPDUMP_PID" 5 || true
+bw_cap_stop "$TCPDUMP_PID"
 bw_summary

@@ -18,8 +18,15 @@ namespace the test created.
       and for at most S seconds, paced to about PPS (0: as fast as the socket takes them).
       Prints "started" (flushed) first, then "sent=N secs=S rate=R".
   dhcp_craft.py summary PCAP
-      One line per DHCP packet in a capture:
+      One line per DHCP packet in a capture (- for an absent option; t: seconds since the
+      capture's first packet):
         TYPE xid=0x... ciaddr=A yiaddr=A chaddr=MAC opt50=A|- opt54=A|- src=IP:P dst=IP:P
+             siaddr=A file=NAME|- opt60=TEXT|- opt43=HEX|- opt67=NAME|- t=SECS
+  dhcp_craft.py pxe SCENARIO --iface IF --srv A --lan A [ARG]
+      The proxyDHCP scenarios of dhcp_proxy.sh (bios, port4011 CLIENT_ADDR, http [BASE],
+      ipxe WANT_FILE): PXE, UEFI HTTP boot and iPXE requests from IF beside a LAN DHCP server
+      (--lan) and bootwire (--srv), with checks on the replies, one line each:
+        PASS<TAB>what | FAIL<TAB>what<TAB>detail... | ADDR<TAB>the address the LAN server gave
 """
 import argparse
 import os
@@ -29,8 +36,8 @@ import struct
 import sys
 import time
 
-from scapy.all import (IP, UDP, AsyncSniffer, Ether, Raw, conf, fragment,  # noqa: E402
-                       rdpcap)
+from scapy.all import (BOOTP, DHCP, IP, UDP, AsyncSniffer, Ether, Raw, conf,  # noqa: E402
+                       fragment, get_if_hwaddr, rdpcap, sendp)
 
 conf.verb = 0
 TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK",
@@ -422,14 +429,21 @@ def cmd_flood(a):
     return 0
 
 
+def text(b):
+    """Bytes from the wire as one word: printable ASCII, anything else as \\xNN."""
+    return "".join(chr(c) if 33 <= c < 127 and c != 92 else "\\x%02x" % c for c in b) or "-"
+
+
 def cmd_summary(a):
-    for p in rdpcap(a.pcap):
+    pkts = rdpcap(a.pcap)
+    t0 = float(pkts[0].time) if len(pkts) else 0.0
+    for p in pkts:
         if UDP not in p or IP not in p:
             continue
         b = bytes(p[UDP].payload)
         if len(b) < 240 or b[236:240] != COOKIE:
             continue
-        t, o50, o54 = "BOOTP", "-", "-"
+        t, o50, o54, o60, o43, o67 = "BOOTP", "-", "-", "-", "-", "-"
         i = 240
         while i < len(b):
             code = b[i]
@@ -447,9 +461,221 @@ def cmd_summary(a):
                 o50 = b2ip(d)
             elif code == 54 and n == 4:
                 o54 = b2ip(d)
-        print("%s xid=0x%08x ciaddr=%s yiaddr=%s chaddr=%s opt50=%s opt54=%s src=%s:%d dst=%s:%d" %
+            elif code == 60:
+                o60 = text(d)
+            elif code == 43:
+                o43 = d.hex() or "-"
+            elif code == 67:
+                o67 = text(d.rstrip(b"\0"))
+        print("%s xid=0x%08x ciaddr=%s yiaddr=%s chaddr=%s opt50=%s opt54=%s src=%s:%d dst=%s:%d "
+              "siaddr=%s file=%s opt60=%s opt43=%s opt67=%s t=%.2f" %
               (t, struct.unpack("!I", b[4:8])[0], b2ip(b[12:16]), b2ip(b[16:20]), b2mac(b[28:34]),
-               o50, o54, p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport))
+               o50, o54, p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport, b2ip(b[20:24]),
+               text(b[108:236].split(b"\0")[0]), o60, o43, o67, float(p.time) - t0))
+    return 0
+
+
+# ---- pxe: proxyDHCP scenarios (dhcp_proxy.sh), with scapy's DHCP layer ----
+
+PXE_PARAMS = [1, 3, 6, 12, 15, 17, 26, 28, 43, 60, 66, 67, 119, 128, 129, 130, 131, 132, 133,
+              134, 135, 175, 203]
+PXE_UUID = b"\0" + bytes(range(0x10, 0x20))
+PXE_BIOS_VC = b"PXEClient:Arch:00000:UNDI:002001"
+
+
+def out(*f):
+    print("\t".join(str(x) for x in f), flush=True)
+
+
+def check(ok, what, *detail):
+    out("PASS" if ok else "FAIL", what, *detail)
+    return ok
+
+
+def opts(p):
+    o = {}
+    for x in p[DHCP].options if DHCP in p else []:
+        if isinstance(x, tuple) and len(x) >= 2:
+            o[x[0]] = x[1]
+    return o
+
+
+def fname(b):
+    return b.file.rstrip(b"\0").decode("ascii", "replace")
+
+
+def desc(p):
+    b, o = p[BOOTP], opts(p)
+    keep = {k: v for k, v in o.items() if k not in ("param_req_list",)}
+    return "%s:%d>%s:%d %s yiaddr=%s siaddr=%s file=%r %r" % (
+        p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport, TYPES.get(o.get("message-type"), "?"),
+        b.yiaddr, b.siaddr, fname(b), keep)
+
+
+def pxe_opts(mt, vc, arch, more=()):
+    return ([("message-type", mt), ("max_dhcp_size", 1472),
+             ("pxe_client_architecture", arch.to_bytes(2, "big")),
+             ("pxe_client_network_interface", b"\x01\x02\x01"),
+             ("vendor_class_id", vc), ("pxe_client_machine_identifier", PXE_UUID)]
+            + list(more) + [("param_req_list", PXE_PARAMS), "end"])
+
+
+class Pxe:
+    """One client interface beside a LAN DHCP server (lan) and bootwire (srv)."""
+
+    def __init__(self, a):
+        self.iface, self.srv, self.lan = a.iface, a.srv, a.lan
+        self.mac = get_if_hwaddr(a.iface)
+        self.chaddr = mac2b(self.mac) + b"\0" * 10
+
+    def exchange(self, dopts, flags=0, secs=8.0, want=(), xid=None):
+        """Broadcasts a request from 0.0.0.0:68; returns its xid and the replies with it.
+        Stops early once a reply from every address in want has come."""
+        xid = xid if xid is not None else random.getrandbits(32)
+        pkt = (Ether(src=self.mac, dst="ff:ff:ff:ff:ff:ff") /
+               IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) /
+               BOOTP(op=1, xid=xid, flags=flags, chaddr=self.chaddr) / DHCP(options=dopts))
+        got = []
+        sn = AsyncSniffer(iface=self.iface, filter="udp and dst port 68", store=False,
+                          prn=lambda p: got.append(p) if BOOTP in p and p[BOOTP].xid == xid
+                          else None)
+        sn.start()
+        time.sleep(0.3)
+        sendp(pkt, iface=self.iface)
+        t0 = time.time()
+        while time.time() - t0 < secs:
+            time.sleep(0.1)
+            if want and all(w in {p[IP].src for p in list(got)} for w in want):
+                time.sleep(0.5)  # anything else that comes with them
+                break
+        sn.stop()
+        return xid, [p for p in got if p[BOOTP].op == 2]
+
+
+def from_(replies, addr, mt=None):
+    return [p for p in replies
+            if p[IP].src == addr and (mt is None or opts(p).get("message-type") == mt)]
+
+
+def all_desc(replies):
+    return [desc(p) for p in replies] or ["(no replies)"]
+
+
+def expect(what, p, conds):
+    """One check for one reply: every (ok, text) in conds must hold; the failed ones and
+    the packet are the detail."""
+    bad = [t for ok, t in conds if not ok]
+    return check(not bad, what, *(["wrong: " + "; ".join(bad)] if bad else []), desc(p))
+
+
+def proxy_offer(x, what, p, want_file, vc, opt43, why60=""):
+    """A proxyDHCP OFFER: boot information, no address, no lease."""
+    b, o = p[BOOTP], opts(p)
+    return expect(what + ": file %s, option 60 %s%s, %s, yiaddr 0, no lease, siaddr bootwire"
+                  % (want_file, vc.decode(), why60,
+                     "option 43 discovery control 8" if opt43 else "no option 43"), p, [
+        (b.yiaddr == "0.0.0.0", "yiaddr %s" % b.yiaddr),
+        (b.siaddr == x.srv, "siaddr %s" % b.siaddr),
+        (o.get("server_id") == x.srv, "server id %s" % o.get("server_id")),
+        (fname(b) == want_file, "file %r" % fname(b)),
+        (o.get("vendor_class_id") == vc, "option 60 %r" % o.get("vendor_class_id")),
+        ((b"\x06\x01\x08" in o.get("vendor_specific", b"")) if opt43
+         else ("vendor_specific" not in o), "option 43 %r" % o.get("vendor_specific")),
+        ("lease_time" not in o, "lease time %r" % o.get("lease_time")),
+        (p[UDP].sport == 67 and p[UDP].dport == 68, "ports %d>%d" % (p[UDP].sport, p[UDP].dport)),
+    ])
+
+
+def pxe_bios(x, arg):
+    """(b) BIOS PXE DISCOVER: bootwire's proxy OFFER and the LAN server's address OFFER."""
+    xid, rep = x.exchange(pxe_opts(1, PXE_BIOS_VC, 0), want=(x.srv, x.lan))
+    bw = from_(rep, x.srv, 2)
+    dm = from_(rep, x.lan, 2)
+    if check(len(bw) >= 1, "(b) BIOS PXE DISCOVER: bootwire answers with an OFFER", *all_desc(rep)):
+        proxy_offer(x, "(b) bootwire's OFFER", bw[0], "undionly.kpxe", b"PXEClient", True)
+    check(len(from_(rep, x.srv)) == len(bw), "(b) bootwire sends only OFFERs", *all_desc(rep))
+    if not check(len(dm) >= 1, "(b) dnsmasq OFFERs an address to the same DISCOVER",
+                 *all_desc(rep)):
+        return
+    ya = dm[0][BOOTP].yiaddr
+    expect("(b) dnsmasq's OFFER: an address in its range, no boot file", dm[0], [
+        (ya.startswith("10.78.0.") and 100 <= int(ya.split(".")[3]) <= 150, "yiaddr " + ya),
+        (not fname(dm[0][BOOTP]), "file %r" % fname(dm[0][BOOTP]))])
+    # the PXE client then REQUESTs the LAN server's address: it ACKs, bootwire stays silent
+    more = [("server_id", x.lan), ("requested_addr", ya)]
+    _, rep2 = x.exchange(pxe_opts(3, PXE_BIOS_VC, 0, more), secs=3.0, xid=xid)
+    check(len(from_(rep2, x.lan, 5)) >= 1, "(b) dnsmasq ACKs the PXE REQUEST for %s" % ya,
+          *all_desc(rep2))
+    check(not from_(rep2, x.srv), "(b) bootwire ignores the REQUEST on port 67 (not for it)",
+          *all_desc(rep2))
+    out("ADDR", ya)
+
+
+def pxe_port4011(x, cli):
+    """(c) PXE boot server REQUEST: unicast from the client's address, ciaddr set."""
+    xid = random.getrandbits(32)
+    req = (BOOTP(op=1, xid=xid, ciaddr=cli, chaddr=x.chaddr) /
+           DHCP(options=pxe_opts(3, PXE_BIOS_VC, 0)))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((cli, 0))
+    s.settimeout(4.0)
+    port = s.getsockname()[1]
+    s.sendto(bytes(req), (x.srv, 4011))
+    try:
+        data, peer = s.recvfrom(4096)
+    except socket.timeout:
+        data, peer = None, None
+    s.close()
+    if not check(data is not None, "(c) REQUEST to %s:4011 from %s:%d: a reply comes back to "
+                 "that port" % (x.srv, cli, port), "no reply within 4 s"):
+        return
+    p = BOOTP(data)
+    o = opts(p)
+    d = "from %s:%d: %s yiaddr=%s ciaddr=%s siaddr=%s file=%r %r" % (
+        peer[0], peer[1], TYPES.get(o.get("message-type"), "?"), p.yiaddr, p.ciaddr, p.siaddr,
+        fname(p), {k: v for k, v in o.items()})
+    check(peer == (x.srv, 4011) and p.op == 2 and p.xid == xid and o.get("message-type") == 5 and
+          fname(p) == "undionly.kpxe" and p.siaddr == x.srv and
+          o.get("vendor_class_id") == b"PXEClient",
+          "(c) it is an ACK for our xid from %s:4011: file undionly.kpxe, siaddr %s, "
+          "option 60 PXEClient" % (x.srv, x.srv), d)
+
+
+def pxe_http(x, base):
+    """(d) UEFI HTTP boot DISCOVER, broadcast flag set as OVMF sends it."""
+    base = base or ""
+    _, rep = x.exchange(pxe_opts(1, b"HTTPClient:Arch:00016:UNDI:003000", 16), flags=0x8000,
+                        want=(x.srv, x.lan) if base else (x.lan,), secs=8.0 if base else 4.0)
+    bw = from_(rep, x.srv)
+    if not base:
+        check(not bw, "(d) HTTP boot DISCOVER without dhcp.http_base: bootwire stays silent",
+              *all_desc(rep))
+    elif check(len(from_(rep, x.srv, 2)) >= 1,
+               "(d) HTTP boot DISCOVER: bootwire answers with an OFFER", *all_desc(rep)):
+        p = from_(rep, x.srv, 2)[0]
+        url = base + "ipxe.efi"
+        proxy_offer(x, "(d) bootwire's OFFER", p, url, b"HTTPClient", False)
+        o67 = opts(p).get("boot-file-name", b"").rstrip(b"\0")
+        check(o67 == url.encode(), "(d) option 67 is %s" % url, desc(p))
+
+
+def pxe_ipxe(x, want_file):
+    """(e) iPXE: user class in RFC 3004 form and in the form iPXE really sends."""
+    for label, uc in (("user class \\x04iPXE", b"\x04iPXE"),
+                      ("user class iPXE, as iPXE sends it", b"iPXE")):
+        _, rep = x.exchange(pxe_opts(1, PXE_BIOS_VC, 0, [("user_class", uc)]), want=(x.srv, x.lan))
+        bw = from_(rep, x.srv, 2)
+        if check(len(bw) >= 1, "(e) iPXE DISCOVER (%s): bootwire answers with an OFFER" % label,
+                 *all_desc(rep)):
+            proxy_offer(x, "(e) OFFER to iPXE (%s)" % label, bw[0], want_file, b"PXEClient", False,
+                        " (iPXE ignores proxy offers without it)")
+
+
+PXE_SCENARIOS = {"bios": pxe_bios, "port4011": pxe_port4011, "http": pxe_http, "ipxe": pxe_ipxe}
+
+
+def cmd_pxe(a):
+    PXE_SCENARIOS[a.scenario](Pxe(a), a.arg)
     return 0
 
 
@@ -474,8 +700,15 @@ def main():
     f.add_argument("--seed", type=int)
     s = sub.add_parser("summary")
     s.add_argument("pcap")
+    x = sub.add_parser("pxe")
+    x.add_argument("scenario", choices=sorted(PXE_SCENARIOS))
+    x.add_argument("arg", nargs="?")
+    x.add_argument("--iface", required=True)
+    x.add_argument("--srv", required=True, help="bootwire's address")
+    x.add_argument("--lan", required=True, help="the LAN DHCP server's address")
     a = ap.parse_args()
-    return {"cases": cmd_cases, "flood": cmd_flood, "summary": cmd_summary}[a.cmd](a)
+    cmds = {"cases": cmd_cases, "flood": cmd_flood, "summary": cmd_summary, "pxe": cmd_pxe}
+    return cmds[a.cmd](a)
 
 
 if __name__ == "__main__":

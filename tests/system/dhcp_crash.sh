@@ -19,6 +19,7 @@
 # does not send: see the broadcast flag check in dhcp_malformed.sh.)
 #
 # Run: bash tests/system/dhcp_crash.sh   (root; BOOTWIRE=..., BW_TOOLS_DIR=...)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/dhcp_lib.sh"
@@ -47,7 +48,7 @@ SERVER=10.98.0.1
 mkdir -p "$W/root"
 cat >"$W/bootwire.yaml" <<YAML
 boot_root: $W/root
-log: {level: info}
+log: {level: info, format: json}
 tftp: {enabled: false}
 dhcp:
   enabled: true
@@ -156,7 +157,7 @@ round()
 	cat "$acked" >>"$ALL"
 	bw_dhcp_start "$W/bootwire.yaml" || { bw_fail "$label: bootwire did not start again after SIGKILL" \
 		"$(bw_log_tail "$BW_SRV_LOG" 10)"; return 1; }
-	bw_say "$label: restart: $(grep -o 'lease database.*' "$BW_SRV_LOG")"
+	bw_say "$label: restart: $(bw_jq "$BW_SRV_LOG" 'select(svc("dhcp") and says("^lease database")) | .msg')"
 	check_after_restart "$label"
 	bw_stop "$BW_SRV_PID" 5 || true
 }

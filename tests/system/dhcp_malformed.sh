@@ -26,6 +26,7 @@
 #       while the flood still runs
 #
 # Run: bash tests/system/dhcp_malformed.sh   (root; BOOTWIRE=...)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/dhcp_lib.sh"
@@ -50,7 +51,7 @@ RESV_IP=$NET.10
 mkdir -p "$W/root"
 cat >"$W/bootwire.yaml" <<YAML
 boot_root: $W/root
-log: {level: debug}
+log: {level: debug, format: json}
 tftp: {enabled: false}
 dhcp:
   enabled: true
@@ -98,6 +99,7 @@ udhcpc_lease()
 	tail -n +"$((n0 + 1))" "$W/udhcpc.events" | sed -n 's/^bound;ip=//p' | head -n 1
 }
 
+BW_JQ_ARGS=(--arg sif "$SIF") # for the log checks below
 bw_dhcp_start "$W/bootwire.yaml" || {
 	bw_fail "bootwire serve did not start"
 	bw_summary
@@ -135,11 +137,11 @@ expect_drop()
 	line=$(res "$name")
 	len=$(field "$line" len)
 	if [[ -n $line && $(field "$line" reply) == none ]] &&
-		grep -q "debug dhcp 0.0.0.0:68: iface=$SIF: dropping $len-byte packet: $reason\$" "$LOG"; then
+		bw_jhas "$LOG" 'of("0.0.0.0:68") and unparsed($sif; $n; $r)' --arg n "$len" --arg r "$reason"; then
 		bw_pass "$name ($len bytes): dropped, logged \"$reason\""
 	else
 		bw_fail "$name: want no reply and \"dropping $len-byte packet: $reason\"" "result: ${line:-none}" \
-			"$(grep "0.0.0.0:68" "$LOG" | tail -n 3)"
+			"$(bw_jlines "$LOG" 'of("0.0.0.0:68")' | tail -n 3)"
 	fi
 }
 
@@ -150,11 +152,11 @@ expect_verdict()
 	line=$(res "$name")
 	mac=$(field "$line" mac)
 	if [[ -n $line && $(field "$line" reply) == none ]] &&
-		grep -E "^[^ ]+ $level +dhcp $mac: xid=0x[0-9a-f]+ iface=$SIF: " "$LOG" | grep -qF ": $text"; then
+		bw_jhas "$LOG" '.level == $l and dhcp($m) and refused($sif; $t)' --arg l "$level" --arg m "$mac" --arg t "$text"; then
 		bw_pass "$name: no reply; $level line \"$text\""
 	else
 		bw_fail "$name: want no reply and a $level line \"$text\"" "result: ${line:-none}" \
-			"$(grep -i "${mac:-none}" "$LOG" | tail -n 3)"
+			"$(bw_dhcp_lines "$LOG" "${mac:-none}" | tail -n 3)"
 	fi
 }
 
@@ -165,11 +167,11 @@ expect_offer()
 	line=$(res "$name")
 	mac=$(field "$line" mac)
 	ip=$(field "$line" yiaddr)
-	if [[ $(field "$line" reply) == OFFER ]] && in_pool "$ip" && grep -q "info  dhcp $mac: OFFER $ip " "$LOG"; then
+	if [[ $(field "$line" reply) == OFFER ]] && in_pool "$ip" && bw_dhcp_has "$LOG" "$mac" "^OFFER $ip\$" level=info; then
 		bw_pass "$name ($(field "$line" len) bytes): OFFER $ip"
 	else
 		bw_fail "$name: want an OFFER from the pool" "result: ${line:-none}" \
-			"$(grep -i "${mac:-none}" "$LOG" | tail -n 3)"
+			"$(bw_dhcp_lines "$LOG" "${mac:-none}" | tail -n 3)"
 	fi
 }
 
@@ -179,7 +181,7 @@ expect_nak()
 	local name=$1 n=$2 why=$3 line
 	line=$(res "$name" "$n")
 	if [[ $(field "$line" reply) == NAK && $line == *"msg=\"NAK: $why\""* ]] &&
-		grep -q "info  dhcp $(field "$line" mac): NAK: $why xid=$(field "$line" xid) " "$LOG"; then
+		bw_dhcp_has "$LOG" "$(field "$line" mac)" "^NAK: $why\$" level=info xid="$(field "$line" xid)"; then
 		bw_pass "$name: NAK \"$why\" on the wire and in the log"
 	else
 		bw_fail "$name: want a NAK \"$why\"" "result: ${line:-none}"
@@ -206,12 +208,12 @@ for name in big_4097 big_9000; do
 		bw_fail "$name: a reply" "result: ${line:-none}"
 	fi
 done
-n_big=$(bw_count_re "$LOG" "debug dhcp 0.0.0.0:68: iface=$SIF: dropping 4097-byte packet: too large$")
+n_big=$(bw_jcount "$LOG" 'of("0.0.0.0:68") and unparsed($sif; "4097"; "too large")')
 if ((n_big == 2)); then
 	bw_pass "4097 and 9000 bytes: two \"too large\" debug lines"
 else
 	bw_fail "datagrams over 4096 bytes: $n_big \"dropping 4097-byte packet: too large\" lines, want 2" \
-		"$(grep 'too large' "$LOG")"
+		"$(bw_jlines "$LOG" 'msg_has("too large")')"
 fi
 expect_verdict op_2 debug "dropping: not a BOOTREQUEST (op 2)"
 expect_verdict type_offer info "dropping: a client does not send OFFER"
@@ -250,7 +252,7 @@ if [[ $(field "$line" reply) == OFFER && $(field "$l2" reply) == ACK ]] && in_po
 	bw_pass "zero-length client identifier: OFFER and ACK of $ip from the pool"
 else
 	bw_fail "zero-length client identifier from $(field "$line" mac) got ${ip:-no address}" \
-		"result: $line" "result: $l2" "$(grep -i "$(field "$line" mac)" "$LOG")" \
+		"result: $line" "result: $l2" "$(bw_dhcp_lines "$LOG" "$(field "$line" mac)")" \
 		"(server bug: dhcp_resv_of() matches option 61 of length 0 against the empty client_id" \
 		" of a MAC-only reservation, so the client gets $RESV_MAC's $RESV_IP and hostname)"
 fi
@@ -258,12 +260,12 @@ fi
 # Drop lines carry the xid as sent (the header is parsed to host byte order already).
 line=$(res op_2)
 xid=$(field "$line" xid)
-got=$(grep "dhcp $(field "$line" mac): xid=" "$LOG" | sed -n 's/.* xid=\(0x[0-9a-f]*\) .*/\1/p' | head -n 1)
+got=$(bw_dhcp_msgs "$LOG" "$(field "$line" mac)" '^xid=' | sed -n 's/^xid=\(0x[0-9a-f]*\) .*/\1/p' | head -n 1)
 if [[ -n $xid && $got == "$xid" ]]; then
 	bw_pass "drop lines name the packet's xid ($xid)"
 else
 	bw_fail "drop line xid is ${got:-missing}, the packet's is $xid" \
-		"$(grep "dhcp $(field "$line" mac): xid=" "$LOG")" \
+		"$(bw_dhcp_lines "$LOG" "$(field "$line" mac)" '^xid=')" \
 		"(server bug: dhcp_log_drop() prints ntohl(m->hdr.xid), but bw_dhcp_parse stores xid in host order)"
 fi
 
@@ -302,7 +304,7 @@ else
 fi
 
 # Still alive, logged its drops, still serving
-n_drop=$(bw_count_re "$LOG" "debug dhcp 0.0.0.0:68: iface=$SIF: dropping ")
+n_drop=$(bw_jcount "$LOG" 'of("0.0.0.0:68") and unparsed($sif; null; null)')
 if bw_alive "$BW_SRV_PID"; then
 	bw_pass "bootwire still runs after the crafted packets ($n_drop unparsable ones logged at debug)"
 else
@@ -317,12 +319,13 @@ else
 fi
 
 # ---- flood 1: as fast as it goes -----------------------------------------------------------
+DURING='svc("dhcp") and (.peer // "" | startswith("02:bd:c2:00:03:0"))' # the udhcpc runs of flood 2
 n0=$(wc -l <"$LOG")
 bw_run "$W/flood1.out" 60 "$BW_SCAPY_PY" "$BW_CRAFT" flood --iface "$CIF" --count 20000 --seconds 20 || true
 sent=$(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$W/flood1.out")
 bw_say "flood 1: $(grep '^sent=' "$W/flood1.out" || echo 'no summary')"
 sleep 0.5
-n_offer=$(tail -n +"$n0" "$LOG" | grep -c ": OFFER $NET\." || true)
+n_offer=$(tail -n +"$n0" "$LOG" | bw_jcount - 'svc("dhcp") and says("^OFFER 10\\.99\\.95\\.")')
 t0=$SECONDS
 ip=$(udhcpc_lease after-flood1 02:bd:c2:00:02:01 20)
 if bw_alive "$BW_SRV_PID" && [[ -n $ip ]] && in_pool "$ip"; then
@@ -352,14 +355,14 @@ for try in 1 2 3 4; do
 	bw_alive "$FLOOD_PID" || break
 done
 bw_wait_pid "$FLOOD_PID" 30 || true
-n_offer=$(tail -n +"$n0" "$LOG" | grep -c ": OFFER $NET\." || true)
-n_nak=$(tail -n +"$n0" "$LOG" | grep -c "02:bd:c2:00:03:0.: NAK" || true)
+n_offer=$(tail -n +"$n0" "$LOG" | bw_jcount - 'svc("dhcp") and says("^OFFER 10\\.99\\.95\\.")')
+n_nak=$(tail -n +"$n0" "$LOG" | bw_jcount - "$DURING"' and says("^NAK")')
 bw_say "flood 2: $(grep '^sent=' "$W/flood2.out" || echo 'no summary'); $n_offer OFFERs logged"
 if [[ -n $ip && $during == yes ]] && in_pool "$ip"; then
 	bw_pass "during a $FLOOD_RATE/s DISCOVER flood udhcpc gets $ip (attempt $try, $n_nak NAKs before)"
 else
 	bw_fail "no lease for udhcpc during the paced flood (attempts: $try, lease '${ip}', during: $during)" \
-		"$(cat "$W/flood2.out")" "$(grep "02:bd:c2:00:03:0" "$LOG" | tail -n 8)"
+		"$(cat "$W/flood2.out")" "$(bw_jlines "$LOG" "$DURING" | tail -n 8)"
 fi
 mac_last=$(ip -n "$CLI" link show dev "$CIF" | awk '/link\/ether/ {print $2}')
 if bw_alive "$BW_SRV_PID" && [[ -n $ip && $(bw_lease "$DB" "$ip" "$mac_last" state) == bound ]]; then

@@ -27,8 +27,10 @@
 # waiting for an IPv6 router that never answers), the whole script about 2.5 minutes.
 #
 # Run: bash tests/system/dhcp_pxe_qemu.sh   (root; BOOTWIRE=...; BW_KEEP=1 keeps the logs)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/dhcp_lib.sh"
 
 bw_require_root
 bw_require_cmds qemu-system-x86_64 dnsmasq ip timeout
@@ -37,7 +39,6 @@ bw_require_server
 IPXE_DIR=${IPXE_DIR:-/usr/lib/ipxe}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS.fd}
-PY=${BW_PYTHON:-/usr/bin/python3}
 for f in "$IPXE_DIR/undionly.kpxe" "$IPXE_DIR/ipxe.efi"; do
 	[[ -r $f ]] || bw_skip "missing $f (Debian package ipxe)"
 done
@@ -72,56 +73,14 @@ EOF
 chmod 0644 "$ROOT"/*
 printf '\xf8\x03' >"$BW_WORK/sercon" # SeaBIOS and iPXE print on COM1 (see QEMU-NOTES.md)
 
-HAVE_PCAP=1
-command -v tcpdump >/dev/null 2>&1 || HAVE_PCAP=0
-"$PY" -c 'import scapy' 2>/dev/null || HAVE_PCAP=0
-((HAVE_PCAP)) || bw_say "no tcpdump or no scapy for $PY: packet captures are left out"
+HAVE_PCAP=0
+if command -v tcpdump >/dev/null 2>&1 && bw_have_scapy; then HAVE_PCAP=1; fi
+((HAVE_PCAP)) || bw_say "no tcpdump or no scapy for $BW_SCAPY_PY: packet captures are left out"
 
-# One line per DHCP packet in a capture: time, addresses, type, fields, options 60/43/67.
-cat >"$BW_WORK/dhcpdump.py" <<'PYEOF'
-import sys
-from scapy.all import rdpcap, BOOTP, DHCP, IP, UDP
-T = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
-pk = rdpcap(sys.argv[1])
-t0 = float(pk[0].time) if len(pk) else 0.0
-for p in pk:
-    if BOOTP not in p or UDP not in p:
-        continue
-    b = p[BOOTP]
-    o = {}
-    if DHCP in p:
-        for x in p[DHCP].options:
-            if isinstance(x, tuple) and len(x) >= 2:
-                o[x[0]] = x[1]
-    mt = o.get("message-type", 0)
-    fname = b.file.rstrip(b"\0").decode("ascii", "replace")
-    print("%6.2f %s:%d>%s:%d %s xid=%08x yiaddr=%s siaddr=%s ciaddr=%s file=%s opt60=%s opt43=%s opt67=%s" % (
-        float(p.time) - t0, p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport,
-        T.get(mt, "BOOTP"), b.xid, b.yiaddr, b.siaddr, b.ciaddr, fname or "-",
-        o.get("vendor_class_id", b"-").decode("ascii", "replace"),
-        o["vendor_specific"].hex() if "vendor_specific" in o else "-",
-        o.get("boot-file-name", b"-").rstrip(b"\0").decode("ascii", "replace")))
-PYEOF
-
-# ---------------------------------------------------------------------------------------
-# The network: NS has br0 (SRV) with tap0 for the VM and, for proxy runs, a veth to NS_LAN.
-
-ip netns add "$NS"
-BW_NETNS_LIST+=("$NS")
-ip netns add "$NS_LAN"
-BW_NETNS_LIST+=("$NS_LAN")
-ip -n "$NS" link set lo up
-ip -n "$NS" link add br0 type bridge
-ip -n "$NS" addr add "$SRV/24" dev br0
-ip -n "$NS" tuntap add dev tap0 mode tap
-ip -n "$NS" link set tap0 master br0
-ip -n "$NS" link add lanp type veth peer name lan0 netns "$NS_LAN"
-ip -n "$NS" link set lanp master br0
-ip -n "$NS_LAN" link set lo up
-ip -n "$NS_LAN" addr add "$LAN_DHCP/24" dev lan0
-for l in br0 tap0 lanp; do ip -n "$NS" link set "$l" up; done
-ip -n "$NS_LAN" link set lan0 up
-BW_SRV_NS=$NS # bw_start_serve runs bootwire there
+# The network: NS has br0 (SRV) with tap0 for the VM and, for proxy runs, the LAN host NS_LAN.
+bw_bridge_ns "$NS" "$SRV/24" 1
+bw_bridge_host "$NS" "$NS_LAN" lanp lan0 "$LAN_DHCP/24"
+BW_SRV_NS=$NS # bw_dhcp_start runs bootwire there
 
 # ---------------------------------------------------------------------------------------
 # Helpers
@@ -132,7 +91,7 @@ write_conf()
 	local file=$1 mode=$2
 	{
 		printf 'boot_root: %s\n' "$ROOT"
-		printf 'log: {level: debug}\n'
+		printf 'log: {level: debug, format: json}\n'
 		printf 'tftp: {enabled: true, listen: %s}\n' "$SRV"
 		printf 'dhcp:\n  enabled: true\n  mode: %s\n  interfaces: [br0]\n' "$mode"
 		if [[ $mode == server ]]; then
@@ -143,53 +102,14 @@ write_conf()
 	} >"$file"
 }
 
-# start_bootwire CONF: bootwire serve, ready when TFTP listens and DHCP serves br0.
-start_bootwire()
-{
-	local i
-	bw_start_serve "$1" 69 || return 1
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'dhcp serving br0' "$BW_SRV_LOG" && return 0
-		bw_alive "$BW_SRV_PID" || break
-		sleep 0.05
-	done
-	bw_log_tail "$BW_SRV_LOG" 20
-	return 1
-}
-
-# start_capture NAME: tcpdump on br0 (DHCP, proxyDHCP, TFTP requests); sets CAP_PID, CAP.
+# start_capture NAME: DHCP and proxyDHCP on br0 (dhcp_lib.sh's bw_cap_start: BW_CAP), when
+# tcpdump and scapy are there.
 start_capture()
 {
-	local i
-	CAP_PID=
-	CAP=
+	BW_CAP=
+	BW_CAP_PID=
 	((HAVE_PCAP)) || return 0
-	CAP=$BW_WORK/$1.pcap
-	bw_spawn "$NS" "$BW_WORK/$1.tcpdump.log" tcpdump -i br0 -U -n -s 0 -w "$CAP" \
-		'udp port 67 or udp port 68 or udp port 4011 or udp port 69'
-	CAP_PID=$BW_LAST_PID
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening on' "$BW_WORK/$1.tcpdump.log" 2>/dev/null && return 0
-		bw_alive "$CAP_PID" || break
-		sleep 0.05
-	done
-	bw_say "tcpdump did not start: $(cat "$BW_WORK/$1.tcpdump.log")"
-	CAP=
-}
-
-stop_capture()
-{
-	[[ -n $CAP_PID ]] || return 0
-	sleep 0.3 # let tcpdump write what it has
-	bw_stop "$CAP_PID" 5 || true
-	CAP_PID=
-}
-
-# dhcp_summary: the capture as one line per DHCP packet (empty without a capture).
-dhcp_summary()
-{
-	[[ -n $CAP && -s $CAP ]] || return 0
-	"$PY" "$BW_WORK/dhcpdump.py" "$CAP" 2>&1 || true
+	bw_cap_start "$NS" br0 "$1" || true
 }
 
 # boot_vm NAME SECONDS QEMU_ARGS...: starts QEMU on tap0 with the serial console in
@@ -240,23 +160,20 @@ serial_tail()
 boot_failed()
 {
 	local sum
-	sum=$(dhcp_summary)
+	sum=$(bw_cap_summary)
 	bw_fail "$1" "result: $VM_RESULT after ${VM_SECS}s" \
 		"--- DHCP packets on br0 ---" "${sum:-(no capture)}" \
 		"--- bootwire log (dhcp and tftp lines) ---" \
-		"$(grep -E ' (dhcp|tftp) ' "$BW_SRV_LOG" | tail -n 30)" "$(serial_tail)"
+		"$(bw_jlines "$BW_SRV_LOG" 'svc("dhcp") or svc("tftp")' | tail -n 30)" "$(serial_tail)"
 }
 
-# dhcp_lines MAC: bootwire's decisions for MAC (OFFER/ACK/NAK lines).
-dhcp_lines()
-{
-	grep -E "info  dhcp $1: (OFFER|ACK|NAK)" "$BW_SRV_LOG" || true
-}
+# DECIDED: bootwire's decisions (OFFER/ACK/NAK lines), as a bw_dhcp_* MSG_RE
+DECIDED='^(OFFER|ACK|NAK)( |:|$)'
 
 # sent_count FILE: completed TFTP transfers of FILE.
 sent_count()
 {
-	grep -cE "tftp [0-9.]+:[0-9]+: sent file=$1 " "$BW_SRV_LOG" || true
+	bw_jcount "$BW_SRV_LOG" 'svc("tftp") and .msg == "sent" and .file == $f' --arg f "$1"
 }
 
 # check_transfers NAME FILE=COUNT...: completed TFTP transfers per file (a chainload loop
@@ -268,7 +185,7 @@ check_transfers()
 	for fc in "$@"; do
 		f=${fc%=*}
 		want=${fc#*=}
-		got=$(sent_count "${f//./\\.}")
+		got=$(sent_count "$f")
 		have+=("$f $got (want $want)")
 		[[ $got == "$want" ]] || bad=1
 	done
@@ -276,7 +193,7 @@ check_transfers()
 		bw_pass "$name: transfers: ${have[*]}: no chainload loop"
 	else
 		bw_fail "$name: transfers: ${have[*]}" \
-			"$(grep -E 'tftp .*(sent|failed|refusing|size probe)' "$BW_SRV_LOG" | tail -n 10)"
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and says("sent|failed|refusing|size probe")' | tail -n 10)"
 	fi
 }
 
@@ -284,13 +201,13 @@ check_transfers()
 report_4011()
 {
 	local n_cap=- n_ack
-	n_ack=$(grep -cE "info  dhcp $1: ACK boot " "$BW_SRV_LOG" || true)
-	if [[ -n $CAP && -s $CAP ]]; then
-		n_cap=$(dhcp_summary | grep -cE ':4011>|>[0-9.]+:4011 ' || true)
+	n_ack=$(bw_dhcp_count "$BW_SRV_LOG" "$1" '^ACK boot ' level=info)
+	if [[ -n $BW_CAP && -s $BW_CAP ]]; then
+		n_cap=$(bw_cap_summary | grep -cE ' (src|dst)=[0-9.]+:4011 ' || true)
 	fi
 	bw_say "$2: port 4011: $n_cap packets in the capture, $n_ack proxy ACKs in bootwire's log"
 	if ((n_ack > 0)); then
-		printf '       port 4011 used: %s\n' "$(grep -E "info  dhcp $1: ACK boot " "$BW_SRV_LOG" | head -n 3 | sed 's/^.*dhcp //')"
+		printf '       port 4011 used: %s\n' "$(bw_dhcp_lines "$BW_SRV_LOG" "$1" '^ACK boot ' | head -n 3)"
 	fi
 }
 
@@ -299,46 +216,46 @@ report_4011()
 
 run_server_bios()
 {
-	local mac=52:54:00:bb:00:01 conf=$BW_WORK/server-bios.yaml lines
+	local mac=52:54:00:bb:00:01 conf=$BW_WORK/server-bios.yaml lines n seq
 	write_conf "$conf" server
-	start_bootwire "$conf" || {
+	bw_dhcp_start "$conf" || {
 		bw_fail "server-bios: bootwire did not start"
 		return 0
 	}
 	start_capture server-bios
 	boot_vm server-bios "$BOOT_SECS" -fw_cfg "name=etc/sercon-port,file=$BW_WORK/sercon" \
 		-device "e1000,netdev=n0,mac=$mac" -boot n
-	stop_capture
-	lines=$(dhcp_lines "$mac")
+	bw_cap_stop
+	lines=$(bw_dhcp_lines "$BW_SRV_LOG" "$mac" "$DECIDED")
 	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-pcbios-$TOKEN" "$VM_SERIAL"; then
 		bw_pass "server-bios: PXE boot from bootwire ran boot.ipxe under undionly.kpxe (marker after ${VM_SECS}s)"
 	else
 		boot_failed "server-bios: no marker on the serial console"
 	fi
-	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe .*client=ipxe arch=bios" <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" '^ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe$' client=ipxe arch=bios; then
 		bw_pass "server-bios: the e1000 ROM (iPXE, arch 0) got an address and boot.ipxe at once"
 	else
 		bw_fail "server-bios: no ACK with an address and boot.ipxe for the ROM" "${lines:-(no OFFER/ACK lines for $mac)}"
 	fi
-	if [[ -n $lines ]] && ! grep -qv 'boot boot\.ipxe .*client=ipxe' <<<"$lines"; then
-		bw_pass "server-bios: every OFFER/ACK ($(wc -l <<<"$lines")) went to an iPXE client and named boot.ipxe"
+	n=$(bw_dhcp_count "$BW_SRV_LOG" "$mac" "$DECIDED")
+	if ((n > 0)) && (($(bw_dhcp_count "$BW_SRV_LOG" "$mac" ' boot boot\.ipxe$' client=ipxe) == n)); then
+		bw_pass "server-bios: every OFFER/ACK ($n) went to an iPXE client and named boot.ipxe"
 	else
 		bw_fail "server-bios: some OFFER/ACK named another file or client kind" "${lines:-(none)}"
 	fi
 	check_transfers server-bios undionly.kpxe=1 boot.ipxe=2
 	# undionly.kpxe's own DHCP: an ACK for boot.ipxe after its transfer, then boot.ipxe again
-	if awk -v mac="$mac" '
-		/sent file=undionly\.kpxe / { u = NR }
-		u && index($0, "dhcp " mac ": ACK ") && /boot boot\.ipxe/ { a = NR }
-		a && /sent file=boot\.ipxe / { s = NR }
-		END { exit !(u && a > u && s > a) }' "$BW_SRV_LOG"; then
+	seq=$(bw_jq "$BW_SRV_LOG" 'if svc("tftp") and .msg == "sent" then "sent:\(.file)"
+		elif dhcp($m) and says("^ACK .* boot boot\\.ipxe$") then "ack" else empty end' --arg m "$mac" |
+		tr '\n' ' ')
+	if [[ " $seq" == *" sent:undionly.kpxe "*"ack "*"sent:boot.ipxe "* ]]; then
 		bw_pass "server-bios: undionly.kpxe did DHCP again, was recognised as iPXE and got boot.ipxe"
 	else
 		bw_fail "server-bios: no DHCP ACK with boot.ipxe, then a boot.ipxe transfer, after undionly.kpxe" \
-			"$(grep -E ' (dhcp|tftp) ' "$BW_SRV_LOG" | tail -n 20)"
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("dhcp") or svc("tftp")' | tail -n 20)"
 	fi
 	bw_stop_server
-	if "$BOOTWIRE" leases -c "$conf" 2>&1 | grep -qE "^10\.77\.0\.1[0-9][0-9] +$mac +bound"; then
+	if bw_lease_bound "$conf" "$mac" '^10\.77\.0\.1[0-9][0-9]$'; then
 		bw_pass "server-bios: bootwire leases lists the VM's bound lease"
 	else
 		bw_fail "server-bios: lease not in the database" "$("$BOOTWIRE" leases -c "$conf" --all 2>&1)"
@@ -355,51 +272,49 @@ run_proxy()
 {
 	local name=$1 mac=$2 platform=$3 first=$4 transfers=$5
 	shift 5
-	local conf=$BW_WORK/$name.yaml lines dm_pid vm_ip lease sum fre
+	local conf=$BW_WORK/$name.yaml lines dm_pid vm_ip lease sum fre srv_re lan_re
 	fre=${first//./\\.}
+	srv_re=${SRV//./\\.}
+	lan_re=${LAN_DHCP//./\\.}
 	write_conf "$conf" proxy
-	rm -f "$BW_WORK/dnsmasq.leases"
-	bw_spawn "$NS_LAN" "$BW_WORK/$name.dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null \
-		--port=0 --interface=lan0 --bind-interfaces --dhcp-range=10.77.0.100,10.77.0.150,10m \
-		--dhcp-leasefile="$BW_WORK/dnsmasq.leases" --pid-file="$BW_WORK/dnsmasq.pid" \
-		--log-dhcp --log-facility=-
-	dm_pid=$BW_LAST_PID
-	start_bootwire "$conf" || {
+	if ! bw_lan_dhcp "$NS_LAN" lan0 10.77.0.100 10.77.0.150; then
+		bw_fail "$name: dnsmasq did not start" "$(cat "$BW_DM_LOG")"
+		return 0
+	fi
+	dm_pid=$BW_DM_PID
+	bw_dhcp_start "$conf" || {
 		bw_fail "$name: bootwire did not start"
 		return 0
 	}
-	if ! bw_alive "$dm_pid"; then
-		bw_fail "$name: dnsmasq did not start" "$(cat "$BW_WORK/$name.dnsmasq.log")"
-		return 0
-	fi
 	start_capture "$name"
 	boot_vm "$name" "$BOOT_SECS" "$@"
-	stop_capture
-	lines=$(dhcp_lines "$mac")
+	bw_cap_stop
+	lines=$(bw_dhcp_lines "$BW_SRV_LOG" "$mac" "$DECIDED")
 	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-$platform-$TOKEN" "$VM_SERIAL"; then
 		bw_pass "$name: network boot beside dnsmasq ran boot.ipxe (marker after ${VM_SECS}s)"
 	else
 		boot_failed "$name: no marker on the serial console"
 	fi
-	lease=$(grep -i " $mac " "$BW_WORK/dnsmasq.leases" 2>/dev/null | awk '{print $3}' | head -n 1)
+	lease=$(grep -i " $mac " "$BW_DM_LEASES" 2>/dev/null | awk '{print $3}' | head -n 1)
 	vm_ip=$(tr -d '\r' <"$VM_SERIAL" | grep -aoE 'net0: 10\.77\.0\.[0-9]+/' | tail -n 1 | sed 's/net0: //; s,/,,')
 	if [[ -n $lease && $lease =~ ^10\.77\.0\.(1[0-4][0-9]|150)$ && $vm_ip == "$lease" ]]; then
 		bw_pass "$name: the VM's address $vm_ip came from dnsmasq's range"
 	else
 		bw_fail "$name: VM address ${vm_ip:-none} vs dnsmasq lease ${lease:-none} (range 10.77.0.100-150)" \
-			"$(tail -n 5 "$BW_WORK/dnsmasq.leases" 2>/dev/null)"
+			"$(tail -n 5 "$BW_DM_LEASES" 2>/dev/null)"
 	fi
-	if grep -qE ": OFFER boot $fre " <<<"$lines" && grep -qE ': OFFER boot boot\.ipxe .*client=ipxe' <<<"$lines" &&
-		! grep -qE ': (OFFER|ACK) [0-9]' <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" "^OFFER boot $fre\$" &&
+		bw_dhcp_has "$BW_SRV_LOG" "$mac" '^OFFER boot boot\.ipxe$' client=ipxe &&
+		! bw_dhcp_has "$BW_SRV_LOG" "$mac" '^(OFFER|ACK) [0-9]'; then
 		bw_pass "$name: bootwire's proxy OFFERs carry no address; the firmware got $first, iPXE boot.ipxe"
 	else
 		bw_fail "$name: bootwire's decisions are not address-less proxy OFFERs ($first, then boot.ipxe)" "${lines:-(none)}"
 	fi
-	if [[ -n $CAP ]]; then
-		sum=$(dhcp_summary)
-		if grep -qE "^ *[0-9.]+ $SRV:67>.* OFFER .*yiaddr=0\.0\.0\.0 siaddr=$SRV " <<<"$sum" &&
-			! grep -E "^ *[0-9.]+ $SRV:(67|4011)>" <<<"$sum" | grep -qv 'yiaddr=0\.0\.0\.0' &&
-			grep -qE "^ *[0-9.]+ $LAN_DHCP:67>.* ACK .*yiaddr=10\.77\.0\." <<<"$sum"; then
+	if [[ -n $BW_CAP ]]; then
+		sum=$(bw_cap_summary)
+		if grep -qE "^OFFER .* yiaddr=0\.0\.0\.0 .* src=$srv_re:67 .* siaddr=$srv_re " <<<"$sum" &&
+			! grep -E " src=$srv_re:(67|4011) " <<<"$sum" | grep -qv ' yiaddr=0\.0\.0\.0 ' &&
+			grep -qE "^ACK .* yiaddr=10\.77\.0\.[0-9]+ .* src=$lan_re:67 " <<<"$sum"; then
 			bw_pass "$name: on the wire: bootwire's replies have yiaddr 0.0.0.0, dnsmasq's ACK the address"
 		else
 			bw_fail "$name: DHCP packets on br0 are not as expected" "$sum"
@@ -439,7 +354,7 @@ run_server_uefi()
 	local mac=52:54:00:bb:00:03 conf=$BW_WORK/server-uefi.yaml lines
 	write_conf "$conf" server
 	cp "$OVMF_VARS" "$BW_WORK/ovmf-vars.fd"
-	start_bootwire "$conf" || {
+	bw_dhcp_start "$conf" || {
 		bw_fail "server-uefi: bootwire did not start"
 		return 0
 	}
@@ -449,20 +364,20 @@ run_server_uefi()
 		-drive "if=pflash,format=raw,unit=1,file=$BW_WORK/ovmf-vars.fd" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
 		-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
-	stop_capture
-	lines=$(dhcp_lines "$mac")
+	bw_cap_stop
+	lines=$(bw_dhcp_lines "$BW_SRV_LOG" "$mac" "$DECIDED")
 	if [[ $VM_RESULT == marker ]] && grep -aq "BOOTWIRE-MARKER-efi-$TOKEN" "$VM_SERIAL"; then
 		bw_pass "server-uefi: OVMF PXE -> ipxe.efi -> boot.ipxe (marker after ${VM_SECS}s)"
 	else
 		boot_failed "server-uefi: no marker on the serial console"
 	fi
-	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot ipxe\.efi .*client=pxe arch=efi_x64" <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" '^ACK 10\.77\.0\.1[0-9][0-9] boot ipxe\.efi$' client=pxe arch=efi_x64; then
 		bw_pass "server-uefi: OVMF's PXE (arch 7) got an address and ipxe.efi"
 	else
 		bw_fail "server-uefi: no ACK with ipxe.efi for OVMF's PXE" "${lines:-(none)}"
 	fi
-	if grep -qE "ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe .*client=ipxe arch=efi_x64" <<<"$lines" &&
-		! grep -qE 'boot ipxe\.efi .*client=ipxe' <<<"$lines"; then
+	if bw_dhcp_has "$BW_SRV_LOG" "$mac" '^ACK 10\.77\.0\.1[0-9][0-9] boot boot\.ipxe$' client=ipxe arch=efi_x64 &&
+		! bw_dhcp_has "$BW_SRV_LOG" "$mac" ' boot ipxe\.efi$' client=ipxe; then
 		bw_pass "server-uefi: ipxe.efi was recognised as iPXE and got boot.ipxe, never ipxe.efi"
 	else
 		bw_fail "server-uefi: ipxe.efi's DHCP did not end in boot.ipxe" "${lines:-(none)}"

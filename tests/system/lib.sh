@@ -83,6 +83,10 @@ bw_skip()
 bw_summary()
 {
 	local secs=$((SECONDS - BW_T0))
+	if [[ -s ${BW_WORK:-/nonexistent}/jq-errors.log ]]; then
+		bw_fail "some log checks could not run (a jq filter failed)" "$(head -n 5 "$BW_WORK/jq-errors.log")"
+		: >"$BW_WORK/jq-errors.log"
+	fi
 	if ((BW_CHECKS == 0)); then
 		printf 'FAIL: %s: no checks ran (%ds)\n' "$BW_NAME" "$secs"
 		exit 1
@@ -101,13 +105,25 @@ bw_summary()
 	exit 1
 }
 
-# Prints the last lines of a log, indented, for a failure report.
+# Prints the last lines of a log, indented, for a failure report; bootwire's JSON lines as
+# text (bw_jlines' form).
 bw_log_tail()
 {
 	local file=$1 n=${2:-15}
 	[[ -f $file ]] || return 0
 	printf '       --- last %d lines of %s ---\n' "$n" "$(basename "$file")"
-	tail -n "$n" "$file" | sed 's/^/       | /'
+	tail -n "$n" "$file" | bw_log_text | sed 's/^/       | /'
+}
+
+# bw_log_text: a log on standard input with each JSON line turned into text (bw_jlines' form),
+# the other lines as they are.
+bw_log_text()
+{
+	if command -v jq >/dev/null 2>&1; then
+		jq -R -r "$BW_JQ_DEFS (fromjson? | objects | jtext) // ." 2>/dev/null || true
+	else
+		cat
+	fi
 }
 
 # ---------------------------------------------------------------------------------------
@@ -364,6 +380,27 @@ bw_netns_pair()
 	return 1
 }
 
+# bw_bridge_ns NS ADDR/LEN [NTAPS]: namespace NS (the trap deletes it) with a bridge br0 that
+# holds ADDR/LEN and forwards at once (no learning delay for the first packets; its IPv6
+# link-local address usable at once: no DAD), and taps tap0..tapN-1 on it for VMs, all up.
+# More hosts join it with dhcp_lib.sh's bw_bridge_host.
+bw_bridge_ns()
+{
+	local ns=$1 addr=$2 n=${3:-0} i
+	ip netns add "$ns"
+	BW_NETNS_LIST+=("$ns")
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add br0 type bridge forward_delay 0
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.br0.accept_dad=0 2>/dev/null || true
+	ip -n "$ns" addr add "$addr" dev br0
+	ip -n "$ns" link set br0 up
+	for ((i = 0; i < n; i++)); do
+		ip -n "$ns" tuntap add dev "tap$i" mode tap
+		ip -n "$ns" link set "tap$i" master br0
+		ip -n "$ns" link set "tap$i" up
+	done
+}
+
 # ---------------------------------------------------------------------------------------
 # Servers
 
@@ -475,6 +512,99 @@ bw_stop_server()
 		bw_fail "$what" "exit status: $BW_STOP_STATUS (expected 0 within 5 s)" \
 			"$(bw_log_tail "$BW_SRV_LOG" 10)"
 	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# bootwire's JSON log (`log: {format: json}`, docs/config.md): one object per line with the
+# keys ts, level, service, peer (when there is one), msg, and the line's own fields (file,
+# bytes, xid, iface, client, method, path, status, ...). Checks select lines on those keys
+# with jq instead of matching the padded text format. Lines that are not JSON (what a
+# command prints before its log is set up) are skipped.
+#
+# A condition COND is a jq expression over one line; these are defined for it:
+#   svc(S)   the line is service S's          of(P)   its peer is P (a MAC, an address:port)
+#   says(RE) its msg matches the regex RE     msg_has(T)  its msg contains the text T
+#   verdict(V)  its msg is V, or V and more after a space ("ACK 10.0.0.5" for
+#            "ACK 10.0.0.5 boot x.efi")
+# and the variables of BW_JQ_ARGS (an array of jq options: a script sets the values its
+# conditions use often, e.g. BW_JQ_ARGS=(--arg sif "$SIF")) plus those of each call.
+
+BW_JQ_ARGS=()
+# shellcheck disable=SC2016 # jq's own $variables
+BW_JQ_DEFS='def svc($s): .service == $s; def of($p): .peer == $p;
+def says($re): (.msg // "") | test($re); def msg_has($t): (.msg // "") | contains($t);
+def verdict($v): ((.msg // "") + " ") | startswith($v + " ");
+def jtext: "\(.level) \(.service // "-") \(.peer // "-"): \(.msg)" + ([to_entries[] |
+	select(.key | IN("ts", "level", "service", "peer", "msg") | not) | " \(.key)=\(.value)"] | join(""));'
+
+# bw_jq LOG FILTER [JQ_OPTIONS...]: FILTER's output for each JSON line of LOG (- : standard
+# input; strings bare, objects on one line); nothing when LOG is missing. The other bw_j*
+# take LOG the same way. A filter jq cannot run (a mistake in a check, which would otherwise
+# pass a negative check) is recorded, and bw_summary fails the test with it.
+bw_jq()
+{
+	local log=$1 filter=$2 files=() rc=0 err
+	shift 2
+	if [[ $log != - ]]; then
+		[[ -f $log ]] || return 0
+		files=("$log")
+	fi
+	{ # jq's output goes on (fd 3), its errors into err
+		err=$(jq -R -r -c "${BW_JQ_ARGS[@]}" "$@" "$BW_JQ_DEFS fromjson? // empty | $filter" \
+			"${files[@]}" 2>&1 >&3) || rc=$?
+	} 3>&1
+	if ((rc != 0 && rc != 141)); then # (141: SIGPIPE, a reader such as head had enough)
+		printf 'jq exit %s on %s: %s\n' "$rc" "$filter" "$err" >>"${BW_WORK:-/tmp}/jq-errors.log"
+	fi
+	return 0
+}
+
+# bw_jsel LOG COND [JQ_OPTIONS...]: the lines for which COND holds, as JSON.
+bw_jsel()
+{
+	local log=$1 cond=$2
+	shift 2
+	bw_jq "$log" "select($cond)" "$@"
+}
+
+# bw_jlines LOG COND [JQ_OPTIONS...]: the same lines as text, for a report:
+# "level service peer: msg key=value...".
+bw_jlines()
+{
+	local log=$1 cond=$2
+	shift 2
+	bw_jq "$log" "select($cond) | jtext" "$@"
+}
+
+# bw_jhas LOG COND [JQ_OPTIONS...]: true when a line satisfies COND.
+bw_jhas()
+{
+	(($(bw_jcount "$@") > 0))
+}
+
+# bw_jcount LOG COND [JQ_OPTIONS...]: how many lines satisfy COND.
+bw_jcount()
+{
+	bw_jq "$1" "select($2) | 1" "${@:3}" | wc -l
+}
+
+# bw_jwait LOG COND SECS [JQ_OPTIONS...]: waits (bounded) until a line satisfies COND.
+bw_jwait()
+{
+	local log=$1 cond=$2 secs=$3 i
+	shift 3
+	for ((i = 0; i < secs * 10; i++)); do
+		bw_jhas "$log" "$cond" "$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# bw_re_quote TEXT: TEXT as a regex that matches it literally (for MSG_RE arguments).
+bw_re_quote()
+{
+	# shellcheck disable=SC2001 # a class of characters: no ${var//...} for that
+	sed 's/[][\\.*^$?+(){}|]/\\&/g' <<<"$1"
 }
 
 # ---------------------------------------------------------------------------------------
