@@ -262,14 +262,23 @@ int bw_cfg_set_str(struct bw_cfg_ctx *ctx, char **field, const char *s)
 int bw_cfg_resolve_path(struct bw_cfg_ctx *ctx, const struct bw_config *cfg, char **field)
 {
 	const char *slash = cfg->file ? strrchr(cfg->file, '/') : NULL;
-	char *joined;
+	char dir[PATH_MAX], *joined, *d;
 
-	if (!*field || !**field || (*field)[0] == '/' || !slash)
+	if (!*field || !**field || (*field)[0] == '/')
 		return 0;
-	if (asprintf(&joined, "%.*s/%s", (int)(slash - cfg->file), cfg->file, *field) < 0) {
+	/* relative to the config file's directory, written absolute, so --print shows every
+	 * path outside boot_root the same way whatever the directory it was run from */
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - cfg->file), cfg->file);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	d = realpath(dir[0] ? dir : "/", NULL);
+	if (asprintf(&joined, "%s/%s", d ? d : dir, *field) < 0) {
+		free(d);
 		cfg_oom(ctx);
 		return -ENOMEM;
 	}
+	free(d);
 	free(*field);
 	*field = joined;
 	return 0;
@@ -1603,7 +1612,8 @@ static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 		bw_cfg_error_at(ctx, &c->boot_root, "boot_root: must be set to a directory");
 		return;
 	}
-	if (bw_cfg_resolve_path(ctx, cfg, &c->boot_root) < 0)
+	if (bw_cfg_resolve_path(ctx, cfg, &c->pid_file) < 0 ||
+	    bw_cfg_resolve_path(ctx, cfg, &c->boot_root) < 0)
 		return;
 	if (!realpath(c->boot_root, resolved) || stat(resolved, &st) < 0) {
 		bw_cfg_error_at(ctx, &c->boot_root, "boot_root: '%s': %s", c->boot_root,

@@ -53,5 +53,16 @@ echo $$ >"$tmp/pid" # this shell: alive, but not bootwire
 expect 1 "not bootwire" -- "$bin" reload -c "$tmp/ok.yaml"
 expect 0 "^usage: bootwire version" -- "$bin" version --help
 
+# --print writes every path outside boot_root absolute (relative to the config file's
+# directory), wherever it is run from
+mkdir -p "$tmp/cfgdir/root"
+printf 'boot_root: root\npid_file: run/bw.pid\ndhcp: {lease_db: db/leases.db}\n' >"$tmp/cfgdir/rel.yaml"
+expect 0 "lease_db: '$tmp/cfgdir/db/leases.db'" -- "$bin" check-config --print -c "$tmp/cfgdir/rel.yaml"
+expect 0 "^pid_file: '$tmp/cfgdir/run/bw.pid'" -- "$bin" check-config --print -c "$tmp/cfgdir/rel.yaml"
+cd "$tmp/cfgdir"
+expect 0 "^boot_root: '$tmp/cfgdir/root'" -- "$bin" check-config --print -c rel.yaml
+expect 0 "lease_db: '$tmp/cfgdir/db/leases.db'" -- "$bin" check-config --print -c rel.yaml
+cd /
+
 echo "cli_errors: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
