@@ -646,7 +646,8 @@ static const struct bw_cfg_key dhcp_cfg_keys[] = {
 	 .parse = dhcp_boot_parse, .print = dhcp_boot_print, .free = dhcp_boot_free,
 	 .reload_safe = true},
 	{.name = "subnets", .type = BW_CFG_CUSTOM, .off = DHCP_CFG(n_subnets),
-	 .parse = dhcp_subnets_parse, .print = dhcp_subnets_print, .free = dhcp_subnets_free},
+	 .parse = dhcp_subnets_parse, .print = dhcp_subnets_print, .free = dhcp_subnets_free,
+	 .reload_safe = true}, /* options and lease time; the rest: bw_dhcp_server_reconfigure */
 	{.name = "reservations", .type = BW_CFG_CUSTOM, .off = DHCP_CFG(n_reservations),
 	 .parse = dhcp_resv_parse, .print = dhcp_resv_print, .free = dhcp_resv_free,
 	 .reload_safe = true},
