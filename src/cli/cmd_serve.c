@@ -49,6 +49,7 @@ struct bw_run {
 	uv_loop_t *loop;
 	uv_signal_t sigint, sigterm, sighup;
 	struct bw_cfg_live *live;
+	struct bw_config *first; /* what the services started with: keys that need a restart */
 	struct bw_vfs vfs;
 	struct bw_http_base http;
 	bool has_http;
@@ -71,7 +72,7 @@ static void run_apply_log(const struct bw_run *run, const struct bw_config *cfg)
 
 static void run_env(struct bw_run *run, struct bw_config *cfg, struct bw_service_env *env)
 {
-	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
+	const struct bw_core_config *core = bw_config_get(run->first, &bw_core_cfg_section);
 
 	*env = (struct bw_service_env){
 		.loop = run->loop,
@@ -159,7 +160,7 @@ static void run_log_errors(const char *file, const char *err)
 
 static void run_reload(struct bw_run *run)
 {
-	struct bw_config *old, *cfg;
+	struct bw_config *cfg;
 	struct bw_service_env env;
 	static char err[16384];
 	int restart;
@@ -174,9 +175,9 @@ static void run_reload(struct bw_run *run)
 		run_log_errors(run->opts->config_file, err);
 		return;
 	}
-	old = bw_cfg_live_acquire(run->live);
-	restart = bw_config_restart_keys(old, cfg, run_restart_key_cb, NULL);
-	bw_config_unref(old);
+	/* against the values running since the start, not the last file: a key put back is
+	 * no longer reported, one still changed is reported at every reload */
+	restart = bw_config_restart_keys(run->first, cfg, run_restart_key_cb, NULL);
 	run_apply_log(run, cfg);
 	/* services first (they take their own references), then the snapshot readers */
 	run_env(run, cfg, &env);
@@ -286,6 +287,7 @@ int bw_cli_run(struct bw_config *cfg, const struct bw_run_opts *opts)
 		bw_config_unref(cfg);
 		return 1;
 	}
+	run.first = bw_config_ref(cfg);
 	run_check_caps(cfg);
 	run.peers = bw_peers_new(); /* without it the logs just lack MACs */
 	bw_sock_raise_nofile();
@@ -312,6 +314,7 @@ out_loop:
 	uv_loop_close(run.loop);
 	run_remove_pid(&run);
 out:
+	bw_config_unref(run.first);
 	bw_cfg_live_free(run.live);
 	/* the profile provider keeps a pointer: it lives as long as the process (no free) */
 	return r;

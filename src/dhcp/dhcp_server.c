@@ -30,6 +30,7 @@ struct dhcp_subnet_rt {
 
 struct bw_dhcp_server {
 	const struct bw_dhcp_config *cfg;
+	int mode; /* enum bw_dhcp_mode of the first cfg: the sockets were opened for it */
 	unsigned n_subnets;
 	struct dhcp_subnet_rt *subnets;
 	struct bw_pxe_boot_files files;
@@ -163,6 +164,7 @@ int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server *
 	if (!s)
 		goto fail;
 	s->cfg = cfg;
+	s->mode = cfg->mode;
 	s->rate = calloc(DHCP_RATE_SLOTS, sizeof(*s->rate));
 	s->subnets = calloc(cfg->n_subnets ? cfg->n_subnets : 1, sizeof(*s->subnets));
 	if (!s->rate || !s->subnets)
@@ -853,7 +855,7 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 	override = x.resv ? x.resv->boot_file : NULL;
 	if (override && x.boot.boot && !out->pxe.is_ipxe && strlen(override) < sizeof(x.boot.file))
 		strcpy(x.boot.file, override);
-	if (s->cfg->mode == BW_DHCP_MODE_PROXY) {
+	if (s->mode == BW_DHCP_MODE_PROXY) {
 		if (!x.boot.boot) {
 			dhcp_verdict(out, "ignoring %s: not a PXE or HTTP boot client",
 				     bw_dhcp_type_name(m->type));

@@ -82,8 +82,9 @@ void bw_dhcp_server_set_http(struct bw_dhcp_server *s, const struct bw_http_base
 /* Reload: takes cfg for everything reload-safe (reservations, boot files, limits, and the
  * options and lease time of each subnet that still has the same network, range and
  * interface). A subnet whose network, range or interface changed keeps its old settings,
- * and a new subnet is not served: *ret_kept counts both (they need a restart). Leases,
- * offers and quarantines stay. cfg must outlive the server or the next reconfigure; the
+ * and a new subnet is not served: *ret_kept counts both (they need a restart). The mode
+ * stays the first cfg's (the sockets were opened for it). Leases, offers and quarantines
+ * stay. cfg must outlive the server or the next reconfigure; the
  * old one is no longer used once this returns. */
 int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_config *cfg,
 			       unsigned *ret_kept);

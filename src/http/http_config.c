@@ -17,7 +17,10 @@ static bool http_cfg_is_set(const char *s)
 	return s && *s;
 }
 
-/* The file must be readable now (it is read before privileges are dropped) and hold PEM. */
+/* The file must be readable now (it is read before privileges are dropped) and hold PEM.
+ * A process that is not root and may not read it cannot tell (a key readable by root only
+ * is the intended setup): `check-config` run by a user, or the daemon reloading after it
+ * switched to `user`. The daemon reads it as root at start and says so there if it cannot. */
 static void http_cfg_check_pem(struct bw_cfg_ctx *ctx, const char *key, char *const *field)
 {
 	const char *path = *field;
@@ -25,6 +28,8 @@ static void http_cfg_check_pem(struct bw_cfg_ctx *ctx, const char *key, char *co
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
+	if (fd < 0 && errno == EACCES && geteuid() != 0)
+		return;
 	if (fd < 0) {
 		bw_cfg_error_at(ctx, field, "http.%s: '%s': %s", key, path, strerror(errno));
 		return;

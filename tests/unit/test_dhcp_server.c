@@ -353,6 +353,43 @@ static void test_reservation_and_limits(void)
 	bw_dhcp_server_free(s);
 }
 
+/* Reload: options, reservations and limits of the new config apply to the next request; the
+ * mode the sockets were opened for stays; a subnet whose range changed keeps its settings. */
+static void test_reconfigure_mode(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	static struct bw_dhcp_subnet sn2[2];
+	static struct bw_dhcp_reservation rv2[1];
+	struct bw_dhcp_config c2;
+	unsigned kept = 99;
+
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	c2 = cfg;
+	memcpy(sn2, subnets, sizeof(sn2));
+	memcpy(rv2, resv, sizeof(rv2));
+	c2.subnets = sn2;
+	c2.reservations = rv2;
+	c2.mode = BW_DHCP_MODE_PROXY; /* needs a restart: ignored */
+	sn2[0].dns[0] = IP(10, 0, 0, 53);
+	sn2[1].range_last = IP(10, 9, 1, 254);
+	rv2[0].addr = IP(10, 0, 0, 102);
+	CHECK_EQ_INT(bw_dhcp_server_reconfigure(s, &c2, &kept), 0);
+	CHECK_EQ_INT(kept, 1); /* 10.9/16 changed its range: one subnet, counted once */
+	/* the offer made before: its REQUEST is ACKed, with the new DNS */
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 100), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK_EQ_U64(opt_ip(&reply, BW_DHCP_OPT_DNS), IP(10, 0, 0, 53));
+	/* still server mode: a plain client gets an address; the reservation moved */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_R, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 102));
+	bw_dhcp_server_free(s);
+}
+
 static void test_pxe_server_mode(void)
 {
 	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
@@ -558,6 +595,7 @@ int main(void)
 	test_dora();
 	test_inform_bootp_relay();
 	test_reservation_and_limits();
+	test_reconfigure_mode();
 	test_pxe_server_mode();
 	test_proxy_mode();
 	test_captures();
