@@ -25,6 +25,7 @@ static void http_cfg_defaults(void *p)
 	c->max_connections = 1024;
 	c->max_per_client = 32;
 	c->timeout_s = 30;
+	c->threads = 0;
 }
 
 static bool http_cfg_is_set(const char *s)
@@ -115,6 +116,8 @@ static const struct bw_cfg_key http_cfg_keys[] = {
 	 .max = 100000, .doc = "Concurrent connections per client IP address."},
 	{.name = "timeout_s", .type = BW_CFG_UINT, .off = HTTP_CFG(timeout_s), .min = 1,
 	 .max = 3600, .doc = "A connection idle this long is closed."},
+	{.name = "threads", .type = BW_CFG_UINT, .off = HTTP_CFG(threads), .max = 256,
+	 .doc = "HTTP threads; 0: one per CPU the process may run on."},
 };
 
 const struct bw_cfg_section bw_http_cfg_section = {
