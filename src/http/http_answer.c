@@ -11,7 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,10 @@
 #include "http/http_url.h"
 
 #define HTTP_PATH_MAX 1024 /* decoded and normalised paths */
+/* A body larger than this may not leave in one write (a fresh connection's send buffer is
+ * 16 KiB), so its answer is tracked: how much of it arrived is logged if it is cut short.
+ * Smaller ones are taken whole by the kernel in the write that starts them. */
+#define HTTP_TRACK_MIN (8u * 1024)
 
 static const struct {
 	unsigned status;
@@ -39,19 +46,91 @@ static const struct {
 	{500, "500 Internal Server Error\n"},
 };
 
-/* ---- queueing -------------------------------------------------------------------------------- */
+/* ---- queueing and tracking ------------------------------------------------------------------ */
 
 static bool http_add(struct MHD_Response *resp, const char *name, const char *value)
 {
 	return MHD_add_response_header(resp, name, value) == MHD_YES;
 }
 
+static enum MHD_Result http_head_len_add(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+	uint64_t *len = cls;
+
+	if (kind == MHD_HEADER_KIND)
+		*len += strlen(key) + 2 + strlen(value) + 2;
+	return MHD_YES;
+}
+
+/* The size of the header block libmicrohttpd 0.9.75 writes for resp (build_header_response()
+ * in its connection.c): "HTTP/1.1 " status reason CRLF, Date (37 bytes), our headers,
+ * Content-Length, CRLF; http_track() adds the Connection header of HTTP/1.0 answers. Used
+ * only to tell header from body bytes when an answer is cut short: an error here shifts
+ * that count by as much. */
+static uint64_t http_head_len(unsigned status, struct MHD_Response *resp, uint64_t body)
+{
+	char digits[24];
+	uint64_t len = 9 + 4 + MHD_get_reason_phrase_len_for(status) + 2 + 37 + 2;
+
+	MHD_get_response_headers(resp, http_head_len_add, &len);
+	len += strlen("Content-Length: ") +
+	       (uint64_t)snprintf(digits, sizeof(digits), "%" PRIu64, body) + 2;
+	return len;
+}
+
+/* Bytes of this connection the client's TCP has acknowledged; false when the kernel does not
+ * say (tcpi_bytes_acked: Linux 4.1). */
+static bool http_tcp_acked(int fd, uint64_t *ret)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+		return false;
+	*ret = ti.tcpi_bytes_acked;
+	return true;
+}
+
+/* Whether the body of an answer of len bytes is tracked: it may need more than one write. */
+static bool http_wants_track(const struct bw_http_conn *c, uint64_t len)
+{
+	return !c->head && len > HTTP_TRACK_MIN;
+}
+
+/* Starts tracking the answer about to be queued, whose headers take head bytes. The request
+ * was read after the client had received every earlier answer (it sends the next request
+ * only then; a pipelining client makes the count too high, never above the body's length),
+ * so what it acknowledges from now on belongs to this answer. */
+static void http_track(struct bw_http_conn *c, uint64_t head)
+{
+	c->tracked = http_tcp_acked(c->fd, &c->acked0);
+	c->head_len = head + (c->http10 ? strlen("Connection: close\r\n") : 0);
+}
+
+uint64_t bw_http_answer_delivered(const struct bw_http_conn *c)
+{
+	uint64_t acked, got;
+
+	if (!c->tracked || !http_tcp_acked(c->fd, &acked))
+		return c->bytes;
+	got = acked - c->acked0;
+	if (acked < c->acked0 || got <= c->head_len)
+		return 0;
+	got -= c->head_len;
+	return got < c->bytes ? got : c->bytes;
+}
+
 /* Queues resp (our reference is dropped) with a body of body bytes. */
 static enum MHD_Result http_queue(struct bw_http_conn *c, struct MHD_Connection *mc,
                                   unsigned status, struct MHD_Response *resp, uint64_t body)
 {
-	enum MHD_Result r = MHD_queue_response(mc, status, resp);
+	enum MHD_Result r;
 
+	if (http_wants_track(c, body))
+		http_track(c, http_head_len(status, resp, body));
+	r = MHD_queue_response(mc, status, resp);
 	MHD_destroy_response(resp);
 	c->status = status;
 	c->bytes = c->head ? 0 : body;
@@ -288,7 +367,10 @@ static enum MHD_Result http_send_full(struct bw_http_conn *c, struct MHD_Connect
 		}
 		if (!f->full)
 			return bw_http_answer_error(c, mc, 500, "out of memory");
+		f->full_head = http_head_len(200, f->full, f->size);
 	}
+	if (http_wants_track(c, f->size))
+		http_track(c, f->full_head);
 	r = MHD_queue_response(mc, 200, f->full);
 	c->status = 200;
 	c->bytes = c->head ? 0 : f->size;

@@ -37,6 +37,7 @@ struct bw_http_file {
 	bool keep_body;            /* small and settled: body may be kept */
 	struct bw_blob *body;      /* the whole content, or NULL (not read yet, or not kept) */
 	struct MHD_Response *full; /* the 200 answer on body, headers added, or NULL */
+	uint64_t full_head;        /* the size of full's header block (see http_answer.c) */
 };
 
 struct bw_http_cache;

@@ -49,10 +49,17 @@ struct bw_http_conn {
 	bool headers_seen;
 	bool answered;
 	bool head;
+	bool http10; /* an HTTP/1.0 request (MHD answers it with a Connection header) */
 	bool uri_too_long;
 	struct timespec t0;
 	unsigned status;
 	uint64_t bytes; /* body bytes of the answer (0 for HEAD) */
+	/* Set for bodies that may not leave in one write (http_answer.c): what the
+	 * client's TCP had acknowledged when the answer was queued, and the answer's header
+	 * size, to tell how much of the body arrived if the answer is cut short. */
+	bool tracked;
+	uint64_t acked0;
+	uint64_t head_len;
 	const char *note;
 	char method[16];
 	char range[96];
@@ -65,5 +72,8 @@ enum MHD_Result bw_http_answer(struct bw_http_conn *c, struct MHD_Connection *mc
 /* A short text answer: "404 Not Found\n". note says why, for the log line. */
 enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connection *mc,
                                      unsigned status, const char *note);
+/* The number of body bytes that reached the client of the answer in progress on c, read
+ * from the socket's TCP_INFO, when c->tracked; otherwise c->bytes. */
+uint64_t bw_http_answer_delivered(const struct bw_http_conn *c);
 
 #endif

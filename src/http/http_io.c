@@ -28,7 +28,8 @@
  * handler decodes and normalises the path (http_url, core/fspath), asks the virtual files,
  * then opens the file below boot_root with openat2(RESOLVE_BENEATH), decides the answer
  * (http_range: conditionals, ranges) and queues it (http_answer.c); the completion callback
- * writes the one log line. */
+ * writes the one log line, with the bytes that reached the client when the answer was cut
+ * short. */
 #include "http/http_io.h"
 
 #include <errno.h>
@@ -90,6 +91,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const 
 		c->headers_seen = true;
 		snprintf(c->method, sizeof(c->method), "%s", method);
 		c->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+		c->http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 		http_copy_hdr(mc, MHD_HTTP_HEADER_RANGE, c->range, sizeof(c->range));
 		http_copy_hdr(mc, MHD_HTTP_HEADER_USER_AGENT, c->agent, sizeof(c->agent));
 		/* Other methods are refused at once, before any body is read: MHD then closes
@@ -158,6 +160,8 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->headers_seen = false;
 	c->answered = false;
 	c->head = false;
+	c->http10 = false;
+	c->tracked = false;
 	c->status = 0;
 	c->bytes = 0;
 	c->note = NULL;
@@ -191,14 +195,30 @@ static const char *http_toe_str(enum MHD_RequestTerminationCode toe)
 	}
 }
 
+/* The body bytes and the message of the log line of an answer that ended as toe says. */
+static uint64_t http_sent(const struct bw_http_conn *c, enum MHD_RequestTerminationCode toe,
+			  char *msg, size_t cap)
+{
+	uint64_t sent = c->bytes;
+
+	snprintf(msg, cap, "%s", c->note ? c->note : "served");
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || c->bytes == 0)
+		return sent;
+	sent = bw_http_answer_delivered(c);
+	if (sent < c->bytes)
+		snprintf(msg, cap, "cut short: %" PRIu64 " of %" PRIu64 " bytes", sent, c->bytes);
+	return sent;
+}
+
 /* The one log line of a request. */
 static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 			   enum MHD_RequestTerminationCode toe)
 {
 	struct bw_http_conn *c = *req_cls;
 	struct timespec t1;
-	char path[256];
+	char path[256], msg[96];
 	double secs;
+	uint64_t sent;
 
 	if (!c || !c->active)
 		return;
@@ -215,18 +235,18 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		       path, http_toe_str(toe));
 		return;
 	}
+	sent = http_sent(c, toe, msg, sizeof(msg));
 	struct bw_log_field f[] = {
 		BW_LF_S("method", c->method),
 		BW_LF_S("path", c->uri),
 		BW_LF_U("status", c->status),
-		BW_LF_U("bytes", c->bytes),
+		BW_LF_U("bytes", sent),
 		BW_LF_F("seconds", secs),
 		BW_LF_S("range", c->range[0] ? c->range : "-"),
 		BW_LF_S("agent", c->agent[0] ? c->agent : "-"),
 		BW_LF_S("end", http_toe_str(toe)),
 	};
-	bw_log_f(BW_LOG_INFO, "http", c->peer_str, f, sizeof(f) / sizeof(f[0]), "%s",
-		 c->note ? c->note : "served");
+	bw_log_f(BW_LOG_INFO, "http", c->peer_str, f, sizeof(f) / sizeof(f[0]), "%s", msg);
 }
 
 /* MHD's own messages: errors while starting, warnings (rate-limited) while running. */
