@@ -519,9 +519,10 @@ report() {
 	echo "Rounds: $ROUNDS_DONE of $ROUNDS (interleaved, servers take turns going first); figures are"
 	echo "median (min-max); MB = 10^6 bytes, GB = 10^9. Server and client share one network"
 	echo "namespace; traffic goes to $ADDR (a veth address inside it), so it takes the loopback"
-	echo "path. $pinned. CPU is usage_usec of the server's and the client's cgroup v2 over each"
-	echo "run, per GB sent or per request; server cores is the server's CPU time over the run's"
-	echo "wall time. bootwire runs with log level warn and nginx with access_log off (neither"
+	echo "path. $pinned."
+	echo "CPU is usage_usec of the server's and the client's cgroup v2 over each run, per GB"
+	echo "sent or per request; server cores is the server's CPU time over the run's wall time."
+	echo "bootwire runs with log level warn and nginx with access_log off (neither"
 	echo "writes a line per request). nginx-128k is nginx with sendfile_max_chunk 128k:"
 	echo "libmicrohttpd 0.9.75 sends a file in 128 KiB sendfile() calls (a constant), nginx in"
 	echo "2 MiB ones. bootwire-base is the binary before the change under test. Ratios are to plain"
@@ -572,7 +573,7 @@ REPORT=$(report)
 echo "$REPORT"
 
 if [ "$WRITE_RESULTS" = 1 ]; then
-	knobs="ROUNDS=$ROUNDS LARGE_REPS=$LARGE_REPS SIZE_MB=$SIZE_MB SMALL_BYTES=$SMALL_BYTES WRK_THREADS=$WRK_THREADS WRK_CONNS=$WRK_CONNS WRK_SECONDS=$WRK_SECONDS WRK_LARGE_CONNS=$WRK_LARGE_CONNS SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU${BOOTWIRE_BASE:+ BOOTWIRE_BASE=...}"
+	knobs="ROUNDS=$ROUNDS LARGE_REPS=$LARGE_REPS SIZE_MB=$SIZE_MB SMALL_BYTES=$SMALL_BYTES WRK_THREADS=$WRK_THREADS WRK_CONNS=$WRK_CONNS WRK_SECONDS=$WRK_SECONDS WRK_LARGE_CONNS=$WRK_LARGE_CONNS SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU${BOOTWIRE_BASE:+ BOOTWIRE_BASE=PATH}"
 	title="## HTTP"
 	[ "$SERVER_CPU" = all ] && title="## HTTP, server on every CPU"
 	SECTION=$WORK/section.md
@@ -584,6 +585,7 @@ if [ "$WRITE_RESULTS" = 1 ]; then
 			"$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)," \
 			"$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 		echo "- How run: \`$knobs bash bench/http.sh --write-results\` (as root; see bench/README.md)"
+		[ -n "$BOOTWIRE_BASE" ] && echo "- Before/after: bootwire-base is ${BOOTWIRE_BASE_DESC:-$BOOTWIRE_BASE}, bootwire the build under test"
 		echo "- Peer: nginx ${VERSION[nginx]:-n/a}; clients curl $(curl --version | head -1 | awk '{print $2}'), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}')"
 		echo
 		# The report's own title becomes the section heading above; its subsections stay ###.
