@@ -84,6 +84,8 @@ static const struct bw_cfg_key http_cfg_keys[] = {
 	 .max = 100000, .def = "32", .doc = "Concurrent connections per client IP address."},
 	{.name = "timeout_s", .type = BW_CFG_UINT, .off = HTTP_CFG(timeout_s), .min = 1,
 	 .max = 3600, .def = "30", .doc = "A connection idle this long is closed."},
+	{.name = "threads", .type = BW_CFG_UINT, .off = HTTP_CFG(threads), .max = 256,
+	 .def = "0", .doc = "HTTP threads; 0: one per CPU the process may run on."},
 };
 
 const struct bw_cfg_section bw_http_cfg_section = {

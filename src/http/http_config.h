@@ -17,6 +17,7 @@ struct bw_http_config {
 	uint32_t max_connections;     /* default 1024 */
 	uint32_t max_per_client;      /* default 32 */
 	uint32_t timeout_s;           /* idle connection timeout, default 30 */
+	uint32_t threads;             /* 0 (default): one per CPU the process may run on */
 };
 
 extern const struct bw_cfg_section bw_http_cfg_section;
