@@ -265,6 +265,64 @@ static void dhcp_cfg_validate_resv(struct bw_cfg_ctx *ctx, const struct bw_dhcp_
 	}
 }
 
+/* A machine's ip inside one of the subnets (when DHCP runs: without it the machines may be
+ * meant for another server). */
+static void dhcp_machine_in_subnet(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c,
+				   const struct bw_profile_address *m)
+{
+	char a[BW_IPV4_STRLEN];
+	unsigned k;
+
+	for (k = 0; k < c->n_subnets; k++)
+		if (dhcp_subnet_has(&c->subnets[k], m->addr))
+			break;
+	bw_ipv4_format(m->addr, a);
+	if (k == c->n_subnets && c->n_subnets && c->enabled &&
+	    !bw_cfg_rejected(ctx, &c->subnets, NULL))
+		bw_cfg_error_at(ctx, m->field, "machines.ip: %s is in none of the dhcp.subnets", a);
+}
+
+/* A machine's ip against the reservations: not an address one of them has, and a
+ * reservation for the same MAC wins (check-config says so: the ip would be ignored). */
+static void dhcp_machine_vs_resv(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c,
+				 const struct bw_profile_address *m)
+{
+	char a[BW_IPV4_STRLEN], mac[BW_MAC_STRLEN];
+
+	bw_ipv4_format(m->addr, a);
+	bw_mac_format(m->mac, ':', mac);
+	for (unsigned i = 0; i < c->n_reservations; i++) {
+		const struct bw_dhcp_reservation *r = &c->reservations[i];
+
+		if (r->addr == m->addr)
+			bw_cfg_error_at(ctx, m->field, "machines.ip: %s is also the address of the "
+					"dhcp.reservations entry at line %u", a,
+					bw_cfg_item_line(ctx, r));
+		else if (bw_cfg_strict(ctx) && r->has_mac && !r->client_id_len &&
+			 !memcmp(r->mac, m->mac, 6))
+			bw_cfg_error_at(ctx, m->field, "machines.ip: the dhcp.reservations entry at "
+					"line %u for %s wins: DHCP ignores this ip and hostname "
+					"(describe the machine in one place)", bw_cfg_item_line(ctx, r),
+					mac);
+	}
+}
+
+/* Machines with ip are reservations too, in server mode (proxy mode ignores ip). */
+static void dhcp_cfg_validate_machines(struct bw_cfg_ctx *ctx, const struct bw_dhcp_config *c,
+				       const struct bw_config *cfg)
+{
+	const struct bw_profile_set *ps = bw_profile_set_of(cfg);
+	struct bw_profile_address m;
+	unsigned pos = 0;
+
+	if (c->mode != BW_DHCP_MODE_SERVER || bw_cfg_rejected(ctx, &c->mode, NULL))
+		return;
+	while (bw_profile_next_address(ps, &pos, &m)) {
+		dhcp_machine_in_subnet(ctx, c, &m);
+		dhcp_machine_vs_resv(ctx, c, &m);
+	}
+}
+
 static void dhcp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
 {
 	struct bw_dhcp_config *c = p;
@@ -276,6 +334,7 @@ static void dhcp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 				c->server_ip);
 	dhcp_cfg_validate_overlap(ctx, c);
 	dhcp_cfg_validate_resv(ctx, c);
+	dhcp_cfg_validate_machines(ctx, c, cfg);
 	if (!c->enabled)
 		return;
 	if (!c->n_interfaces && !bw_cfg_rejected(ctx, &c->interfaces, NULL))

@@ -623,7 +623,8 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 }
 
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
-			struct bw_peers *peers, struct bw_dhcp_service **ret)
+			const struct bw_profile_set *ps, struct bw_peers *peers,
+			struct bw_dhcp_service **ret)
 {
 	struct bw_dhcp_service *svc = calloc(1, sizeof(*svc));
 	char err[256];
@@ -644,6 +645,7 @@ int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 		bw_log(BW_LOG_ERROR, "dhcp", NULL, "%s", err);
 		goto fail;
 	}
+	bw_dhcp_server_set_profiles(svc->server, ps);
 	if (cfg->mode == BW_DHCP_MODE_SERVER && (r = dhcp_store_open(svc)) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
@@ -740,11 +742,6 @@ static void dhcp_service_finish(struct bw_dhcp_service *svc)
 		free(svc->ifaces);
 		free(svc);
 	}
-}
-
-void bw_dhcp_service_set_profiles(struct bw_dhcp_service *svc, const struct bw_profile_set *ps)
-{
-	bw_dhcp_server_set_profiles(svc->server, ps);
 }
 
 void bw_dhcp_service_set_http(struct bw_dhcp_service *svc, const struct bw_http_base *http)

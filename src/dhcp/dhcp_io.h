@@ -11,17 +11,17 @@
 
 struct bw_dhcp_service;
 struct bw_peers;
+struct bw_profile_set;
 
 /* Opens the lease database, reinstates its leases, binds every interface's sockets and
  * starts serving. Must run before privileges are dropped (binding port 67, SO_BINDTODEVICE
- * and packet sockets need them). cfg must outlive the service. Errors are logged.
- * peers (may be NULL) learns the address of every lease, read back or granted. */
+ * and packet sockets need them). cfg and ps (may be NULL) must outlive the service; ps is
+ * set before the leases are read back (machines' addresses are reservations). Errors are
+ * logged. peers (may be NULL) learns the address of every lease, read back or granted. */
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
-			struct bw_peers *peers, struct bw_dhcp_service **ret);
-struct bw_profile_set;
+			const struct bw_profile_set *ps, struct bw_peers *peers,
+			struct bw_dhcp_service **ret);
 
-/* Lets the machines' profiles choose their boot (see bw_dhcp_server_set_profiles). */
-void bw_dhcp_service_set_profiles(struct bw_dhcp_service *svc, const struct bw_profile_set *ps);
 /* Our HTTP service (NULL: none), for the URLs handed to iPXE and HTTP boot clients. */
 void bw_dhcp_service_set_http(struct bw_dhcp_service *svc, const struct bw_http_base *http);
 /* Reload: reservations, boot files, limits, subnet options and profiles of cfg and ps apply

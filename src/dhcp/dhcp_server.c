@@ -39,10 +39,6 @@ struct bw_dhcp_server {
 	const struct bw_http_base *http;
 };
 
-void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps)
-{
-	s->profiles = ps;
-}
 
 void bw_dhcp_server_set_http(struct bw_dhcp_server *s, const struct bw_http_base *http)
 {
@@ -73,21 +69,40 @@ static int dhcp_subnet_own(struct dhcp_subnet_rt *rt, const struct bw_dhcp_subne
 	return 0;
 }
 
-static void dhcp_reserve_all(struct bw_dhcp_server *s, const struct bw_dhcp_config *cfg,
-			     bool reserve)
+static void dhcp_reserve_one(struct bw_dhcp_server *s, uint32_t addr, bool reserve)
 {
-	for (unsigned i = 0; i < s->n_subnets; i++) {
+	for (unsigned i = 0; addr && i < s->n_subnets; i++) {
 		struct dhcp_subnet_rt *rt = &s->subnets[i];
 
-		for (unsigned k = 0; rt->has_pool && k < cfg->n_reservations; k++) {
-			if (!cfg->reservations[k].addr)
-				continue;
-			if (reserve)
-				bw_dhcp_pool_reserve(&rt->pool, cfg->reservations[k].addr);
-			else
-				bw_dhcp_pool_unreserve(&rt->pool, cfg->reservations[k].addr);
-		}
+		if (!rt->has_pool)
+			continue;
+		if (reserve)
+			bw_dhcp_pool_reserve(&rt->pool, addr);
+		else
+			bw_dhcp_pool_unreserve(&rt->pool, addr);
 	}
+}
+
+/* Takes the fixed addresses of s->cfg's reservations and of s->profiles' machines out of
+ * the pools (reserve) or gives them back. A reload gives back the old set before it takes
+ * the new one, so an address that moves between a reservation and a machine, or stays,
+ * stays reserved. Proxy mode hands out no address: machines' ip means nothing there. */
+static void dhcp_reserve_all(struct bw_dhcp_server *s, bool reserve)
+{
+	struct bw_profile_address a;
+	unsigned pos = 0;
+
+	for (unsigned k = 0; k < s->cfg->n_reservations; k++)
+		dhcp_reserve_one(s, s->cfg->reservations[k].addr, reserve);
+	while (s->cfg->mode == BW_DHCP_MODE_SERVER && bw_profile_next_address(s->profiles, &pos, &a))
+		dhcp_reserve_one(s, a.addr, reserve);
+}
+
+void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps)
+{
+	dhcp_reserve_all(s, false);
+	s->profiles = ps;
+	dhcp_reserve_all(s, true);
 }
 
 /* The same addresses handed out the same way: only such a subnet takes new options. */
@@ -123,9 +138,9 @@ int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_co
 				break;
 		kept += i == s->n_subnets;
 	}
-	dhcp_reserve_all(s, s->cfg, false);
+	dhcp_reserve_all(s, false);
 	s->cfg = cfg;
-	dhcp_reserve_all(s, s->cfg, true);
+	dhcp_reserve_all(s, true);
 	for (unsigned i = 0; i < s->n_subnets; i++)
 		if (s->subnets[i].has_pool)
 			bw_dhcp_pool_set_times(&s->subnets[i].pool, cfg->offer_timeout_ms,
@@ -187,7 +202,7 @@ int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server *
 			goto fail;
 		rt->has_pool = true;
 	}
-	dhcp_reserve_all(s, cfg, true);
+	dhcp_reserve_all(s, true);
 	*ret = s;
 	return 0;
 fail:
@@ -218,11 +233,53 @@ static struct dhcp_subnet_rt *dhcp_subnet_of(struct bw_dhcp_server *s, uint32_t 
 	return NULL;
 }
 
+/* The reservation of a client: by client identifier (cid_len > 0) first, else by MAC. */
+static const struct bw_dhcp_reservation *dhcp_resv_find(const struct bw_dhcp_server *s,
+							const uint8_t mac[6], const uint8_t *cid,
+							size_t cid_len)
+{
+	const struct bw_dhcp_config *c = s->cfg;
+
+	for (unsigned i = 0; cid_len && i < c->n_reservations; i++)
+		if (c->reservations[i].client_id_len == cid_len &&
+		    !memcmp(c->reservations[i].client_id, cid, cid_len))
+			return &c->reservations[i];
+	for (unsigned i = 0; i < c->n_reservations; i++)
+		if (c->reservations[i].has_mac && !c->reservations[i].client_id_len &&
+		    !memcmp(c->reservations[i].mac, mac, 6))
+			return &c->reservations[i];
+	return NULL;
+}
+
+static const struct bw_dhcp_reservation *dhcp_resv_of(const struct bw_dhcp_server *s,
+						      const struct bw_dhcp_msg *m)
+{
+	const struct bw_dhcp_opt *cid = &m->opt[BW_DHCP_OPT_CLIENT_ID];
+
+	return dhcp_resv_find(s, m->hdr.chaddr, cid->data, cid->present ? cid->len : 0);
+}
+
+/* The address a machine entry gives mac (server mode; 0: none), and its host name. Only
+ * for a client no reservation names: a reservation wins. */
+static uint32_t dhcp_machine_addr(const struct bw_dhcp_server *s, const uint8_t mac[6],
+				  const char **ret_hostname)
+{
+	struct bw_profile_address a;
+
+	if (s->cfg->mode != BW_DHCP_MODE_SERVER ||
+	    bw_profile_machine_address(s->profiles, mac, &a) < 0)
+		return 0;
+	if (ret_hostname)
+		*ret_hostname = a.hostname;
+	return a.addr;
+}
+
 int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *rec,
 			   uint64_t now)
 {
 	struct dhcp_subnet_rt *rt = dhcp_subnet_of(s, rec->addr);
 	enum bw_dhcp_slot_state st;
+	uint32_t fixed;
 
 	/* A reservation's lease needs no pool slot: the address is that client's anyway. */
 	for (unsigned i = 0; i < s->cfg->n_reservations; i++) {
@@ -231,6 +288,12 @@ int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *
 		if (r->addr == rec->addr && r->has_mac && !memcmp(r->mac, rec->mac, 6))
 			return 0;
 	}
+	/* Nor a machine's (its address is reserved the same way). */
+	fixed = dhcp_resv_find(s, rec->mac, rec->client_id, rec->client_id_len)
+			? 0
+			: dhcp_machine_addr(s, rec->mac, NULL);
+	if (fixed && fixed == rec->addr)
+		return 0;
 	if (!rt || !rt->has_pool)
 		return -ERANGE;
 	if (rec->state == BW_LEASE_RELEASED)
@@ -268,24 +331,6 @@ static bool dhcp_rate_ok(struct bw_dhcp_server *s, const uint8_t mac[6], uint64_
 	}
 	e->tokens_milli = (uint32_t)(t - 1000);
 	return true;
-}
-
-static const struct bw_dhcp_reservation *dhcp_resv_of(const struct bw_dhcp_server *s,
-						      const struct bw_dhcp_msg *m)
-{
-	const struct bw_dhcp_config *c = s->cfg;
-	const struct bw_dhcp_opt *cid = &m->opt[BW_DHCP_OPT_CLIENT_ID];
-
-	if (cid->present && cid->len > 0)
-		for (unsigned i = 0; i < c->n_reservations; i++)
-			if (c->reservations[i].client_id_len && c->reservations[i].client_id_len == cid->len &&
-			    !memcmp(c->reservations[i].client_id, cid->data, cid->len))
-				return &c->reservations[i];
-	for (unsigned i = 0; i < c->n_reservations; i++)
-		if (c->reservations[i].has_mac && !c->reservations[i].client_id_len &&
-		    !memcmp(c->reservations[i].mac, m->hdr.chaddr, 6))
-			return &c->reservations[i];
-	return NULL;
 }
 
 /* Whether subnet sn is on the link of the receiving interface. */
@@ -326,6 +371,7 @@ struct dhcp_reply_ctx {
 	const struct bw_dhcp_in *in;
 	const struct dhcp_subnet_rt *rt; /* NULL in proxy replies */
 	const struct bw_dhcp_reservation *resv;
+	uint32_t fixed;       /* the reservation's address, else the machine's `ip`; 0: none */
 	const char *hostname; /* the reservation's, else the machine entry's, or NULL */
 	const char *profile;  /* the machine's profile, or NULL */
 	struct bw_pxe_choice boot;
@@ -570,9 +616,10 @@ static void dhcp_set_lease(const struct dhcp_reply_ctx *x, uint32_t addr,
 
 /* ---- server mode ---- */
 
-static bool dhcp_resv_addr_here(const struct dhcp_reply_ctx *x)
+/* The client has a fixed address, on the network of this request. */
+static bool dhcp_fixed_here(const struct dhcp_reply_ctx *x)
 {
-	return x->resv && x->resv->addr && (x->resv->addr & x->rt->cfg->mask) == x->rt->cfg->net;
+	return x->fixed && (x->fixed & x->rt->cfg->mask) == x->rt->cfg->net;
 }
 
 static void dhcp_on_discover(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
@@ -581,9 +628,8 @@ static void dhcp_on_discover(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 	struct dhcp_subnet_rt *rt = (struct dhcp_subnet_rt *)x->rt;
 	uint32_t req = 0, addr;
 
-	if (dhcp_resv_addr_here(x)) {
-		dhcp_send(x, m->type == BW_DHCP_NONE ? BW_DHCP_NONE : BW_DHCP_OFFER, x->resv->addr,
-			  out);
+	if (dhcp_fixed_here(x)) {
+		dhcp_send(x, m->type == BW_DHCP_NONE ? BW_DHCP_NONE : BW_DHCP_OFFER, x->fixed, out);
 		return;
 	}
 	if (!rt->has_pool) {
@@ -609,8 +655,8 @@ static void dhcp_on_bootp(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 	uint32_t addr;
 
 	x->lease_s = 0;
-	if (dhcp_resv_addr_here(x)) {
-		addr = x->resv->addr;
+	if (dhcp_fixed_here(x)) {
+		addr = x->fixed;
 	} else if (!rt->has_pool ||
 		   bw_dhcp_pool_offer(&rt->pool, m->hdr.chaddr, 0, x->in->now, &addr) < 0 ||
 		   bw_dhcp_pool_bind(&rt->pool, m->hdr.chaddr, addr, x->in->now,
@@ -654,8 +700,8 @@ static void dhcp_on_request(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 		dhcp_nak(x, out, "address not on this network");
 		return;
 	}
-	if (x->resv && x->resv->addr && dhcp_resv_addr_here(x)) {
-		if (addr != x->resv->addr) {
+	if (dhcp_fixed_here(x)) {
+		if (addr != x->fixed) {
 			dhcp_nak(x, out, "this client has a reserved address");
 			return;
 		}
@@ -844,7 +890,12 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 	if (!dhcp_server_precheck(s, in, out))
 		return;
 	x.resv = dhcp_resv_of(s, m);
-	x.hostname = x.resv ? x.resv->hostname : NULL;
+	if (x.resv) {
+		x.fixed = x.resv->addr;
+		x.hostname = x.resv->hostname;
+	} else {
+		x.fixed = dhcp_machine_addr(s, m->hdr.chaddr, &x.hostname);
+	}
 	x.quirks = bw_pxe_quirks_for(&out->pxe);
 	base = dhcp_http_base(s, in, basebuf, sizeof(basebuf));
 	bw_pxe_choose(&out->pxe, &s->files, base, &x.boot);

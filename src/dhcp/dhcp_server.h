@@ -72,7 +72,11 @@ struct bw_profile_set;
 /* Lets profiles choose each machine's boot: its loader (pxelinux, GRUB or iPXE) and, for
  * iPXE, the URL of its rendered script. ps NULL (the default): boot_files decide alone. With
  * profiles, a machine no entry and no default_profile applies to gets no boot file.
- * ps must outlive the server. */
+ * In server mode a machine entry's `ip` is also a reservation for its MAC (taken out of the
+ * pool, offered, ACKed and NAKed like one, with the entry's hostname as option 12 for any
+ * client), unless a dhcp.reservations entry names the client: that one wins. Called again
+ * (a reload), it gives the old set's addresses back to the pools and takes the new ones.
+ * ps must outlive the server, or the next call. */
 void bw_dhcp_server_set_profiles(struct bw_dhcp_server *s, const struct bw_profile_set *ps);
 
 /* Where our HTTP service is (NULL: none). iPXE and UEFI HTTP boot clients get URLs below it
@@ -89,8 +93,9 @@ void bw_dhcp_server_set_http(struct bw_dhcp_server *s, const struct bw_http_base
 int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_config *cfg,
 			       unsigned *ret_kept);
 
-/* Reinstates a lease from the store at start-up. -ERANGE when no pool holds its address,
- * -EEXIST when the address is reserved or taken (the row is stale). */
+/* Reinstates a lease from the store at start-up (after bw_dhcp_server_set_profiles, so
+ * machines' addresses count as reserved). -ERANGE when no pool holds its address, -EEXIST
+ * when the address is reserved or taken (the row is stale). */
 int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *rec,
 			   uint64_t now);
 

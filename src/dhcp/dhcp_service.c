@@ -27,7 +27,7 @@ static int dhcp_svc_start(const struct bw_service_env *env, void **ret)
 	if (!row)
 		return -ENOMEM;
 	r = bw_dhcp_service_new(env->loop, bw_config_get(env->cfg, &bw_dhcp_cfg_section),
-				env->peers, &row->svc);
+				bw_profile_set_of(env->cfg), env->peers, &row->svc);
 	if (r < 0) {
 		free(row);
 		return r;
@@ -35,7 +35,6 @@ static int dhcp_svc_start(const struct bw_service_env *env, void **ret)
 	row->first = bw_config_ref(env->cfg);
 	row->cur = bw_config_ref(env->cfg);
 	bw_dhcp_service_set_http(row->svc, env->http);
-	bw_dhcp_service_set_profiles(row->svc, bw_profile_set_of(env->cfg));
 	*ret = row;
 	return 0;
 }

@@ -61,6 +61,23 @@ const struct bw_profile_set *bw_profile_set_of(const struct bw_config *cfg);
 int bw_profile_resolve(const struct bw_profile_set *ps, const struct bw_profile_query *q,
 		       struct bw_profile_choice *ret);
 
+/* A machine's own address: a `machines` entry with `ip` (such an entry selects by mac
+ * alone). DHCP in server mode treats it as a reservation for that MAC. */
+struct bw_profile_address {
+	const uint8_t *mac;       /* 6 bytes */
+	uint32_t addr;            /* host byte order, never 0 */
+	const char *hostname;     /* the same entry's hostname (DHCP option 12), or NULL */
+	const uint32_t *field;    /* where the config holds the address, for bw_cfg_error_at */
+};
+
+/* The address the machine entries give mac: 0 and *ret, or -ENOENT. Pure. */
+int bw_profile_machine_address(const struct bw_profile_set *ps, const uint8_t mac[6],
+			       struct bw_profile_address *ret);
+/* Walks the entries that give an address, in file order: start with *pos = 0; each call
+ * fills *ret and returns true, false after the last (ps NULL: none). */
+bool bw_profile_next_address(const struct bw_profile_set *ps, unsigned *pos,
+			     struct bw_profile_address *ret);
+
 /* The boot program a firmware should be steered to for loader and arch, relative to
  * boot_root (e.g. "pxelinux.0", "grub/x86_64-efi/core.efi"), or NULL to keep the DHCP
  * boot_files default (loader iPXE; pxelinux on UEFI; a loader path configured as ''). */

@@ -400,9 +400,16 @@ static int machine_validate(struct bw_cfg_ctx *ctx, const char *path, void *item
 				"labels (labels come from entries with mac, uuid or arch)", path);
 		return -1;
 	}
-	if (!m->n_labels && !m->profile_name && !m->hostname && m->loader == BW_LOADER_DEFAULT) {
+	if (m->addr && (!m->has_mac || m->has_uuid || m->arch != BW_ARCH_UNKNOWN || m->label)) {
+		bw_cfg_error_at(ctx, &m->addr, "%s.ip: an entry with ip selects its machine by mac "
+				"alone (no uuid, arch or label): the address is the machine's, "
+				"whatever it boots", path);
+		return -1;
+	}
+	if (!m->n_labels && !m->profile_name && !m->hostname && m->loader == BW_LOADER_DEFAULT &&
+	    !m->addr) {
 		bw_cfg_error_item(ctx, m, "%s: this entry gives nothing: set profile, labels, "
-				  "hostname or loader", path);
+				  "hostname, loader or ip", path);
 		return -1;
 	}
 	return 0;
@@ -426,7 +433,10 @@ static const struct bw_cfg_key machine_keys[] = {
 	 .reload_safe = true, .doc = "The profile these machines boot."},
 	{.name = "hostname", .type = BW_CFG_STR, .off = MF(hostname),
 	 .check = profile_check_hostname, .flags = BW_CFG_OPTIONAL, .reload_safe = true,
-	 .doc = "${hostname} for these machines."},
+	 .doc = "${hostname} for these machines; DHCP option 12 with ip."},
+	{.name = "ip", .type = BW_CFG_IPV4, .off = MF(addr), .flags = BW_CFG_OPTIONAL,
+	 .reload_safe = true,
+	 .doc = "The machine's fixed DHCP address (server mode; the entry selects by mac alone)."},
 	{.name = "loader", .type = BW_CFG_ENUM, .off = MF(loader),
 	 .choices = profile_loader_choices, .flags = BW_CFG_OPTIONAL, .reload_safe = true,
 	 .doc = "ipxe, pxelinux or grub: wins over the profile's."},
@@ -616,6 +626,24 @@ static void profile_validate_macs(struct bw_cfg_ctx *ctx, const struct bw_profil
 	}
 }
 
+/* No address belongs to two machines (DHCP could give it to only one of them). */
+static void profile_validate_addrs(struct bw_cfg_ctx *ctx, const struct bw_profile_set *ps)
+{
+	const struct bw_profile_machine *v = ps->machines.v;
+	char a[BW_IPV4_STRLEN];
+
+	for (unsigned i = 0; i < ps->machines.n; i++) {
+		for (unsigned k = 0; v[i].addr && k < i; k++) {
+			if (v[k].addr != v[i].addr)
+				continue;
+			bw_ipv4_format(v[i].addr, a);
+			bw_cfg_error_at(ctx, &v[i].addr, "machines.ip: %s is already the address of "
+					"the entry at line %u", a, bw_cfg_item_line(ctx, &v[k]));
+			break;
+		}
+	}
+}
+
 /* ${hostname} in s, not the literal $${hostname}. */
 static bool profile_text_has_hostname(const char *s)
 {
@@ -750,6 +778,7 @@ static void profile_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct b
 	profile_validate_cycles(ctx, ps);
 	profile_validate_machines(ctx, ps);
 	profile_validate_macs(ctx, ps);
+	profile_validate_addrs(ctx, ps);
 	if (bw_cfg_strict(ctx)) /* the name may come from the request (query, DHCP) */
 		profile_validate_hostnames(ctx, ps);
 	loaders_done(l);

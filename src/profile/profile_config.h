@@ -66,6 +66,8 @@ struct bw_profile_machine {
 	const struct bw_profile *profile;
 	char *hostname;
 	enum bw_loader loader;
+	uint32_t addr;              /* `ip`, host order; 0: none. Only in entries that select
+				     * by mac alone: DHCP's reservation for that MAC */
 };
 
 enum bw_profile_loader_slot {

@@ -153,6 +153,37 @@ int bw_profile_resolve(const struct bw_profile_set *ps, const struct bw_profile_
 	return 0;
 }
 
+bool bw_profile_next_address(const struct bw_profile_set *ps, unsigned *pos,
+			     struct bw_profile_address *ret)
+{
+	for (; ps && *pos < ps->machines.n; ++*pos) {
+		const struct bw_profile_machine *m = &ps->machines.v[*pos];
+
+		if (!m->addr || !m->has_mac)
+			continue;
+		*ret = (struct bw_profile_address){.mac = m->mac, .addr = m->addr,
+						   .hostname = m->hostname, .field = &m->addr};
+		++*pos;
+		return true;
+	}
+	return false;
+}
+
+int bw_profile_machine_address(const struct bw_profile_set *ps, const uint8_t mac[6],
+			       struct bw_profile_address *ret)
+{
+	struct bw_profile_address a;
+	unsigned pos = 0;
+
+	while (bw_profile_next_address(ps, &pos, &a)) {
+		if (memcmp(a.mac, mac, 6) == 0) {
+			*ret = a;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_loader loader,
 				   enum bw_arch arch)
 {

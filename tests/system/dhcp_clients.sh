@@ -10,6 +10,8 @@
 #             capture) gets an ACK; SIGTERM with -R releases: state "released" in the database,
 #             and the RELEASE log line names the client's MAC and the RELEASE's xid
 #   reservation by MAC: the fixed address and the hostname (option 12, stored with the lease)
+#   machine with ip: a `machines` entry's ip and hostname reach udhcpc the same way, and its
+#             lease is read back at the restart like a reservation's (no stale row)
 #   restart:  after SIGTERM and a new start on the same database the leases are still there
 #             (the released one is not bound again), and dhclient's INIT-REBOOT gets the same
 #             address back; `dhclient -r` then releases it
@@ -69,6 +71,12 @@ dhcp:
         lease_time: 600 }
   reservations:
     - { mac: "$MAC_R", ip: $RESV_IP, hostname: node-r }
+YAML
+MAC_M=02:bd:c1:00:00:20 # described once, in machines (outside the range)
+MACH_IP=10.99.96.20
+cat >>"$W/bootwire.yaml" <<YAML
+machines:
+  - { mac: "$MAC_M", ip: $MACH_IP, hostname: node-m }
 YAML
 DB=$W/leases.db
 
@@ -309,6 +317,20 @@ else
 	bw_fail "reserved lease in the database" "$("$BOOTWIRE" leases --db "$DB" --json --all)"
 fi
 
+# ---- a machine with ip --------------------------------------------------------------------
+client_iface_reset "$MAC_M"
+n0=$(wc -l <"$EV_U")
+rc=0
+bw_run "$W/udhcpc-m.log" 20 busybox udhcpc -i "$CIF" -n -q -t 5 -T 1 -s "$W/udhcpc-script" || rc=$?
+line=$(tail -n +"$((n0 + 1))" "$EV_U" | grep '^bound;' | head -n 1 || true)
+if [[ $rc == 0 && $line == "bound;ip=$MACH_IP;subnet=255.255.255.0;router=10.99.96.1;"*";hostname=node-m" &&
+	$(bw_lease "$DB" "$MACH_IP" "$MAC_M" hostname) == node-m ]]; then
+	bw_pass "machines entry: $MAC_M gets $MACH_IP and hostname node-m (stored with the lease)"
+else
+	bw_fail "machines entry with ip: rc $rc" "event: ${line:-none}" "$(bw_log_tail "$W/udhcpc-m.log" 5)" \
+		"$("$BOOTWIRE" leases --db "$DB" --json --all)"
+fi
+
 # ---- an interface that is not listed ------------------------------------------------------
 OMAC=$(ip -n "$OTHER" link show dev "$OIF" | awk '/link\/ether/ {print $2}')
 bw_cap_start "$SRV" "$UIF" unlisted || true
@@ -341,6 +363,12 @@ if bw_dhcp_start "$W/bootwire.yaml"; then
 	else
 		bw_fail "leases after the restart" "$("$BOOTWIRE" leases --db "$DB" --json --all)" \
 			"$(bw_jlines "$BW_SRV_LOG" 'says("^lease database")')"
+	fi
+	# the machine's lease (outside the range) was read back like a reservation's
+	if grep -qE "lease database .*: [0-9]+ active leases, 0 stale rows" "$BW_SRV_LOG"; then
+		bw_pass "after the restart the machine's lease of $MACH_IP is read back, not stale"
+	else
+		bw_fail "leases read back at the restart" "$(grep 'lease database' "$BW_SRV_LOG")"
 	fi
 	# A released lease must not come back as bound. (bootwire deletes released rows at start,
 	# as store.h says; docs/config.md only mentions rows lapsed more than 7 days.)

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "dhcp/dhcp_server.h"
+#include "profile_test.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define SERVER IP(10, 0, 0, 1)
@@ -590,6 +591,176 @@ static void test_reconfigure(void)
 	bw_dhcp_server_free(s);
 }
 
+/* Machines with ip (pool .100-.103; MAC_R's reservation holds .101): A gets .50 (outside
+ * the range) and its name, B .102 (inside: taken out of the pool), and MAC_R's own
+ * reservation wins over its machine entry. */
+static const char *const machines_yaml =
+	"profiles: { a: { local: true } }\n"
+	"machines:\n"
+	"  - { mac: '52:54:00:00:00:0a', ip: 10.0.0.50, hostname: mach-a, profile: a }\n"
+	"  - { mac: '52:54:00:00:00:0b', ip: 10.0.0.102 }\n"
+	"  - { mac: '52:54:00:00:00:99', ip: 10.0.0.60, hostname: ignored }\n";
+
+static void check_hostname(const char *want)
+{
+	const struct bw_dhcp_opt *o = &reply.opt[BW_DHCP_OPT_HOSTNAME];
+
+	CHECK(o->present);
+	CHECK_EQ_MEM(o->data, o->len, want, strlen(want));
+	CHECK_EQ_STR(out.hostname, want);
+}
+
+/* A and B through DISCOVER, REQUEST and BOOTP; the reservation of MAC_R. */
+static void machines_dora(struct bw_dhcp_server *s)
+{
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 50));
+	check_hostname("mach-a"); /* not a boot client, still named */
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 50), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK(out.persist);
+	CHECK_EQ_STR(out.lease.hostname, "mach-a");
+	check_hostname("mach-a");
+	/* the machine cannot take another address; nobody else takes its own */
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 100), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 102), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	step(s, &(struct rq){.type = 0, .mac = MAC_A, .arch = -1});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 50));
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 102));
+	CHECK(!reply.opt[BW_DHCP_OPT_HOSTNAME].present);
+	/* the reservation wins over MAC_R's machine entry */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_R, .arch = -1});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 101));
+	check_hostname("node1");
+}
+
+static void test_machine_address(void)
+{
+	struct bw_config *pc = pt_load(machines_yaml);
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	uint32_t seen = 0;
+
+	if (!CHECK(pc != NULL))
+		goto out;
+	bw_dhcp_server_set_profiles(s, bw_profile_set_of(pc));
+	machines_dora(s);
+	/* dynamic clients get .100 and .103 only */
+	for (int i = 0; i < 4; i++) {
+		uint8_t mac[6] = {2, 0, 0, 0, 0, (uint8_t)i};
+
+		step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = mac, .arch = -1});
+		if (out.type == BW_DHCP_OFFER)
+			seen |= 1u << (ntohl(reply.hdr.yiaddr) - IP(10, 0, 0, 100));
+	}
+	CHECK_EQ_U64(seen, 0x9);
+	/* a PXE client: its address, its name, its profile */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = 0,
+			     .vendor = "PXEClient:Arch:00000:UNDI:002001"});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 50));
+	check_hostname("mach-a");
+	CHECK_EQ_STR(out.profile, "a");
+	bw_dhcp_server_free(s);
+	/* proxy mode ignores ip */
+	s = new_server(BW_DHCP_MODE_PROXY);
+	bw_dhcp_server_set_profiles(s, bw_profile_set_of(pc));
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = 0,
+			     .vendor = "PXEClient:Arch:00000:UNDI:002001"});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK_EQ_U64(reply.hdr.yiaddr, 0);
+out:
+	bw_dhcp_server_free(s);
+	bw_config_free(pc);
+}
+
+/* Leases read back at start: a machine's own lease needs no pool slot (its address may lie
+ * outside the range); another client's lease of a machine's address is stale. */
+static void test_machine_restore(void)
+{
+	struct bw_config *pc = pt_load(machines_yaml);
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	struct bw_lease_rec rec = {.addr = IP(10, 0, 0, 50), .state = BW_LEASE_BOUND,
+				   .expires_ms = (int64_t)NOW + 60000};
+
+	if (!CHECK(pc != NULL))
+		goto out;
+	bw_dhcp_server_set_profiles(s, bw_profile_set_of(pc));
+	memcpy(rec.mac, MAC_A, 6);
+	CHECK_EQ_INT(bw_dhcp_server_restore(s, &rec, NOW), 0);
+	rec.addr = IP(10, 0, 0, 102);
+	memcpy(rec.mac, MAC_C, 6);
+	CHECK_EQ_INT(bw_dhcp_server_restore(s, &rec, NOW), -EEXIST);
+	/* MAC_R's reservation wins: its machine address is not its lease */
+	rec.addr = IP(10, 0, 0, 60);
+	memcpy(rec.mac, MAC_R, 6);
+	CHECK_EQ_INT(bw_dhcp_server_restore(s, &rec, NOW), -ERANGE);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1,
+			     .ciaddr = IP(10, 0, 0, 50)});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+out:
+	bw_dhcp_server_free(s);
+	bw_config_free(pc);
+}
+
+/* Reload: the pools follow the profile set. .102 moves from B's machine entry to MAC_R's
+ * reservation and .101 from that reservation to A's entry, B gets .103: all three stay
+ * reserved whatever the order of reconfigure and set_profiles; dropping the profiles gives
+ * the machines' addresses back. */
+static void test_machine_reload(void)
+{
+	struct bw_config *p1 = pt_load(machines_yaml);
+	struct bw_config *p2 = pt_load("machines:\n"
+				       "  - { mac: '52:54:00:00:00:0a', ip: 10.0.0.101 }\n"
+				       "  - { mac: '52:54:00:00:00:0b', ip: 10.0.0.103 }\n");
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	static struct bw_dhcp_reservation nresv[1];
+	struct bw_dhcp_config ncfg;
+	unsigned kept;
+
+	if (!CHECK(p1 && p2))
+		goto out;
+	bw_dhcp_server_set_profiles(s, bw_profile_set_of(p1));
+	ncfg = cfg;
+	nresv[0] = (struct bw_dhcp_reservation){.has_mac = true, .addr = IP(10, 0, 0, 102)};
+	memcpy(nresv[0].mac, MAC_R, 6);
+	ncfg.reservations = nresv;
+	CHECK_EQ_INT(bw_dhcp_server_reconfigure(s, &ncfg, &kept), 0);
+	bw_dhcp_server_set_profiles(s, bw_profile_set_of(p2));
+	for (uint32_t a = IP(10, 0, 0, 101); a <= IP(10, 0, 0, 103); a++) {
+		step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+				     .req_ip = a, .server_id = SERVER});
+		CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	}
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 101));
+	CHECK(!reply.opt[BW_DHCP_OPT_HOSTNAME].present); /* the new entry names none */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 103));
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_R, .arch = -1});
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 102));
+	/* without profiles .101 and .103 are the pool's again; .102 stays MAC_R's */
+	bw_dhcp_server_set_profiles(s, NULL);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 103), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 101), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 102), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+out:
+	bw_dhcp_server_free(s);
+	bw_config_free(p1);
+	bw_config_free(p2);
+}
+
 int main(void)
 {
 	test_dora();
@@ -600,5 +771,9 @@ int main(void)
 	test_proxy_mode();
 	test_captures();
 	test_reconfigure();
+	test_machine_address();
+	test_machine_restore();
+	test_machine_reload();
+	pt_cleanup();
 	return check_summary();
 }

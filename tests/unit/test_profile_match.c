@@ -142,6 +142,61 @@ out:
 	bw_config_free(cfg);
 }
 
+/* `ip`: the address of the machine with that MAC (entries selecting by mac alone), with the
+ * same entry's hostname; refused with other selectors, twice, or in an entry giving only a
+ * selector. */
+static void test_addresses(void)
+{
+	struct bw_config *cfg = pt_load("profiles: { a: { local: true } }\n"
+					"machines:\n"
+					"  - { mac: '52:54:00:12:34:56', arch: bios, profile: a }\n"
+					"  - { mac: '52:54:00:12:34:56', ip: 10.0.0.10, hostname: n1 }\n"
+					"  - { mac: '52:54:00:ab:cd:ef', profile: a }\n"
+					"  - { mac: '52:54:00:00:00:01', ip: 10.0.0.11 }\n");
+	const struct bw_profile_set *ps = cfg ? bw_profile_set_of(cfg) : NULL;
+	struct bw_profile_address a = {0};
+	unsigned pos = 0;
+	char err[2048];
+
+	if (!CHECK(ps != NULL))
+		goto out;
+	CHECK_EQ_INT(bw_profile_machine_address(ps, mac_a, &a), 0);
+	CHECK_EQ_U64(a.addr, 0x0a00000au);
+	CHECK_EQ_STR(a.hostname, "n1");
+	CHECK_EQ_MEM(a.mac, 6, mac_a, 6);
+	CHECK_EQ_INT(bw_profile_machine_address(ps, mac_b, &a), -ENOENT);
+	CHECK_EQ_INT(bw_profile_machine_address(ps, mac_c, &a), 0);
+	CHECK(a.hostname == NULL);
+	CHECK_EQ_INT(bw_profile_machine_address(NULL, mac_c, &a), -ENOENT);
+	/* the walk: both, in file order */
+	CHECK(bw_profile_next_address(ps, &pos, &a));
+	CHECK_EQ_U64(a.addr, 0x0a00000au);
+	CHECK(bw_profile_next_address(ps, &pos, &a));
+	CHECK_EQ_U64(a.addr, 0x0a00000bu);
+	CHECK(!bw_profile_next_address(ps, &pos, &a));
+	CHECK(!bw_profile_next_address(ps, &pos, &a));
+	pos = 0;
+	CHECK(!bw_profile_next_address(NULL, &pos, &a));
+	bw_config_free(cfg);
+	/* refused: ip beside arch or uuid or label, without mac; the same ip twice */
+	cfg = pt_load_err("machines:\n"
+			  "  - { mac: '52:54:00:12:34:56', arch: bios, ip: 10.0.0.1 }\n"
+			  "  - { uuid: 8f3e0f1c-9a4b-4c5d-8e6f-0123456789ab, ip: 10.0.0.2 }\n"
+			  "  - { label: lab, ip: 10.0.0.3 }\n"
+			  "  - { mac: '52:54:00:ab:cd:ef', ip: 10.0.0.4 }\n"
+			  "  - { mac: '52:54:00:00:00:01', ip: 10.0.0.4, hostname: x }\n",
+			  err, sizeof(err));
+	CHECK(cfg == NULL);
+	CHECK(strstr(err, ":3: machines.ip: an entry with ip selects its machine by mac alone") !=
+	      NULL);
+	CHECK(strstr(err, ":4: machines.ip: an entry with ip") != NULL);
+	CHECK(strstr(err, ":5: machines.ip: an entry with ip") != NULL);
+	CHECK(strstr(err, ":7: machines.ip: 10.0.0.4 is already the address of the entry at line "
+			  "6") != NULL);
+out:
+	bw_config_free(cfg);
+}
+
 static void test_text_helpers(void)
 {
 	uint8_t mac[6], uuid[16];
@@ -181,6 +236,7 @@ int main(void)
 	test_no_default();
 	test_empty_and_local();
 	test_loader_files();
+	test_addresses();
 	test_text_helpers();
 	pt_cleanup();
 	return check_summary();
