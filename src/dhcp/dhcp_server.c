@@ -899,7 +899,7 @@ void bw_dhcp_server_step(struct bw_dhcp_server *s, const struct bw_dhcp_in *in,
 	x.quirks = bw_pxe_quirks_for(&out->pxe);
 	base = dhcp_http_base(s, in, basebuf, sizeof(basebuf));
 	bw_pxe_choose(&out->pxe, &s->files, base, &x.boot);
-	if (s->profiles && x.boot.boot)
+	if (bw_profile_set_chooses_boot(s->profiles) && x.boot.boot)
 		dhcp_apply_profile(s, in, &out->pxe, base, &x);
 	snprintf(out->profile, sizeof(out->profile), "%s", x.profile ? x.profile : "");
 	snprintf(out->hostname, sizeof(out->hostname), "%s", x.hostname ? x.hostname : "");

@@ -50,6 +50,11 @@ struct bw_profile_choice {
 	bool matched;           /* a machine entry matched (false: only default_profile applied) */
 };
 
+/* Whether ps decides what machines boot: it declares a profile or a default_profile, or a
+ * machine entry names one (the built-in `local`). A set of machine entries that only give
+ * addresses, names or labels leaves the boot to dhcp.boot_files. ps may be NULL. */
+bool bw_profile_set_chooses_boot(const struct bw_profile_set *ps);
+
 /* The profiles of a loaded config (NULL when it declares none). */
 const struct bw_profile_set *bw_profile_set_of(const struct bw_config *cfg);
 

@@ -204,3 +204,15 @@ const char *bw_profile_loader_file(const struct bw_profile_set *ps, enum bw_load
 	}
 	return f && *f ? f : NULL;
 }
+
+bool bw_profile_set_chooses_boot(const struct bw_profile_set *ps)
+{
+	if (!ps)
+		return false;
+	if (ps->profiles.n || ps->def)
+		return true;
+	for (unsigned i = 0; i < ps->machines.n; i++)
+		if (ps->machines.v[i].profile_name)
+			return true;
+	return false;
+}

@@ -679,6 +679,28 @@ out:
 	bw_config_free(pc);
 }
 
+/* Machines that only give addresses and names choose no boot: a PXE client still gets
+ * dhcp.boot_files' program (moving reservations into machines must not stop boots). */
+static void test_machines_without_profiles(void)
+{
+	struct bw_config *pc = pt_load("machines:\n"
+				       "  - { mac: '52:54:00:00:00:0a', ip: 10.0.0.50, hostname: n1 }\n");
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+
+	if (CHECK(pc != NULL)) {
+		bw_dhcp_server_set_profiles(s, bw_profile_set_of(pc));
+		step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = 0,
+				     .vendor = "PXEClient:Arch:00000:UNDI:002001"});
+		CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+		CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 50));
+		CHECK_EQ_STR(reply.hdr.file, "undionly.kpxe");
+		check_hostname("n1");
+		CHECK_EQ_STR(out.profile, "");
+	}
+	bw_dhcp_server_free(s);
+	bw_config_free(pc);
+}
+
 /* Leases read back at start: a machine's own lease needs no pool slot (its address may lie
  * outside the range); another client's lease of a machine's address is stale. */
 static void test_machine_restore(void)
@@ -772,6 +794,7 @@ int main(void)
 	test_captures();
 	test_reconfigure();
 	test_machine_address();
+	test_machines_without_profiles();
 	test_machine_restore();
 	test_machine_reload();
 	pt_cleanup();
