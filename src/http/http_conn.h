@@ -22,6 +22,7 @@ struct bw_http_service {
 	const struct bw_http_config *cfg;
 	const char *root;
 	const struct bw_vfs *vfs;
+	const struct bw_peers *peers; /* address -> MAC for the log (locked inside), or NULL */
 	int root_fd;
 	struct MHD_Daemon *mhd;
 	unsigned threads;        /* MHD threads (1: no pool) */

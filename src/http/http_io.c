@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/peers.h"
 #include "core/sock.h"
 #include "core/util.h"
 #include "http/http_cache.h"
@@ -216,7 +217,7 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 {
 	struct bw_http_conn *c = *req_cls;
 	struct timespec t1;
-	char path[256], msg[96];
+	char path[256], msg[96], macs[18];
 	double secs;
 	uint64_t sent;
 
@@ -236,6 +237,7 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		return;
 	}
 	sent = http_sent(c, toe, msg, sizeof(msg));
+	const char *mac = bw_peers_mac_str(c->svc->peers, (const struct sockaddr *)&c->peer, macs);
 	struct bw_log_field f[] = {
 		BW_LF_S("method", c->method),
 		BW_LF_S("path", c->uri),
@@ -245,6 +247,7 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		BW_LF_S("range", c->range[0] ? c->range : "-"),
 		BW_LF_S("agent", c->agent[0] ? c->agent : "-"),
 		BW_LF_S("end", http_toe_str(toe)),
+		BW_LF_S("mac", mac ? mac : "-"), /* learnt from DHCP or a script request */
 	};
 	bw_log_f(BW_LOG_INFO, "http", c->peer_str, f, sizeof(f) / sizeof(f[0]), "%s", msg);
 }
@@ -426,7 +429,8 @@ static int http_start_mhd(struct bw_http_service *svc, int lfd)
 }
 
 int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const char *boot_root,
-			const struct bw_vfs *vfs, struct bw_http_service **ret)
+			const struct bw_vfs *vfs, const struct bw_peers *peers,
+			struct bw_http_service **ret)
 {
 	struct bw_http_service *svc = calloc(1, sizeof(*svc));
 	struct sockaddr_storage addr;
@@ -437,6 +441,7 @@ int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const
 	svc->cfg = cfg;
 	svc->root = boot_root;
 	svc->vfs = vfs;
+	svc->peers = peers;
 	svc->tls = cfg->tls_cert && *cfg->tls_cert && cfg->tls_key && *cfg->tls_key;
 	svc->threads = http_threads(cfg);
 	r = bw_sock_addr_parse(cfg->listen, (uint16_t)cfg->port, &addr);

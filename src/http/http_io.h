@@ -13,8 +13,11 @@ struct bw_http_service;
 /* Binds and starts serving. libmicrohttpd runs its own thread: vfs providers are called from
  * it (see core/vfs.h). cfg, boot_root and vfs must outlive the service. Errors are logged.
  * Must run before privileges are dropped when the port is below 1024. */
+struct bw_peers;
+/* peers (may be NULL): who is behind an address, for the MAC in the log line. */
 int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const char *boot_root,
-			const struct bw_vfs *vfs, struct bw_http_service **ret);
+			const struct bw_vfs *vfs, const struct bw_peers *peers,
+			struct bw_http_service **ret);
 /* Stops accepting, ends connections, joins the thread and frees the service. */
 void bw_http_service_stop(struct bw_http_service *svc);
 

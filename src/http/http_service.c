@@ -26,7 +26,7 @@ static int http_svc_start(const struct bw_service_env *env, void **ret)
 	if (!row)
 		return -ENOMEM;
 	r = bw_http_service_new(env->loop, bw_config_get(env->cfg, &bw_http_cfg_section),
-				env->boot_root, env->vfs, &row->svc);
+				env->boot_root, env->vfs, env->peers, &row->svc);
 	if (r < 0) {
 		free(row);
 		return r;

@@ -11,7 +11,8 @@
 # Checks: the marker; the kernel command line is the profile's; the DHCP ACK named the
 # script's HTTP URL with the VM's MAC and arch; bootwire's log shows boot.ipxe (generated),
 # vmlinuz and initrd.img answered over HTTP, each once and whole, and nothing over TFTP;
-# iPXE reports fetching them from http://10.77.0.1:8080/; the VM powered itself off;
+# iPXE reports fetching them from http://10.77.0.1:8080/; the HTTP lines carry the VM's
+# MAC (learnt from its lease); the VM powered itself off;
 # bootwire exits cleanly. About 12 s.
 #
 # Run: sudo bash tests/e2e/e2e_bios_http.sh   (BOOTWIRE=..., BW_E2E_CACHE=..., BW_KEEP=1)
@@ -56,6 +57,13 @@ if grep -aqF "${E2E_HTTP_BASE}vmlinuz... ok" <<<"$serial" && grep -aqF "${E2E_HT
 	bw_pass "iPXE fetched vmlinuz and initrd.img from $E2E_HTTP_BASE"
 else
 	bw_fail "iPXE's console does not show the HTTP downloads" "$(grep -aE 'http://|tftp://' <<<"$serial" | head -n 5)"
+fi
+# the HTTP lines name the machine: its address came from bootwire's DHCP, so it is known
+if bw_jhas "$BW_SRV_LOG" 'served("GET"; "vmlinuz") and .mac == $m' --arg m "$MAC" &&
+	bw_jhas "$BW_SRV_LOG" 'served("GET"; "initrd.img") and .mac == $m' --arg m "$MAC"; then
+	bw_pass "HTTP log lines carry the VM's MAC $MAC"
+else
+	bw_fail "HTTP log lines lack mac=$MAC" "$(bw_jq "$BW_SRV_LOG" 'select(svc("http")) | "\(.path) mac=\(.mac)"')"
 fi
 bw_say "HTTP: $(bw_jq "$BW_SRV_LOG" 'select(served("GET"; "vmlinuz") or served("GET"; "initrd.img")) |
 	"path=\(.path) status=\(.status) bytes=\(.bytes) seconds=\(.seconds)"' | tr '\n' ' ')"
