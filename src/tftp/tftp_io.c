@@ -512,8 +512,12 @@ static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a)
 		bw_tftp_build_ack(c->svc->tbuf, sizeof(c->svc->tbuf), (uint16_t)a->ack, &len);
 		tftp_conn_send(c, c->svc->tbuf, len);
 	}
-	if (a->arm_timer)
+	if (a->arm_timer) {
+		/* libuv counts from the loop's cached time, which may be a millisecond or more
+		 * old by now: a timer of a few ms would fire early. */
+		uv_update_time(c->svc->loop);
 		uv_timer_start(&c->timer, tftp_timer_cb, a->timer_ms, 0);
+	}
 	if (a->finished) {
 		tftp_log_end(c, a);
 		tftp_conn_close(c);
