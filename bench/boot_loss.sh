@@ -16,7 +16,8 @@
 # Knobs: ROUNDS (3), MODES ("pxelinux ipxe"), SERVERS ("bootwire dnsmasq"), LOSS_MOD (20),
 # BASELINE (1: one lossless boot per server and mode first), BOOT_SECS (1800: bound on one
 # boot), DEADLINE_MIN (150: no new round after this), BOOTWIRE, RESULTS_FILE, BW_KEEP=1
-# (keep the work directory and the captures). A full run takes about 1.5-2 hours: a dnsmasq
+# (keep the work directory and the captures), REPORT_FROM=TSV (no boots: print the report
+# of a kept boot_loss.tsv again). A full run takes about 1.5-2 hours: a dnsmasq
 # boot under 5% loss takes about 15 minutes.
 # Uses the e2e harness (tests/e2e/e2e_lib.sh): cached assets, namespace, VM helpers, trap.
 set -euo pipefail
@@ -66,6 +67,7 @@ ROOT=$BW_WORK/root
 MAC=52:54:00:be:10:05
 TSV=$BW_WORK/boot_loss.tsv
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+BW_VERSION=$(cd "$HERE/.." && git describe --always --dirty 2>/dev/null || echo '?')
 T_START=$SECONDS
 
 # ---- the files both servers serve -------------------------------------------------------
@@ -231,7 +233,7 @@ start_server() # SERVER MODE TAG
 server_version()
 {
 	case $1 in
-	bootwire) echo "bootwire $(cd "$HERE/.." && git describe --always --dirty 2>/dev/null || echo '?')" ;;
+	bootwire) echo "bootwire $BW_VERSION" ;;
 	dnsmasq) "$DNSMASQ" --version | head -1 | awk '{print "dnsmasq", $3}' ;;
 	esac
 }
@@ -325,7 +327,13 @@ one_boot() # SERVER MODE ROUND LOSS_MOD
 }
 
 # ---- the run ------------------------------------------------------------------------------
-: >"$TSV"
+if [[ -n ${REPORT_FROM:-} ]]; then
+	cp "$REPORT_FROM" "$TSV"
+	ROUNDS=0
+	BASELINE=0
+else
+	: >"$TSV"
+fi
 echo "boot_loss: servers $SERVERS, modes $MODES, $ROUNDS rounds, drop 1/$LOSS_MOD each way; load $LOAD_BEFORE" >&2
 if ((BASELINE)); then
 	for m in $MODES; do
@@ -333,6 +341,7 @@ if ((BASELINE)); then
 	done
 fi
 ROUNDS_DONE=0
+[[ -z ${REPORT_FROM:-} ]] || ROUNDS_DONE=$(awk -F'\t' '$3 > m { m = $3 } END { print m + 0 }' "$TSV")
 for ((r = 1; r <= ROUNDS; r++)); do
 	if (((SECONDS - T_START) / 60 >= DEADLINE_MIN)); then
 		echo "deadline of $DEADLINE_MIN min reached: no round $r" >&2
