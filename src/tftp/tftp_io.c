@@ -313,6 +313,7 @@ static unsigned tftp_log_stats(const struct tftp_conn *c, struct bw_log_field *f
 	f[n++] = (struct bw_log_field)BW_LF_U("rexmit_bytes", c->x.rexmit_bytes);
 	f[n++] = (struct bw_log_field)BW_LF_U("timeouts", c->x.timeouts);
 	f[n++] = (struct bw_log_field)BW_LF_U("fast_rexmits", c->x.fast_rexmits);
+	f[n++] = (struct bw_log_field)BW_LF_U("spurious", c->x.spurious);
 	f[n++] = (struct bw_log_field)BW_LF_F(
 	    "srtt_ms", bw_tftp_rtt_has_sample(r) ? (double)r->srtt_us / 1000.0 : -1.0);
 	f[n++] = (struct bw_log_field)BW_LF_U("rto_ms", bw_tftp_rtt_rto_ms(r));

@@ -12,23 +12,32 @@ void bw_tftp_rtt_init(struct bw_tftp_rtt *r, uint32_t ceil_ms)
 	r->rto_ms = r->ceil_ms;
 }
 
-/* RTO = SRTT + max(G, 4 * RTTVAR), rounded up to whole milliseconds, within the bounds. */
+/* RTO = SRTT + max(G, 4 * RTTVAR), at least the lift, rounded up to whole milliseconds,
+ * within the bounds. */
 static uint32_t rtt_compute_rto(const struct bw_tftp_rtt *r)
 {
 	uint64_t var = 4 * r->rttvar_us;
-	uint64_t ms = (r->srtt_us + (var > RTT_G_US ? var : RTT_G_US) + 999) / 1000;
+	uint64_t us = r->srtt_us + (var > RTT_G_US ? var : RTT_G_US);
+	uint64_t ms = ((us > r->lift_us ? us : r->lift_us) + 999) / 1000;
 
 	if (ms < r->floor_ms)
 		return r->floor_ms;
 	return ms > r->ceil_ms ? r->ceil_ms : (uint32_t)ms;
 }
 
+static uint64_t rtt_clamp(const struct bw_tftp_rtt *r, uint64_t rtt_us)
+{
+	uint64_t max = (uint64_t)r->backoff_max_ms * 1000; /* keeps the sums far from overflow */
+
+	return rtt_us > max ? max : rtt_us;
+}
+
 void bw_tftp_rtt_sample(struct bw_tftp_rtt *r, uint64_t rtt_us)
 {
 	uint64_t delta;
 
-	if (rtt_us > (uint64_t)r->backoff_max_ms * 1000)
-		rtt_us = (uint64_t)r->backoff_max_ms * 1000; /* keeps the sums far from overflow */
+	rtt_us = rtt_clamp(r, rtt_us);
+	r->lift_us -= r->lift_us / BW_TFTP_RTT_LIFT_DECAY;
 	if (r->samples == 0) {
 		r->srtt_us = rtt_us;
 		r->rttvar_us = rtt_us / 2;
@@ -40,6 +49,18 @@ void bw_tftp_rtt_sample(struct bw_tftp_rtt *r, uint64_t rtt_us)
 	r->samples++;
 	r->backoffs = 0;
 	r->rto_ms = rtt_compute_rto(r);
+}
+
+bool bw_tftp_rtt_spurious(struct bw_tftp_rtt *r, uint64_t rtt_us)
+{
+	if (rtt_us > BW_TFTP_RTT_LIFT_MAX_MS * 1000ull)
+		return false;
+	bw_tftp_rtt_sample(r, rtt_us);
+	if (rtt_us > r->lift_us)
+		r->lift_us = rtt_us;
+	r->spurious++;
+	r->rto_ms = rtt_compute_rto(r);
+	return true;
 }
 
 void bw_tftp_rtt_backoff(struct bw_tftp_rtt *r)

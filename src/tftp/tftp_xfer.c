@@ -83,6 +83,8 @@ static uint64_t xfer_send_window(struct bw_tftp_xfer *x, uint64_t now, struct bw
 	a->last = last;
 	resent = xfer_note_resend(x, x->base, last);
 	if (last > x->sent_hi)
+		x->t_first = now;
+	if (last > x->sent_hi)
 		x->sent_hi = last;
 	x->t_sent = now;
 	xfer_arm(x, a);
@@ -106,6 +108,7 @@ void bw_tftp_xfer_start(struct bw_tftp_xfer *x, const struct bw_tftp_xfer_params
 	x->base = 1;
 	x->expected = 1;
 	x->t_sent = now;
+	x->t_first = now;
 	if (p->oack) {
 		x->state = BW_TFTP_XFER_OACK;
 		a.send_oack = true;
@@ -130,6 +133,8 @@ void bw_tftp_xfer_start(struct bw_tftp_xfer *x, const struct bw_tftp_xfer_params
 static void xfer_acked(struct bw_tftp_xfer *x, uint64_t k, uint64_t now)
 {
 	x->prev_resent = k < x->clean_from;
+	x->late_pending = x->prev_resent && x->windowsize == 1 && now >= x->t_first;
+	x->late_ms = x->late_pending ? now - x->t_first : 0;
 	if (!x->prev_resent && now >= x->t_sent)
 		bw_tftp_rtt_sample(&x->rtt, (now - x->t_sent) * 1000);
 	xfer_progress(x);
@@ -144,8 +149,22 @@ static void xfer_acked(struct bw_tftp_xfer *x, uint64_t k, uint64_t now)
  * nothing in it went twice yet (a timeout, a window restarted after a partial ACK, or this
  * same fast retransmission already answered the loss), and block base - 1 went once (the
  * ACK of a block we sent twice may come twice; answering that echo is the Apprentice). */
+/* Lock-step: block base - 1 went twice, its first ACK came late_ms after the first copy,
+ * and now a second ACK: the client had the first copy (the late ACK was for it; in lock-step
+ * the copies travel in order) and the resend was not needed. Unless the first ACK was the
+ * client's own timer re-ACKing after a lost ACK: the estimator does not believe delays that
+ * long. */
+static void xfer_on_spurious(struct bw_tftp_xfer *x)
+{
+	x->late_pending = false;
+	if (bw_tftp_rtt_spurious(&x->rtt, x->late_ms * 1000))
+		x->spurious++;
+}
+
 static void xfer_on_dup_ack(struct bw_tftp_xfer *x, uint64_t now, struct bw_tftp_act *a)
 {
+	if (x->late_pending)
+		xfer_on_spurious(x);
 	if (x->windowsize < 2 || x->sent_hi < x->base || x->clean_from > x->base || x->prev_resent)
 		return;
 	x->fast_rexmits++;

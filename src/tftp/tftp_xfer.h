@@ -11,7 +11,10 @@
  * as long a silence as with a fixed timer; the quick early retransmissions below it are
  * free. A duplicate ACK never makes a lock-step transfer send (Sorcerer's Apprentice); in a
  * window (RFC 7440) the first duplicate ACK of base - 1 says block base was lost and the
- * window is resent once. Writes keep the configured timeout (they never sample). */
+ * window is resent once. In lock-step, a duplicate ACK of a block the timer resent says the
+ * resend was spurious (the client answered both copies): the delay of its first ACK goes to
+ * the estimator after all (tftp_rtt's lift). Writes keep the configured timeout (they never
+ * sample). */
 #ifndef BW_TFTP_XFER_H
 #define BW_TFTP_XFER_H
 
@@ -59,6 +62,9 @@ struct bw_tftp_xfer {
 	uint64_t base;         /* first block not yet acknowledged */
 	uint64_t sent_hi;      /* highest block sent */
 	uint64_t t_sent;       /* when the current window (or the OACK) was sent */
+	uint64_t t_first;      /* when the newest block (or the OACK) was first sent */
+	uint64_t late_ms;      /* lock-step: how long the ACK of the resent block base - 1 took */
+	bool late_pending;     /* ... and no duplicate of that ACK came yet */
 	uint64_t clean_from;   /* blocks >= this were sent at most once (block 0: the OACK) */
 	bool prev_resent;      /* block base - 1 (the OACK when base is 1) went more than once */
 	/* write side */
@@ -71,6 +77,7 @@ struct bw_tftp_xfer {
 	uint64_t rexmit_blocks; /* read: DATA blocks sent more than once, for any reason */
 	uint64_t rexmit_bytes;  /* read: their payload bytes */
 	uint64_t fast_rexmits;  /* read: windows resent on a duplicate ACK */
+	uint64_t spurious; /* read, lock-step: timer resends the client turned out not to need */
 	uint64_t timeouts;      /* timer expiries that resent something */
 };
 

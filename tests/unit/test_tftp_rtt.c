@@ -126,6 +126,43 @@ static void test_progress_keeps_backoff(void)
 	CHECK_EQ_INT(bw_tftp_rtt_rto_ms(&r), 500);
 }
 
+/* A spurious timeout: its delay becomes a sample and a lift under the RTO, which decays by
+ * 1/BW_TFTP_RTT_LIFT_DECAY per sample; never above the ceiling. */
+static void test_spurious_lift(void)
+{
+	struct bw_tftp_rtt r;
+	uint32_t prev;
+
+	bw_tftp_rtt_init(&r, 1000);
+	for (int i = 0; i < 50; i++)
+		bw_tftp_rtt_sample(&r, 500);
+	CHECK_EQ_INT(bw_tftp_rtt_rto_ms(&r), BW_TFTP_RTO_FLOOR_MS);
+	bw_tftp_rtt_backoff(&r);
+	bw_tftp_rtt_spurious(&r, 12 * MS); /* the ACK came after 12 ms */
+	CHECK_EQ_U64(r.spurious, 1);
+	CHECK_EQ_U64(r.lift_us, 12000);
+	CHECK_EQ_INT(r.backoffs, 0); /* no backoff kept: the timeout was not a loss */
+	CHECK(bw_tftp_rtt_rto_ms(&r) >= 12);
+	prev = bw_tftp_rtt_rto_ms(&r);
+	for (int i = 0; i < 20; i++)
+		bw_tftp_rtt_sample(&r, 500);
+	CHECK(bw_tftp_rtt_rto_ms(&r) <= prev);
+	CHECK(bw_tftp_rtt_rto_ms(&r) >= 10); /* 12 * (127/128)^20 */
+	for (int i = 0; i < 1000; i++)
+		bw_tftp_rtt_sample(&r, 500);
+	CHECK_EQ_INT(bw_tftp_rtt_rto_ms(&r), BW_TFTP_RTO_FLOOR_MS); /* decayed away */
+	/* slower than a stall: the client's own timer, not believed */
+	CHECK(!bw_tftp_rtt_spurious(&r, (BW_TFTP_RTT_LIFT_MAX_MS + 1) * MS));
+	CHECK(!bw_tftp_rtt_spurious(&r, UINT64_MAX));
+	CHECK_EQ_INT(bw_tftp_rtt_rto_ms(&r), BW_TFTP_RTO_FLOOR_MS);
+	CHECK_EQ_U64(r.spurious, 1);
+	/* a lift is capped by the ceiling */
+	bw_tftp_rtt_init(&r, 20);
+	bw_tftp_rtt_sample(&r, 500);
+	CHECK(bw_tftp_rtt_spurious(&r, 40 * MS));
+	CHECK_EQ_INT(bw_tftp_rtt_rto_ms(&r), 20);
+}
+
 int main(void)
 {
 	test_before_any_sample();
@@ -135,5 +172,6 @@ int main(void)
 	test_floor_and_ceiling();
 	test_backoff();
 	test_progress_keeps_backoff();
+	test_spurious_lift();
 	return check_summary();
 }
