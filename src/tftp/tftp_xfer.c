@@ -82,10 +82,10 @@ static uint64_t xfer_send_window(struct bw_tftp_xfer *x, uint64_t now, struct bw
 	a->first = x->base;
 	a->last = last;
 	resent = xfer_note_resend(x, x->base, last);
-	if (last > x->sent_hi)
-		x->t_first = now;
-	if (last > x->sent_hi)
+	if (last > x->sent_hi) {
 		x->sent_hi = last;
+		x->t_first = now;
+	}
 	x->t_sent = now;
 	xfer_arm(x, a);
 	return resent;
@@ -129,7 +129,8 @@ void bw_tftp_xfer_start(struct bw_tftp_xfer *x, const struct bw_tftp_xfer_params
  * starts at base, so inside the window [base, sent_hi] the blocks sent more than once are
  * exactly those below clean_from. The window (or OACK) holding k went out at t_sent; if k
  * went only once the round trip is a sample (Karn: an ACK of a resent block could answer
- * either copy). */
+ * either copy). If it went twice in lock-step, the time since its first copy is kept in case
+ * a second ACK shows the resend was spurious. */
 static void xfer_acked(struct bw_tftp_xfer *x, uint64_t k, uint64_t now)
 {
 	x->prev_resent = k < x->clean_from;
@@ -141,14 +142,6 @@ static void xfer_acked(struct bw_tftp_xfer *x, uint64_t k, uint64_t now)
 	x->base = k + 1;
 }
 
-/* Read side: an ACK of base - 1 again, with block base out. In lock-step it is the client's
- * own timer, or its answer to a block we sent twice: answering it with DATA would start the
- * Sorcerer's Apprentice (every block sent twice from then on), so only our timer resends. In
- * a window (RFC 7440) the client ACKs the last block it has in order when a later one
- * arrives: block base was lost. The window is resent at once if it is the first reaction:
- * nothing in it went twice yet (a timeout, a window restarted after a partial ACK, or this
- * same fast retransmission already answered the loss), and block base - 1 went once (the
- * ACK of a block we sent twice may come twice; answering that echo is the Apprentice). */
 /* Lock-step: block base - 1 went twice, its first ACK came late_ms after the first copy,
  * and now a second ACK: the client had the first copy (the late ACK was for it; in lock-step
  * the copies travel in order) and the resend was not needed. Unless the first ACK was the
@@ -161,6 +154,14 @@ static void xfer_on_spurious(struct bw_tftp_xfer *x)
 		x->spurious++;
 }
 
+/* Read side: an ACK of base - 1 again, with block base out. In lock-step it is the client's
+ * own timer, or its answer to a block we sent twice: answering it with DATA would start the
+ * Sorcerer's Apprentice (every block sent twice from then on), so only our timer resends. In
+ * a window (RFC 7440) the client ACKs the last block it has in order when a later one
+ * arrives: block base was lost. The window is resent at once if it is the first reaction:
+ * nothing in it went twice yet (a timeout, a window restarted after a partial ACK, or this
+ * same fast retransmission already answered the loss), and block base - 1 went once (the
+ * ACK of a block we sent twice may come twice; answering that echo is the Apprentice). */
 static void xfer_on_dup_ack(struct bw_tftp_xfer *x, uint64_t now, struct bw_tftp_act *a)
 {
 	if (x->late_pending)
