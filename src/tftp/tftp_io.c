@@ -302,32 +302,63 @@ static void tftp_conn_close(struct tftp_conn *c)
 
 /* ---- logging ---- */
 
+/* The statistics of a transfer's end line: how hard the network made it. */
+static unsigned tftp_log_stats(const struct tftp_conn *c, struct bw_log_field *f)
+{
+	const struct bw_tftp_rtt *r = &c->x.rtt;
+	unsigned n = 0;
+
+	f[n++] = (struct bw_log_field)BW_LF_U("blksize", c->x.blksize);
+	f[n++] = (struct bw_log_field)BW_LF_U("windowsize", c->x.windowsize);
+	f[n++] = (struct bw_log_field)BW_LF_U("retransmits", c->x.retransmits);
+	if (c->x.is_write)
+		return n;
+	f[n++] = (struct bw_log_field)BW_LF_U("rexmit_blocks", c->x.rexmit_blocks);
+	f[n++] = (struct bw_log_field)BW_LF_U("rexmit_bytes", c->x.rexmit_bytes);
+	f[n++] = (struct bw_log_field)BW_LF_U("timeouts", c->x.timeouts);
+	f[n++] = (struct bw_log_field)BW_LF_U("fast_rexmits", c->x.fast_rexmits);
+	f[n++] = (struct bw_log_field)BW_LF_U("spurious", c->x.spurious);
+	f[n++] = (struct bw_log_field)BW_LF_F(
+	    "srtt_ms", bw_tftp_rtt_has_sample(r) ? (double)r->srtt_us / 1000.0 : -1.0);
+	f[n++] = (struct bw_log_field)BW_LF_U("rto_ms", bw_tftp_rtt_rto_ms(r));
+	return n;
+}
+
+static uint64_t tftp_log_bytes(const struct tftp_conn *c, bool ok)
+{
+	if (c->x.is_write)
+		return c->up_bytes;
+	return ok ? c->x.size : bw_tftp_xfer_acked_bytes(&c->x);
+}
+
+/* One line per transfer. A success gives the file's bytes and rate; a failure gives what
+ * got through (read: acknowledged by the client; write: received in order) and the size
+ * (read: the file's; write: the client's tsize, when it announced one). */
 static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 {
-	uint64_t now = bw_now_ms();
-	double secs = (double)(now - c->t_start_ms) / 1000.0;
-	uint64_t bytes = c->x.is_write ? c->up_bytes : c->x.size;
+	double secs = (double)(bw_now_ms() - c->t_start_ms) / 1000.0;
 	bool ok = c->x.state == BW_TFTP_XFER_DONE;
-	struct bw_log_field f[] = {
-		BW_LF_S("file", c->name),
-		BW_LF_U("bytes", ok ? bytes : 0),
-		BW_LF_F("seconds", secs),
-		BW_LF_F("mbps", ok && secs > 0 ? (double)bytes / secs / 1e6 : 0.0),
-		BW_LF_U("blksize", c->x.blksize),
-		BW_LF_U("windowsize", c->x.windowsize),
-		BW_LF_U("retransmits", c->x.retransmits),
-	};
-	const char *verb = c->x.is_write ? "received" : "sent";
+	uint64_t bytes = tftp_log_bytes(c, ok);
+	struct bw_log_field f[16];
+	unsigned n = 0;
 
+	f[n++] = (struct bw_log_field)BW_LF_S("file", c->name);
+	f[n++] = (struct bw_log_field)BW_LF_U("bytes", bytes);
+	if (!ok && (!c->x.is_write || c->neg.tsize_ok))
+		f[n++] = (struct bw_log_field)BW_LF_U("size", c->x.size);
+	f[n++] = (struct bw_log_field)BW_LF_F("seconds", secs);
+	f[n++] = (struct bw_log_field)BW_LF_F("mbps", secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
+	n += tftp_log_stats(c, f + n);
 	if (ok) {
-		bw_log_f(BW_LOG_INFO, "tftp", c->peer_str, f, 7, "%s", verb);
+		bw_log_f(BW_LOG_INFO, "tftp", c->peer_str, f, n, "%s",
+		         c->x.is_write ? "received" : "sent");
 		return;
 	}
 	if (!tftp_log_allowed((struct sockaddr *)&c->peer, "transfer failed"))
 		return;
-	bw_log_f(c->x.progressed ? BW_LOG_WARN : BW_LOG_INFO, "tftp", c->peer_str, f, 7,
-		 "%s failed: %s", c->x.is_write ? "upload" : "download",
-		 a->why ? a->why : "aborted");
+	bw_log_f(c->x.progressed ? BW_LOG_WARN : BW_LOG_INFO, "tftp", c->peer_str, f, n,
+	         "%s failed: %s", c->x.is_write ? "upload" : "download",
+	         a->why ? a->why : "aborted");
 }
 
 /* ---- read side: sending windows ---- */
@@ -466,7 +497,7 @@ static void tftp_timer_cb(uv_timer_t *t)
 
 	struct bw_tftp_service *svc = c->svc;
 
-	bw_tftp_xfer_on_timeout(&c->x, &a);
+	bw_tftp_xfer_on_timeout(&c->x, bw_now_ms(), &a);
 	tftp_conn_execute(c, &a);
 	tftp_tx_flush(svc);
 }
@@ -486,8 +517,12 @@ static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a)
 		bw_tftp_build_ack(c->svc->tbuf, sizeof(c->svc->tbuf), (uint16_t)a->ack, &len);
 		tftp_conn_send(c, c->svc->tbuf, len);
 	}
-	if (a->arm_timer)
+	if (a->arm_timer) {
+		/* libuv counts from the loop's cached time, which may be a millisecond or more
+		 * old by now: a timer of a few ms would fire early. */
+		uv_update_time(c->svc->loop);
 		uv_timer_start(&c->timer, tftp_timer_cb, a->timer_ms, 0);
+	}
 	if (a->finished) {
 		tftp_log_end(c, a);
 		tftp_conn_close(c);
@@ -499,7 +534,7 @@ static void tftp_conn_on_data(struct tftp_conn *c, const struct bw_tftp_msg *m)
 	struct bw_tftp_act a;
 	int r;
 
-	bw_tftp_xfer_on_data(&c->x, m->data.block, m->data.len, &a);
+	bw_tftp_xfer_on_data(&c->x, m->data.block, m->data.len, bw_now_ms(), &a);
 	if (a.accept_data) {
 		r = tftp_conn_store(c, c->x.expected - 1, m->data.data, m->data.len);
 		if (r == 0 && c->x.state == BW_TFTP_XFER_DALLY)
@@ -534,7 +569,7 @@ static void tftp_conn_on_packet(struct tftp_conn *c, const uint8_t *buf, size_t 
 	case BW_TFTP_OP_ACK:
 		if (c->x.is_write)
 			goto illegal;
-		bw_tftp_xfer_on_ack(&c->x, m.ack.block, &a);
+		bw_tftp_xfer_on_ack(&c->x, m.ack.block, bw_now_ms(), &a);
 		tftp_conn_execute(c, &a);
 		return;
 	case BW_TFTP_OP_DATA:
@@ -803,7 +838,7 @@ static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_t
 	if (p.oack)
 		bw_tftp_neg_build_oack(&c->neg, have_tsize, tsize, c->oack, sizeof(c->oack),
 				       &c->oack_len);
-	bw_tftp_xfer_start(&c->x, &p, &a);
+	bw_tftp_xfer_start(&c->x, &p, bw_now_ms(), &a);
 	bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "%s %s: blksize=%u windowsize=%u size=%" PRIu64,
 	       bw_tftp_op_name(rq->m->op), c->name, p.blksize, p.windowsize, tsize);
 	tftp_conn_execute(c, &a);
