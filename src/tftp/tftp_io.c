@@ -19,6 +19,7 @@
 #include "core/cfg_live.h"
 #include "core/fspath.h"
 #include "core/log.h"
+#include "core/peers.h"
 #include "core/sock.h"
 #include "core/util.h"
 #include "tftp/tftp_opts.h"
@@ -41,6 +42,7 @@ struct bw_tftp_service {
 	uv_loop_t *loop;
 	const struct bw_tftp_config *cfg; /* inside snap (when set) */
 	struct bw_config *snap;           /* one reference, or NULL (bootwire tftp) */
+	const struct bw_peers *peers;     /* address -> MAC for the log, or NULL */
 	const char *root;
 	const struct bw_vfs *vfs;
 	int root_fd;
@@ -339,8 +341,10 @@ static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 	double secs = (double)(bw_now_ms() - c->t_start_ms) / 1000.0;
 	bool ok = c->x.state == BW_TFTP_XFER_DONE;
 	uint64_t bytes = tftp_log_bytes(c, ok);
-	struct bw_log_field f[16];
+	struct bw_log_field f[20]; /* 5 here, up to 10 stats, the MAC */
 	unsigned n = 0;
+	const char *mac;
+	char macs[18];
 
 	f[n++] = (struct bw_log_field)BW_LF_S("file", c->name);
 	f[n++] = (struct bw_log_field)BW_LF_U("bytes", bytes);
@@ -349,6 +353,8 @@ static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 	f[n++] = (struct bw_log_field)BW_LF_F("seconds", secs);
 	f[n++] = (struct bw_log_field)BW_LF_F("mbps", secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
 	n += tftp_log_stats(c, f + n);
+	if ((mac = bw_peers_mac_str(c->svc->peers, (struct sockaddr *)&c->peer, macs)))
+		f[n++] = (struct bw_log_field)BW_LF_S("mac", mac);
 	if (ok) {
 		bw_log_f(BW_LOG_INFO, "tftp", c->peer_str, f, n, "%s",
 		         c->x.is_write ? "received" : "sent");
@@ -1173,4 +1179,9 @@ void bw_tftp_service_reload(struct bw_tftp_service *svc, const struct bw_tftp_co
 	svc->snap = bw_config_ref(snap);
 	svc->cfg = cfg;
 	bw_config_unref(old);
+}
+
+void bw_tftp_service_set_peers(struct bw_tftp_service *svc, const struct bw_peers *peers)
+{
+	svc->peers = peers;
 }

@@ -21,6 +21,9 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
 void bw_tftp_service_stop(struct bw_tftp_service *svc);
 /* Reload: cfg (a section of snap, of which the service takes a reference) applies to the
  * next request; transfers in progress keep the snapshot they started under. */
+struct bw_peers;
+/* Who is behind an address (NULL: nobody knows), for the MAC in the transfer log lines. */
+void bw_tftp_service_set_peers(struct bw_tftp_service *svc, const struct bw_peers *peers);
 void bw_tftp_service_reload(struct bw_tftp_service *svc, const struct bw_tftp_config *cfg,
 			    struct bw_config *snap);
 

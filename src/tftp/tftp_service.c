@@ -21,6 +21,7 @@ static int tftp_svc_start(const struct bw_service_env *env, void **ret)
 	if (r < 0)
 		return r;
 	bw_tftp_service_reload(svc, tc, env->cfg); /* takes its reference to the snapshot */
+	bw_tftp_service_set_peers(svc, env->peers);
 	*ret = svc;
 	return 0;
 }

@@ -53,6 +53,13 @@ fi
 
 e2e_check_transfers bios boot.ipxe=1 vmlinuz=1 initrd.img=1
 e2e_check_whole tftp "$E2E_ROOT" vmlinuz initrd.img
+# the transfer lines name the machine: its address came from bootwire's DHCP
+if bw_jhas "$BW_SRV_LOG" 'sent("vmlinuz") and .mac == $m' --arg m "$MAC" &&
+	bw_jhas "$BW_SRV_LOG" 'sent("initrd.img") and .mac == $m' --arg m "$MAC"; then
+	bw_pass "TFTP log lines carry the VM's MAC $MAC"
+else
+	bw_fail "TFTP log lines lack mac=$MAC" "$(bw_jq "$BW_SRV_LOG" 'select(svc("tftp")) | "\(.file) mac=\(.mac)"')"
+fi
 bw_say "TFTP: $(bw_jq "$BW_SRV_LOG" 'select(sent("vmlinuz") or sent("initrd.img")) |
 	"sent file=\(.file) bytes=\(.bytes) seconds=\(.seconds)"' | tr '\n' ' ')"
 
