@@ -85,9 +85,8 @@ struct tftp_conn {
 	unsigned pending_closes;
 	bool closing;
 	struct sockaddr_storage peer;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[BW_SOCK_PKTINFO_SPACE];
+	struct {
+		_Alignas(struct cmsghdr) uint8_t buf[BW_SOCK_PKTINFO_SPACE];
 	} ctl;                         /* source address for each datagram (wildcard xfd) */
 	size_t ctl_len;
 	char peer_str[BW_ADDRSTRLEN];
@@ -850,6 +849,28 @@ static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_t
 	tftp_conn_execute(c, &a);
 }
 
+/* The answer to an RRQ whose file could not be opened (r < 0). "/etc/passwd": a leading
+ * '/' is fine for what lies in the root ("/pxelinux.0"); an absolute name found nowhere in
+ * it is someone asking for the server's own files. */
+static void tftp_refuse_open(struct tftp_req_ctx *rq, int r, bool outside, const char *name)
+{
+	if (r == -ENOENT && outside)
+		tftp_refuse(rq, BW_TFTP_ERR_ACCESS, "access violation: absolute path outside "
+			    "boot_root", name, BW_LOG_WARN);
+	else if (r == -ENOENT || r == -ENOTDIR)
+		tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "file not found", name, BW_LOG_INFO);
+	else if (r == -EACCES || r == -EPERM)
+		tftp_refuse(rq, BW_TFTP_ERR_ACCESS, "access violation: outside boot_root or not "
+			    "readable", name, BW_LOG_WARN);
+	else if (r == -EISDIR)
+		tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "not a regular file", name, BW_LOG_INFO);
+	else if (r == -EFBIG)
+		tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "file too large for netascii mode", name,
+			    BW_LOG_INFO);
+	else
+		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, strerror(-r), name, BW_LOG_WARN);
+}
+
 static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outside)
 {
 	const struct bw_tftp_req *req = &rq->m->req;
@@ -858,29 +879,15 @@ static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outs
 	int r;
 
 	r = tftp_open_read(rq, name, req->mode == BW_TFTP_MODE_NETASCII, &src);
-	/* "/etc/passwd": a leading '/' is fine for what lies in the root ("/pxelinux.0"); an
-	 * absolute name found nowhere in it is someone asking for the server's own files. */
-	if (r == -ENOENT && outside)
-		return tftp_refuse(rq, BW_TFTP_ERR_ACCESS,
-				   "access violation: absolute path outside boot_root", name,
-				   BW_LOG_WARN);
-	if (r == -ENOENT || r == -ENOTDIR)
-		return tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "file not found", name, BW_LOG_INFO);
-	if (r == -EACCES || r == -EPERM)
-		return tftp_refuse(rq, BW_TFTP_ERR_ACCESS, "access violation: outside boot_root "
-			"or not readable", name, BW_LOG_WARN);
-	if (r == -EISDIR)
-		return tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "not a regular file", name,
-				   BW_LOG_INFO);
-	if (r == -EFBIG)
-		return tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "file too large for netascii mode",
-				   name, BW_LOG_INFO);
-	if (r < 0)
-		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, strerror(-r), name, BW_LOG_WARN);
+	if (r < 0) {
+		tftp_refuse_open(rq, r, outside, name);
+		return;
+	}
 	c = tftp_conn_new(rq, name);
 	if (!c) {
 		bw_tftp_src_done(&src);
-		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "out of resources", name, BW_LOG_WARN);
+		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "out of resources", name, BW_LOG_WARN);
+		return;
 	}
 	c->src = src;
 	c->have_src = true;
@@ -926,16 +933,22 @@ static void tftp_handle_wrq(struct tftp_req_ctx *rq, const char *name)
 	struct tftp_conn *c;
 	int r;
 
-	if (!up)
-		return tftp_refuse(rq, BW_TFTP_ERR_ACCESS,
-				   "access violation: uploads are not enabled here", name,
-				   BW_LOG_WARN);
-	if (rq->m->req.mode != BW_TFTP_MODE_OCTET)
-		return tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "uploads take octet mode only", name,
-				   BW_LOG_INFO);
+	if (!up) {
+		tftp_refuse(rq, BW_TFTP_ERR_ACCESS,
+			    "access violation: uploads are not enabled here", name,
+			    BW_LOG_WARN);
+		return;
+	}
+	if (rq->m->req.mode != BW_TFTP_MODE_OCTET) {
+		tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "uploads take octet mode only", name,
+			    BW_LOG_INFO);
+		return;
+	}
 	c = tftp_conn_new(rq, name);
-	if (!c)
-		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "out of resources", name, BW_LOG_WARN);
+	if (!c) {
+		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "out of resources", name, BW_LOG_WARN);
+		return;
+	}
 	c->upload = up;
 	tftp_conn_negotiate(c, rq->svc, &rq->m->req);
 	if (c->neg.tsize_ok && c->neg.tsize_req > up->max_size) {
@@ -988,16 +1001,21 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 	if (code) {
 		char raw[TFTP_PATH_MAX];
 		snprintf(raw, sizeof(raw), "%s", req->filename);
-		return tftp_refuse(rq, (uint16_t)code, msg, raw,
-				   code == BW_TFTP_ERR_ACCESS ? BW_LOG_WARN : BW_LOG_INFO);
+		tftp_refuse(rq, (uint16_t)code, msg, raw,
+			    code == BW_TFTP_ERR_ACCESS ? BW_LOG_WARN : BW_LOG_INFO);
+		return;
 	}
 	if (tftp_is_duplicate(rq, name))
 		return;
-	if (!tftp_admit(rq))
-		return tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "server busy: too many transfers", name,
-				   BW_LOG_WARN);
-	if (rq->m->op == BW_TFTP_OP_WRQ)
-		return tftp_handle_wrq(rq, name);
+	if (!tftp_admit(rq)) {
+		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "server busy: too many transfers", name,
+			    BW_LOG_WARN);
+		return;
+	}
+	if (rq->m->op == BW_TFTP_OP_WRQ) {
+		tftp_handle_wrq(rq, name);
+		return;
+	}
 	tftp_handle_rrq(rq, name, outside);
 }
 
@@ -1012,8 +1030,9 @@ static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf
 	r = bw_tftp_parse(buf, len, &m);
 	if (r == -EOPNOTSUPP) {
 		m.op = BW_TFTP_OP_RRQ;
-		return tftp_refuse(&rq, BW_TFTP_ERR_ILLEGAL_OP,
-				   "unsupported mode (octet and netascii only)", "", BW_LOG_INFO);
+		tftp_refuse(&rq, BW_TFTP_ERR_ILLEGAL_OP,
+			    "unsupported mode (octet and netascii only)", "", BW_LOG_INFO);
+		return;
 	}
 	if (r < 0 || (m.op != BW_TFTP_OP_RRQ && m.op != BW_TFTP_OP_WRQ)) {
 		/* Not a request: answering garbage would make us a reflector; drop it. */

@@ -71,8 +71,13 @@ YAML
 bw_spawn "" "$BW_WORK/nobody.log" "$BOOTWIRE" serve -c "$BW_WORK/nobody.yaml"
 pid=$BW_LAST_PID
 if bw_wait_ready "$pid" "$BW_WORK/nobody.log" "" 69; then
-	uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4}' "/proc/$pid/status")
 	nuid=$(id -u nobody)
+	# the port is bound before the privilege drop: wait (bounded) for the drop itself
+	for ((i = 0; i < 50; i++)); do
+		uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4}' "/proc/$pid/status")
+		[[ $uid == "$nuid,$nuid,$nuid" ]] && break
+		sleep 0.1
+	done
 	if [[ $uid == "$nuid,$nuid,$nuid" ]]; then
 		bw_pass "user: nobody: bound port 69, then runs as uid $nuid (real, effective, saved)"
 	else
