@@ -51,9 +51,10 @@ static void http_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 	struct sockaddr_storage ss;
 	bool cert = http_cfg_is_set(c->tls_cert), key = http_cfg_is_set(c->tls_key);
 
-	if (bw_sock_addr_parse(c->listen, (uint16_t)c->port, &ss) < 0)
-		bw_cfg_error_at(ctx, &c->listen, "http.listen: '%s' is not an IPv4 or IPv6 address",
-				c->listen);
+	for (unsigned i = 0; i < c->n_listen; i++)
+		if (bw_sock_addr_parse(c->listen[i], (uint16_t)c->port, &ss) < 0)
+			bw_cfg_error_at(ctx, &c->listen[i], "http.listen: '%s' is not an IPv4 or "
+					"IPv6 address", c->listen[i]);
 	if (cert && !key)
 		bw_cfg_error_at(ctx, &c->tls_cert,
 				"http.tls_cert: set without http.tls_key (HTTPS needs both)");
@@ -70,8 +71,9 @@ static void http_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 static const struct bw_cfg_key http_cfg_keys[] = {
 	{.name = "enabled", .type = BW_CFG_BOOL, .off = HTTP_CFG(enabled),
 	 .doc = "Run the HTTP service."},
-	{.name = "listen", .type = BW_CFG_STR, .off = HTTP_CFG(listen), .def = "0.0.0.0",
-	 .doc = "Address to bind (IPv4 or IPv6 literal)."},
+	{.name = "listen", .type = BW_CFG_STR_LIST, .off = HTTP_CFG(listen),
+	 .off2 = HTTP_CFG(n_listen), .max = 16, .def = "0.0.0.0",
+	 .doc = "Addresses to bind (IPv4 or IPv6 literals; one or a list)."},
 	{.name = "port", .type = BW_CFG_UINT, .off = HTTP_CFG(port), .min = 1, .max = 65535,
 	 .def = "80", .doc = "TCP port."},
 	{.name = "tls_cert", .type = BW_CFG_STR, .off = HTTP_CFG(tls_cert),

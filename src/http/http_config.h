@@ -10,7 +10,8 @@
 
 struct bw_http_config {
 	bool enabled;            /* default false */
-	char *listen;            /* default "0.0.0.0" (IPv4 or IPv6 literal) */
+	char **listen;           /* default "0.0.0.0" (IPv4 or IPv6 literals) */
+	unsigned n_listen;
 	uint32_t port;           /* default 80 */
 	char *tls_cert;          /* PEM file; with tls_key: HTTPS (NULL: plain HTTP) */
 	char *tls_key;

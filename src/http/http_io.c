@@ -428,9 +428,9 @@ static int http_start_mhd(struct bw_http_service *svc, int lfd)
 	return svc->mhd ? 0 : -EIO;
 }
 
-int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const char *boot_root,
-			const struct bw_vfs *vfs, const struct bw_peers *peers,
-			struct bw_http_service **ret)
+int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const char *listen,
+			const char *boot_root, const struct bw_vfs *vfs,
+			const struct bw_peers *peers, struct bw_http_service **ret)
 {
 	struct bw_http_service *svc = calloc(1, sizeof(*svc));
 	struct sockaddr_storage addr;
@@ -444,9 +444,9 @@ int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const
 	svc->peers = peers;
 	svc->tls = cfg->tls_cert && *cfg->tls_cert && cfg->tls_key && *cfg->tls_key;
 	svc->threads = http_threads(cfg);
-	r = bw_sock_addr_parse(cfg->listen, (uint16_t)cfg->port, &addr);
+	r = bw_sock_addr_parse(listen, (uint16_t)cfg->port, &addr);
 	if (r < 0) {
-		bw_log(BW_LOG_ERROR, "http", NULL, "listen: '%s' is not an address", cfg->listen);
+		bw_log(BW_LOG_ERROR, "http", NULL, "listen: '%s' is not an address", listen);
 		goto out_free;
 	}
 	bw_sock_addr_str((struct sockaddr *)&addr, svc->listen_str, sizeof(svc->listen_str));

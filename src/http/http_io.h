@@ -15,9 +15,10 @@ struct bw_http_service;
  * Must run before privileges are dropped when the port is below 1024. */
 struct bw_peers;
 /* peers (may be NULL): who is behind an address, for the MAC in the log line. */
-int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const char *boot_root,
-			const struct bw_vfs *vfs, const struct bw_peers *peers,
-			struct bw_http_service **ret);
+/* listen: one of cfg's addresses (each address is a service of its own). */
+int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const char *listen,
+			const char *boot_root, const struct bw_vfs *vfs,
+			const struct bw_peers *peers, struct bw_http_service **ret);
 /* Stops accepting, ends connections, joins the thread and frees the service. */
 void bw_http_service_stop(struct bw_http_service *svc);
 

@@ -87,9 +87,10 @@ static void tftp_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 	struct bw_tftp_config *c = p;
 	struct sockaddr_storage ss;
 
-	if (bw_sock_addr_parse(c->listen, (uint16_t)c->port, &ss) < 0)
-		bw_cfg_error_at(ctx, &c->listen, "tftp.listen: '%s' is not an IPv4 or IPv6 address",
-				c->listen);
+	for (unsigned i = 0; i < c->n_listen; i++)
+		if (bw_sock_addr_parse(c->listen[i], (uint16_t)c->port, &ss) < 0)
+			bw_cfg_error_at(ctx, &c->listen[i], "tftp.listen: '%s' is not an IPv4 or "
+					"IPv6 address", c->listen[i]);
 }
 
 /* Upload directories exist (TFTP does not create them). */
@@ -105,8 +106,9 @@ static void tftp_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw
 static const struct bw_cfg_key tftp_cfg_keys[] = {
 	{.name = "enabled", .type = BW_CFG_BOOL, .off = TFTP_CFG(enabled), .def = "true",
 	 .doc = "Run the TFTP service."},
-	{.name = "listen", .type = BW_CFG_STR, .off = TFTP_CFG(listen), .def = "0.0.0.0",
-	 .doc = "Address to bind (IPv4 or IPv6 literal)."},
+	{.name = "listen", .type = BW_CFG_STR_LIST, .off = TFTP_CFG(listen),
+	 .off2 = TFTP_CFG(n_listen), .max = 16, .def = "0.0.0.0",
+	 .doc = "Addresses to bind (IPv4 or IPv6 literals; one or a list)."},
 	{.name = "port", .type = BW_CFG_UINT, .off = TFTP_CFG(port), .min = 1, .max = 65535,
 	 .def = "69", .doc = "UDP port for requests."},
 	{.name = "blksize_max", .type = BW_CFG_UINT, .off = TFTP_CFG(blksize_max),

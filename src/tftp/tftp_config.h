@@ -33,7 +33,8 @@ struct bw_tftp_uploads {
 
 struct bw_tftp_config {
 	bool enabled;
-	char *listen;
+	char **listen;            /* addresses to bind (one transfer socket each) */
+	unsigned n_listen;
 	uint32_t port;
 	uint32_t blksize_max;
 	uint32_t windowsize_max;

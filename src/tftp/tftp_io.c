@@ -1089,7 +1089,7 @@ static int tftp_open_xfd(struct bw_tftp_service *svc, const struct sockaddr_stor
 	return 0;
 }
 
-int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
+int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg, const char *listen,
 			const char *boot_root, const struct bw_vfs *vfs,
 			struct bw_tftp_service **ret)
 {
@@ -1105,7 +1105,7 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
 	svc->root = boot_root;
 	svc->vfs = vfs;
 	bw_tftp_fcache_init(&svc->fcache);
-	r = bw_sock_addr_parse(cfg->listen, (uint16_t)cfg->port, &addr);
+	r = bw_sock_addr_parse(listen, (uint16_t)cfg->port, &addr);
 	if (r < 0)
 		goto out_free;
 	svc->root_fd = open(boot_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

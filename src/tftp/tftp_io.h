@@ -11,9 +11,10 @@
 
 struct bw_tftp_service;
 
-/* Binds the listening socket and starts serving. cfg, boot_root and vfs must outlive the
- * service. */
-int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg,
+/* Binds the listening socket on listen (one of cfg's addresses: each address is a service
+ * of its own, with its own transfer socket and limits) and starts serving. cfg, boot_root
+ * and vfs must outlive the service. */
+int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg, const char *listen,
 			const char *boot_root, const struct bw_vfs *vfs,
 			struct bw_tftp_service **ret);
 /* Aborts every transfer (partial uploads are removed), closes the sockets and frees the
