@@ -5,16 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int url_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "core/netaddr.h"
 
 /* Control characters and space: never raw in a request-target, never decoded into a path. */
 static bool url_is_ctl(unsigned char c)
@@ -52,7 +43,7 @@ int bw_http_target_parse(const char *raw, char *path, size_t cap, size_t *ret_le
 		if (url_is_ctl(c))
 			return -EBADMSG;
 		if (c == '%') {
-			int hi = url_hex(q[1]), lo = hi < 0 ? -1 : url_hex(q[2]);
+			int hi = bw_hex_digit(q[1]), lo = hi < 0 ? -1 : bw_hex_digit(q[2]);
 
 			if (hi < 0 || lo < 0)
 				return -EBADMSG;

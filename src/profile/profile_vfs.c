@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/netaddr.h"
 #include "profile/profile_config.h"
 
 struct profile_vfs_ctx {
@@ -55,14 +56,6 @@ static enum bw_arch profile_ipxe_arch(const char *buildarch, const char *platfor
 	return BW_ARCH_UNKNOWN;
 }
 
-static int profile_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decodes s[0..n) into out (cap bytes with the NUL); false when it does not fit,
  * is malformed or holds a NUL. '+' is a space, as forms send it. */
 static bool profile_url_decode(const char *s, size_t n, char *out, size_t cap)
@@ -75,8 +68,8 @@ static bool profile_url_decode(const char *s, size_t n, char *out, size_t cap)
 		if (c == '%') {
 			int hi, lo;
 
-			if (n - i < 3 || (hi = profile_hex(s[i + 1])) < 0 ||
-			    (lo = profile_hex(s[i + 2])) < 0)
+			if (n - i < 3 || (hi = bw_hex_digit(s[i + 1])) < 0 ||
+			    (lo = bw_hex_digit(s[i + 2])) < 0)
 				return false;
 			c = (char)(hi << 4 | lo);
 			i += 2;
