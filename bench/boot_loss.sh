@@ -17,7 +17,7 @@
 # BASELINE (1: one lossless boot per server and mode first), BOOT_SECS (1800: bound on one
 # boot), DEADLINE_MIN (150: no new round after this), BOOTWIRE, RESULTS_FILE, BW_KEEP=1
 # (keep the work directory and the captures), REPORT_FROM=TSV (no boots: print the report
-# of a kept boot_loss.tsv again). A full run takes about 1.5-2 hours: a dnsmasq
+# of a kept boot_loss.tsv again; RUN_DATE, LOAD_BEFORE and BW_VERSION then describe that run). A full run takes about 1.5-2 hours: a dnsmasq
 # boot under 5% loss takes about 15 minutes.
 # Uses the e2e harness (tests/e2e/e2e_lib.sh): cached assets, namespace, VM helpers, trap.
 set -euo pipefail
@@ -66,8 +66,8 @@ e2e_assets
 ROOT=$BW_WORK/root
 MAC=52:54:00:be:10:05
 TSV=$BW_WORK/boot_loss.tsv
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-BW_VERSION=$(cd "$HERE/.." && git describe --always --dirty 2>/dev/null || echo '?')
+LOAD_BEFORE=${LOAD_BEFORE:-$(cut -d' ' -f1-3 /proc/loadavg)}
+BW_VERSION=${BW_VERSION:-$(cd "$HERE/.." && git describe --always --dirty 2>/dev/null || echo '?')}
 T_START=$SECONDS
 
 # ---- the files both servers serve -------------------------------------------------------
@@ -148,7 +148,8 @@ nft_get() # COUNTER: "packets bytes"
 # ---- the capture: every TFTP datagram on br0 ---------------------------------------------
 # Reads a pcap (Ethernet) and prints key=value: DATA sent by the server (datagrams, IP bytes),
 # the repeats among them (a DATA whose ports and block number were seen before), the RRQs,
-# and the TFTP span (first RRQ to the last datagram), in ms.
+# and the TFTP span in ms: first RRQ to the client's last datagram (a server that did not hear
+# the final ACK goes on resending the last block after the client is done: not part of it).
 cat >"$BW_WORK/pcap_tftp.py" <<'EOF'
 import struct, sys
 srv = bytes(int(x) for x in sys.argv[2].split("."))
@@ -159,6 +160,7 @@ nsec = hdr[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 seen = set()
 c = dict(data=0, data_bytes=0, rep=0, rep_bytes=0, rrq=0, acks=0)
 first = last = None
+last_cli = None
 while True:
     rh = f.read(16)
     if len(rh) < 16:
@@ -182,6 +184,8 @@ while True:
     if first is None:
         continue
     last = t
+    if ip[12:16] != srv:
+        last_cli = t
     if op == 4:
         c["acks"] += 1
     if op == 3 and ip[12:16] == srv:
@@ -192,7 +196,7 @@ while True:
             c["rep"] += 1
             c["rep_bytes"] += iplen
         seen.add(key)
-c["tftp_ms"] = int(last - first) if first is not None else 0
+c["tftp_ms"] = int(last_cli - first) if first is not None else 0
 print(" ".join("%s=%d" % kv for kv in c.items()))
 EOF
 
@@ -238,10 +242,11 @@ server_version()
 	esac
 }
 
-# bootwire's end-of-transfer lines: retransmitted blocks and payload bytes, failed transfers.
+# bootwire's end-of-transfer lines (after it stopped: a transfer still going then ends with a
+# line too): retransmitted blocks and payload bytes, failed transfers.
 bootwire_rexmit() # LOG: "blocks bytes failed"
 {
-	awk '/ tftp .*: sent file=/ {
+	awk '/ tftp .*: (sent|download failed: .*) file=/ {
 		for (i = 1; i <= NF; i++) {
 			if ($i ~ /^rexmit_blocks=/) { split($i, a, "="); b += a[2] }
 			if ($i ~ /^rexmit_bytes=/) { split($i, a, "="); y += a[2] }
@@ -300,8 +305,8 @@ one_boot() # SERVER MODE ROUND LOSS_MOD
 	wait_marker "loss-$mode" "$vm_pid" "$E2E_VM_SERIAL" "$BOOT_SECS"
 	e2e_vm_stop "$vm_pid"
 	bw_stop "$cap_pid" 5 || true
-	[[ $s == bootwire ]] && rex=$(bootwire_rexmit "$SRV_LOG")
 	bw_stop "$SRV_PID" 10 || true
+	[[ $s == bootwire ]] && rex=$(bootwire_rexmit "$SRV_LOG")
 	read -r td tb <<<"$(nft_get tx_data)"
 	read -r to tob <<<"$(nft_get tx_other)"
 	read -r rx rxb <<<"$(nft_get rx_ack)"
@@ -354,6 +359,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 	ROUNDS_DONE=$r
 done
+[[ -z ${REPORT_FROM:-} ]] || ROUNDS=$ROUNDS_DONE
 
 # ---- the report ---------------------------------------------------------------------------
 # Columns of the TSV: 1 server, 2 mode, 3 round, 4 loss, 5 result, 6 marker ms, 7 nft sent,
@@ -398,7 +404,7 @@ report()
 	local m s bw dm
 	echo "## Boot under 5% loss: bootwire vs dnsmasq, power-on to marker"
 	echo
-	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load before: $LOAD_BEFORE; $ROUNDS_DONE of $ROUNDS rounds"
+	echo "- Date: ${RUN_DATE:-$(date -u '+%Y-%m-%d %H:%M UTC')}; load before: $LOAD_BEFORE; $ROUNDS_DONE of $ROUNDS rounds"
 	echo "- How run: \`ROUNDS=$ROUNDS bash bench/boot_loss.sh --write-results\` (QEMU TCG, SeaBIOS + e1000 iPXE ROM, 256 MiB;"
 	echo "  kernel $(stat -c %s "$ROOT/vmlinuz") B, initramfs $(stat -c %s "$ROOT/initrd.img") B, pxelinux.0 $(stat -c %s "$ROOT/pxelinux.0") B, ldlinux.c32 $(stat -c %s "$ROOT/ldlinux.c32") B)"
 	echo "- Servers: $(for s in $SERVERS; do printf '%s; ' "$(server_version "$s")"; done)both serve DHCP and TFTP, the same files, default"
@@ -421,7 +427,8 @@ report()
 	done
 	echo
 	echo "Median (min-max) over the rounds, from QEMU's start to the marker on the serial console;"
-	echo "the TFTP span runs from the first RRQ to the last TFTP datagram (capture on the bridge)."
+	echo "the TFTP span runs from the first RRQ to the client's last TFTP datagram (capture on the"
+	echo "bridge)."
 	echo "A boot that did not reach its marker within ${BOOT_SECS} s is left out and counted below."
 	echo
 	echo "| boot | server | boots ok | packets lost | bytes lost | DATA sent | DATA repeated | repeats per lost packet | bytes repeated | repeated / lost bytes | one repeat per lost packet / lost bytes | bootwire log: rexmit blocks, bytes |"
