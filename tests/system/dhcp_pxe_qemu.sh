@@ -128,7 +128,7 @@ boot_vm()
 		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no "$@"
 	pid=$BW_LAST_PID
 	for ((i = 0; i < secs * 4; i++)); do
-		if grep -aq "BOOTWIRE-MARKER-" "$VM_SERIAL" 2>/dev/null; then
+		if grep -aq "BOOTWIRE-MARKER-[a-z]*-$TOKEN" "$VM_SERIAL" 2>/dev/null; then # the whole line, not a prefix TCG is still printing
 			VM_RESULT=marker
 			break
 		fi
