@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -33,6 +34,8 @@
  * 16 KiB), so its answer is tracked: how much of it arrived is logged if it is cut short.
  * Smaller ones are taken whole by the kernel in the write that starts them. */
 #define HTTP_TRACK_MIN (8u * 1024)
+/* How much of a large file one read takes (the answer's own buffer, one per answer). */
+#define HTTP_READ_BLOCK (256u * 1024)
 
 static const struct {
 	unsigned status;
@@ -402,17 +405,60 @@ static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connec
 	return http_send_plan(c, mc, plan, rep, resp);
 }
 
-/* A large body with sendfile (MHD owns fd from here; closed with the answer). The socket
- * keeps the kernel's autotuned send buffer, as nginx does: a fixed one (bootwire gave 2 MiB to
- * bodies of 1 MiB or more) only moved sending work from the loopback client's ACKs into the
- * server's own sendfile() calls (bench/README.md). */
+/* A large body read from fd by a callback: how far the answer is, and where it comes from. */
+struct http_file_body {
+	struct bw_http_conn *c; /* outlives the answer's reads (they stop when the request ends) */
+	int fd;
+	uint64_t first; /* the file offset of the body's first byte */
+};
+
+static void http_file_body_free(void *cls)
+{
+	struct http_file_body *b = cls;
+
+	close(b->fd);
+	free(b);
+}
+
+/* MHD asks for body bytes [pos, pos + max) of a body it knows the length of, so a read that
+ * finds the end of the file first means the file shrank while being sent: the answer can never
+ * be completed, and the connection is aborted at once (MHD closes it; the log line says how
+ * many bytes left). MHD 0.9.75's own file answers (sendfile, and its pread reader) instead
+ * stall until the idle timeout, or end the answer as if it were complete. */
+static ssize_t http_file_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_file_body *b = cls;
+	ssize_t n;
+
+	if (max > SSIZE_MAX)
+		max = SSIZE_MAX;
+	do
+		n = pread(b->fd, buf, max, (off_t)(b->first + pos));
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	b->c->short_read = true;
+	b->c->note = n == 0 ? "file shrank while sent" : "file read failed while sent";
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* A large body read by http_file_read (fd is owned by the answer from here; closed with it).
+ * Not sendfile(2): MHD 0.9.75's sendfile path cannot tell a file that shrank (sendfile
+ * returns 0 and MHD waits for the socket to become writable again, until the idle timeout).
+ * The socket keeps the kernel's autotuned send buffer, as nginx does (bench/README.md). */
 static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
                                        const struct http_rep *rep, const struct bw_http_plan *plan)
 {
-	struct MHD_Response *resp;
+	struct http_file_body *b = malloc(sizeof(*b));
+	struct MHD_Response *resp = NULL;
 
-	resp = MHD_create_response_from_fd_at_offset64(plan->len, fd, plan->first);
+	if (b) {
+		*b = (struct http_file_body){.c = c, .fd = fd, .first = plan->first};
+		resp = MHD_create_response_from_callback(plan->len, HTTP_READ_BLOCK, http_file_read,
+		                                         b, http_file_body_free);
+	}
 	if (!resp) {
+		free(b);
 		close(fd);
 		return bw_http_answer_error(c, mc, 500, "out of memory");
 	}

@@ -62,6 +62,7 @@ struct bw_http_conn {
 	uint64_t acked0;
 	uint64_t head_len;
 	const char *note;
+	bool short_read; /* the file ended before its answer did (it shrank): aborted */
 	char method[16];
 	char range[96];
 	char agent[160];

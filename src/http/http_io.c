@@ -166,6 +166,7 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->status = 0;
 	c->bytes = 0;
 	c->note = NULL;
+	c->short_read = false;
 	c->method[0] = c->range[0] = c->agent[0] = '\0';
 	n = uri ? strlen(uri) : 0;
 	c->uri_too_long = n >= sizeof(c->uri);
@@ -206,7 +207,10 @@ static uint64_t http_sent(const struct bw_http_conn *c, enum MHD_RequestTerminat
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || c->bytes == 0)
 		return sent;
 	sent = bw_http_answer_delivered(c);
-	if (sent < c->bytes)
+	if (c->short_read)
+		snprintf(msg, cap, "aborted: %s: %" PRIu64 " of %" PRIu64 " bytes sent", c->note,
+			 sent, c->bytes);
+	else if (sent < c->bytes)
 		snprintf(msg, cap, "cut short: %" PRIu64 " of %" PRIu64 " bytes", sent, c->bytes);
 	return sent;
 }
