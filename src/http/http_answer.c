@@ -140,8 +140,24 @@ static enum MHD_Result http_queue(struct bw_http_conn *c, struct MHD_Connection 
 	return r;
 }
 
+static enum MHD_Result http_answer_text(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                        unsigned status, const char *note, bool close);
+
 enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connection *mc,
                                      unsigned status, const char *note)
+{
+	return http_answer_text(c, mc, status, note, false);
+}
+
+enum MHD_Result bw_http_answer_refuse(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                      const char *note)
+{
+	return http_answer_text(c, mc, 400, note, true);
+}
+
+/* A short text answer; close: with "Connection: close" (MHD then closes the connection). */
+static enum MHD_Result http_answer_text(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                        unsigned status, const char *note, bool close)
 {
 	const char *text = "500 Internal Server Error\n";
 	struct MHD_Response *resp;
@@ -155,7 +171,8 @@ enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connecti
 		return MHD_NO;
 	if (!http_add(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-	     !http_add(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD"))) {
+	     !http_add(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD")) ||
+	    (close && !http_add(resp, MHD_HTTP_HEADER_CONNECTION, "close"))) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}

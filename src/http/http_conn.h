@@ -62,6 +62,7 @@ struct bw_http_conn {
 	uint64_t acked0;
 	uint64_t head_len;
 	const char *note;
+	bool refused;    /* its head was refused (http_head.h): 400, connection closed */
 	bool short_read; /* the file ended before its answer did (it shrank): aborted */
 	char method[16];
 	char range[96];
@@ -74,6 +75,9 @@ enum MHD_Result bw_http_answer(struct bw_http_conn *c, struct MHD_Connection *mc
 /* A short text answer: "404 Not Found\n". note says why, for the log line. */
 enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connection *mc,
                                      unsigned status, const char *note);
+/* 400 with "Connection: close": a head whose framing is refused (http_head.h). */
+enum MHD_Result bw_http_answer_refuse(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                      const char *note);
 /* The number of body bytes that reached the client of the answer in progress on c, read
  * from the socket's TCP_INFO, when c->tracked; otherwise c->bytes. */
 uint64_t bw_http_answer_delivered(const struct bw_http_conn *c);

@@ -52,6 +52,7 @@
 #include "core/util.h"
 #include "http/http_cache.h"
 #include "http/http_conn.h"
+#include "http/http_head.h"
 
 #define HTTP_PEM_MAX (1u << 20) /* certificate chains and keys */
 /* MHD's memory per connection: the request's headers, then the answer's. MHD clears all of
@@ -67,6 +68,24 @@ static void http_copy_hdr(struct MHD_Connection *mc, const char *name, char *out
 
 	memcpy(out, v ? v : "", n);
 	out[n] = '\0';
+}
+
+static enum MHD_Result http_scan_hdr(void *cls, enum MHD_ValueKind kind, const char *key,
+				     size_t key_size, const char *value, size_t value_size)
+{
+	bw_http_head_scan_add(cls, key, key_size, value ? value : "", value ? value_size : 0);
+	return MHD_YES;
+}
+
+/* Why the head of the request on mc is refused (http_head.h), or NULL. */
+static const char *http_head_refused(struct MHD_Connection *mc, const char *method)
+{
+	struct bw_http_head_scan scan;
+	const char *why = NULL;
+
+	bw_http_head_scan_init(&scan);
+	MHD_get_connection_values_n(mc, MHD_HEADER_KIND, http_scan_hdr, &scan);
+	return bw_http_head_verdict(&scan, method, &why) < 0 ? why : NULL;
 }
 
 static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const char *url,
@@ -95,6 +114,14 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const 
 		c->http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 		http_copy_hdr(mc, MHD_HTTP_HEADER_RANGE, c->range, sizeof(c->range));
 		http_copy_hdr(mc, MHD_HTTP_HEADER_USER_AGENT, c->agent, sizeof(c->agent));
+		/* A head whose framing is ambiguous: 400, and the connection is closed so that
+		 * nothing after the head is read as a next request (request smuggling). */
+		const char *why = http_head_refused(mc, method);
+		if (why) {
+			c->answered = true;
+			c->refused = true;
+			return bw_http_answer_refuse(c, mc, why);
+		}
 		/* Other methods are refused at once, before any body is read: MHD then closes
 		 * the connection after the 405, which is what an unwanted upload deserves. */
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
@@ -167,6 +194,7 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->bytes = 0;
 	c->note = NULL;
 	c->short_read = false;
+	c->refused = false;
 	c->method[0] = c->range[0] = c->agent[0] = '\0';
 	n = uri ? strlen(uri) : 0;
 	c->uri_too_long = n >= sizeof(c->uri);
@@ -203,7 +231,8 @@ static uint64_t http_sent(const struct bw_http_conn *c, enum MHD_RequestTerminat
 {
 	uint64_t sent = c->bytes;
 
-	snprintf(msg, cap, "%s", c->note ? c->note : "served");
+	snprintf(msg, cap, "%s%s", c->refused ? "refused, connection closed: " : "",
+		 c->note ? c->note : "served");
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || c->bytes == 0)
 		return sent;
 	sent = bw_http_answer_delivered(c);
