@@ -15,6 +15,7 @@
 #include "core/sock.h"
 #include "core/vfs.h"
 #include "http/http_config.h"
+#include "http/http_conns.h"
 
 #define BW_HTTP_URI_MAX 4096 /* longer request-targets get 414 */
 
@@ -32,6 +33,16 @@ struct bw_http_service {
 	atomic_bool
 	    running; /* MHD started: its messages are runtime warnings, not start-up errors */
 	char *pem_cert, *pem_key;
+	/* The connection table (http_conns.h) and the thread that closes connections whose
+	 * head is late, all under lock; the table's slots live in struct bw_http_conn. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t closer;
+	bool have_closer;
+	bool closer_stop;
+	int64_t closer_at; /* when the closer wakes next (INT64_MAX: when told) */
+	struct bw_http_conns conns;
+	unsigned mhd_limit; /* libmicrohttpd's own connection limit (above ours) */
 	char listen_str[BW_ADDRSTRLEN];
 };
 
@@ -39,6 +50,8 @@ struct bw_http_service {
  * MHD thread that owns the connection (requests on a connection come one at a time), so it
  * needs no lock. */
 struct bw_http_conn {
+	struct bw_http_slot slot; /* in svc->conns, under svc->lock */
+	const char *close_why;    /* set under svc->lock with slot.closing: why we closed it */
 	struct bw_http_service *svc;
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local; /* getsockname: the address the client connected to */

@@ -13,7 +13,15 @@
 #              request is never served) and the log says why; a bare LF, a NUL inside a
 #              value and a fold of one token are normalised by libmicrohttpd 0.9.75 before
 #              bootwire sees them (src/http/http_head.h): reported as skipped checks
-#   (figures printed: seconds curl waited after the truncation)
+#   slowloris: 150 connections from 10 addresses, 100 trickling a header line a second, 50
+#              sending nothing, with head_timeout_ms 2000 and timeout_s 60: all are closed by
+#              the server (counted with ss) and the log says "request head not complete"
+#   full:      max_connections 32, max_per_client 8, 48 idle connections from 6 addresses
+#              (half kept alive after an answer, half silent): the oldest idle ones are closed
+#              to let new ones in (logged), a 9th connection from one address is closed at
+#              once (logged with the client), curl gets its file, at most 32 stay established
+#   (figures printed: seconds curl waited after the truncation, connections left open 1 s
+#   after the head deadline, seconds curl waited with the table full)
 #
 # Run: bash tests/system/http_harden.sh   (root; BOOTWIRE=...)
 set -euo pipefail
@@ -30,12 +38,17 @@ bw_make_work
 ROOT=$BW_WORK/root
 PORT=8080
 URL=http://127.0.0.1:$PORT
-LOG=$BW_WORK/http.log
 mkdir -p "$ROOT"
 chmod 0755 "$ROOT"
 bw_mkfile "$ROOT/small.bin" 10000
 
-cat >"$BW_WORK/http.yaml" <<YAML
+# http_harden_start NAME YAML_LINES: starts bootwire with the http section plus YAML_LINES;
+# PID and LOG name it.
+http_harden_start()
+{
+	local name=$1 extra=$2
+	LOG=$BW_WORK/$name.log
+	cat >"$BW_WORK/$name.yaml" <<YAML
 boot_root: $ROOT
 pid_file: ''
 log: { format: json }
@@ -45,14 +58,21 @@ http:
   listen: 127.0.0.1
   port: $PORT
   threads: 1
-  timeout_s: 60
+$extra
 YAML
-bw_spawn "" "$LOG" "$BOOTWIRE" serve -c "$BW_WORK/http.yaml" --allow-root
-PID=$BW_LAST_PID
-if ! bw_wait_ready "$PID" "$LOG" "" "$PORT"; then
-	bw_fail "the daemon did not start" "$(cat "$LOG")"
-	bw_summary
-fi
+	bw_spawn "" "$LOG" "$BOOTWIRE" serve -c "$BW_WORK/$name.yaml" --allow-root
+	PID=$BW_LAST_PID
+	if ! bw_wait_ready "$PID" "$LOG" "" "$PORT"; then
+		bw_fail "the daemon ($name) did not start" "$(cat "$LOG")"
+		bw_summary
+	fi
+}
+
+# http_harden_established: server-side connections of the HTTP port still established.
+http_harden_established()
+{
+	ss -Htn state established "( sport = :$PORT )" | wc -l
+}
 
 # http_harden_curl_ok WHAT: a plain download of small.bin succeeds, byte for byte.
 http_harden_curl_ok()
@@ -181,8 +201,189 @@ http_harden_smuggling()
 	http_harden_curl_ok "after smuggling"
 }
 
+# ---- many connections: slowloris, a full connection table -------------------------------
+cat >"$BW_WORK/conns.py" <<'PY'
+# conns.py PORT SECS SPEC...: opens connections (SPEC: SRCADDR:COUNT:MODE, modes: none (sends
+# nothing), get (one keep-alive GET /small.bin, then idle), slow (a request line, then a
+# header line every second: slowloris)), prints "open N", holds them for SECS (bounded),
+# then prints "closed K of N" (K: closed by the server).
+# conns.py PORT probe SRCADDR: one connection; prints "closed" if the server closes it
+# within 3 s, else "open".
+import socket, sys, time
+port = int(sys.argv[1])
+def conn(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+def gone(s, wait):
+    s.settimeout(wait)
+    try:
+        return s.recv(65536) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+if sys.argv[2] == "probe":
+    print("closed" if gone(conn(sys.argv[3]), 3.0) else "open", flush=True)
+    sys.exit(0)
+secs = float(sys.argv[2])
+conns = []
+for spec in sys.argv[3:]:
+    src, count, mode = spec.split(":")
+    for _ in range(int(count)):
+        try:
+            s = conn(src)
+        except OSError:
+            conns.append([None, mode, True])
+            continue
+        if mode == "get":
+            s.sendall(b"GET /small.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            try:  # (a server that does not accept it leaves it waiting in the backlog)
+                while b"\r\n\r\n" not in got or len(got) < 10000:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    got += b
+            except socket.timeout:
+                pass
+        elif mode == "slow":
+            s.sendall(b"GET /small.bin HTTP/1.1\r\n")
+        conns.append([s, mode, False])
+print("open %d" % len(conns), flush=True)
+end = time.monotonic() + secs
+n = 0
+while time.monotonic() < end:
+    for c in conns:
+        if c[2]:
+            continue
+        if gone(c[0], 0.001):
+            c[2] = True
+        elif c[1] == "slow":
+            try:
+                c[0].sendall(b"X-Slow-%d: x\r\n" % n)
+            except OSError:
+                c[2] = True
+    n += 1
+    time.sleep(1.0)
+print("closed %d of %d" % (sum(1 for c in conns if c[2]), len(conns)), flush=True)
+PY
+
+# http_harden_wait_open OUT SECS: waits (bounded) until conns.py printed its "open" line.
+http_harden_wait_open()
+{
+	local out=$1 secs=$2 i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -q '^open ' "$out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+http_harden_slowloris()
+{
+	local spec=() i
+	# 150 connections from 10 addresses (15 each, under max_per_client): 100 trickle their
+	# headers, one line a second (timeout_s, an idle timeout, never fires), 50 send nothing
+	for ((i = 0; i < 10; i++)); do
+		spec+=("127.0.0.$((10 + i)):10:slow" "127.0.0.$((10 + i)):5:none")
+	done
+	timeout 90 python3 "$BW_WORK/conns.py" "$PORT" 60 "${spec[@]}" >"$BW_WORK/slow.out" 2>&1 &
+	local cpid=$!
+	if ! http_harden_wait_open "$BW_WORK/slow.out" 20; then
+		bw_fail "slowloris: the client did not open its connections" "$(cat "$BW_WORK/slow.out")"
+		return
+	fi
+	sleep 3 # head_timeout_ms is 2000: one second past it
+	bw_say "slowloris: $(http_harden_established) of 150 connections still open 1 s after the head deadline"
+	local n
+	for ((i = 0; i < 100; i++)); do
+		n=$(http_harden_established)
+		((n == 0)) && break
+		sleep 0.2
+	done
+	if ((n == 0)); then
+		bw_pass "slowloris: all 150 connections closed by the server (head_timeout_ms 2000)"
+	else
+		bw_fail "slowloris: $n of 150 connections still open 20 s later"
+	fi
+	if bw_jwait "$LOG" '.msg | test("^request head not complete within 2000 ms")' 5; then
+		bw_pass "slowloris: the log says why"
+	else
+		bw_fail "slowloris: no 'request head not complete' line" "$(bw_log_tail "$LOG")"
+	fi
+	http_harden_curl_ok "after slowloris"
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+}
+
+http_harden_full()
+{
+	local spec=() i
+	# max_connections 32, max_per_client 8: 48 idle connections from 6 addresses, half after
+	# one answer (kept alive), half having sent nothing
+	for ((i = 0; i < 6; i++)); do
+		spec+=("127.0.0.$((20 + i)):4:get" "127.0.0.$((20 + i)):4:none")
+	done
+	timeout 90 python3 "$BW_WORK/conns.py" "$PORT" 60 "${spec[@]}" >"$BW_WORK/full.out" 2>&1 &
+	local cpid=$!
+	if ! http_harden_wait_open "$BW_WORK/full.out" 60; then
+		bw_fail "full: the client did not open its connections" "$(cat "$BW_WORK/full.out")"
+		return
+	fi
+	bw_say "full: $(http_harden_established) connections established (max_connections 32)"
+	# a client at its own limit: 8 from one address are let in, the 9th is closed at once
+	timeout 60 python3 "$BW_WORK/conns.py" "$PORT" 30 127.0.0.50:8:none >"$BW_WORK/client.out" 2>&1 &
+	local ppid=$!
+	http_harden_wait_open "$BW_WORK/client.out" 20 || true
+	local probe
+	probe=$(timeout 10 python3 "$BW_WORK/conns.py" "$PORT" probe 127.0.0.50 2>&1) || true
+	if [[ $probe == closed ]]; then
+		bw_pass "full: a 9th connection from one client (max_per_client 8) is closed at once"
+	else
+		bw_fail "full: 9th connection from one client: $probe, want closed"
+	fi
+	if bw_jwait "$LOG" '.peer | startswith("127.0.0.50:")' 5 &&
+		bw_jhas "$LOG" '(.peer | startswith("127.0.0.50:")) and (.msg | test("^at the per-client connection limit \\(8\\)"))'; then
+		bw_pass "full: the per-client refusal is logged with the client"
+	else
+		bw_fail "full: no per-client limit line for 127.0.0.50" "$(bw_log_tail "$LOG")"
+	fi
+	local t0 t1
+	t0=$(date +%s.%N)
+	http_harden_curl_ok "with the table full"
+	t1=$(date +%s.%N)
+	bw_say "full: curl waited $(printf '%.2f' "$(echo "$t1 - $t0" | bc)") s with the table full"
+	local n
+	n=$(bw_jcount "$LOG" '.msg | test("^at the connection limit \\(32\\): closing the connection idle longest")')
+	if ((n > 0)); then
+		bw_pass "full: evictions logged ($n lines, rate-limited)"
+	else
+		bw_fail "full: no eviction logged" "$(bw_log_tail "$LOG")"
+	fi
+	n=$(http_harden_established)
+	if ((n <= 32)); then
+		bw_pass "full: $n connections established, within max_connections"
+	else
+		bw_fail "full: $n connections established, over max_connections 32"
+	fi
+	kill "$cpid" "$ppid" 2>/dev/null || true
+	wait "$cpid" "$ppid" 2>/dev/null || true
+}
+
+http_harden_start main "  timeout_s: 60
+  head_timeout_ms: 2000"
 http_harden_shrink
 http_harden_smuggling
-
+http_harden_slowloris
 bw_stop "$PID" 10 || bw_fail "the daemon did not stop cleanly"
+
+http_harden_start full "  timeout_s: 60
+  head_timeout_ms: 60000
+  max_connections: 32
+  max_per_client: 8"
+http_harden_full
+bw_stop "$PID" 10 || bw_fail "the daemon (full) did not stop cleanly"
 bw_summary
