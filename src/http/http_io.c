@@ -354,11 +354,24 @@ static const char *http_slot_state_str(enum bw_http_slot_state st)
 	}
 }
 
-/* Wakes the closer if deadline comes before it would wake (under svc->lock). */
+/* Wakes the closer when it sleeps until told (an empty table), under svc->lock. Otherwise it
+ * wakes by itself at least every tick (http_closer_tick), so a deadline is met within a tick:
+ * waking it for each earlier deadline would wake it for every request (a request line's
+ * deadline comes before those of the connections kept alive). */
 static void http_closer_poke(struct bw_http_service *svc, int64_t deadline)
 {
-	if (deadline < svc->closer_at)
+	if (svc->closer_at == INT64_MAX && deadline != INT64_MAX) {
+		svc->closer_at = deadline;
 		pthread_cond_signal(&svc->wake);
+	}
+}
+
+/* How late the closer may be: a quarter of head_timeout_ms, between 25 ms and 1 s. */
+static int64_t http_closer_tick(const struct bw_http_config *cfg)
+{
+	int64_t t = cfg->head_timeout_ms / 4;
+
+	return t < 25 ? 25 : t > 1000 ? 1000 : t;
 }
 
 /* Closes every connection past its deadline at now (under svc->lock). */
@@ -390,11 +403,14 @@ static void *http_closer_main(void *arg)
 
 		http_closer_sweep(svc, now);
 		next = bw_http_conns_next_deadline(&svc->conns);
-		svc->closer_at = next;
 		if (next == INT64_MAX) {
+			svc->closer_at = INT64_MAX;
 			pthread_cond_wait(&svc->wake, &svc->lock);
 			continue;
 		}
+		if (next > now + http_closer_tick(svc->cfg))
+			next = now + http_closer_tick(svc->cfg);
+		svc->closer_at = next;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += (next - now) / 1000;
 		ts.tv_nsec += (long)((next - now) % 1000) * 1000000L;
