@@ -440,7 +440,7 @@ static void http_file_body_free(void *cls)
 /* MHD asks for body bytes [pos, pos + max) of a body it knows the length of, so a read that
  * finds the end of the file first means the file shrank while being sent: the answer can never
  * be completed, and the connection is aborted at once (MHD closes it; the log line says how
- * many bytes left). MHD 0.9.75's own file answers (sendfile, and its pread reader) instead
+ * many bytes left: pos, all of which MHD had written to the socket). MHD 0.9.75's own file answers (sendfile, and its pread reader) instead
  * stall until the idle timeout, or end the answer as if it were complete. */
 static ssize_t http_file_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -455,6 +455,7 @@ static ssize_t http_file_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n > 0)
 		return n;
 	b->c->short_read = true;
+	b->c->short_at = pos; /* MHD asks for more only once it has written all before pos */
 	b->c->note = n == 0 ? "file shrank while sent" : "file read failed while sent";
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }

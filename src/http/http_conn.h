@@ -77,6 +77,7 @@ struct bw_http_conn {
 	const char *note;
 	bool refused;    /* its head was refused (http_head.h): 400, connection closed */
 	bool short_read; /* the file ended before its answer did (it shrank): aborted */
+	uint64_t short_at; /* ... after this many body bytes had been written to the socket */
 	char method[16];
 	char range[96];
 	char agent[160];

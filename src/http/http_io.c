@@ -270,11 +270,14 @@ static uint64_t http_sent(const struct bw_http_conn *c, enum MHD_RequestTerminat
 		 c->note ? c->note : "served");
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || c->bytes == 0)
 		return sent;
-	sent = bw_http_answer_delivered(c);
-	if (c->short_read)
+	if (c->short_read) {
+		/* written to the socket before the end: the kernel still delivers them */
 		snprintf(msg, cap, "aborted: %s: %" PRIu64 " of %" PRIu64 " bytes sent", c->note,
-			 sent, c->bytes);
-	else if (sent < c->bytes)
+			 c->short_at, c->bytes);
+		return c->short_at;
+	}
+	sent = bw_http_answer_delivered(c);
+	if (sent < c->bytes)
 		snprintf(msg, cap, "cut short: %" PRIu64 " of %" PRIu64 " bytes", sent, c->bytes);
 	return sent;
 }
