@@ -37,7 +37,7 @@ static void http_conns_append(struct bw_http_conns *t, struct bw_http_slot *s)
 
 /* s enters state at now: it moves to the end (the table stays ordered by since). */
 static void http_conns_enter(struct bw_http_conns *t, struct bw_http_slot *s,
-			     enum bw_http_slot_state state, int64_t now, int64_t deadline)
+                             enum bw_http_slot_state state, int64_t now, int64_t deadline)
 {
 	http_conns_unlink(t, s);
 	http_conns_append(t, s);
@@ -46,7 +46,8 @@ static void http_conns_enter(struct bw_http_conns *t, struct bw_http_slot *s,
 	s->deadline = deadline;
 }
 
-void bw_http_conns_add(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now, int64_t head_ms)
+void bw_http_conns_add(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now,
+                       int64_t head_ms)
 {
 	s->prev = s->next = NULL;
 	s->closing = false;
@@ -58,7 +59,7 @@ void bw_http_conns_add(struct bw_http_conns *t, struct bw_http_slot *s, int64_t 
 }
 
 void bw_http_conns_head(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now,
-			int64_t head_ms)
+                        int64_t head_ms)
 {
 	(void)t;
 	s->state = BW_HTTP_SLOT_HEAD; /* keeps its place: it is not a victim */
@@ -72,7 +73,7 @@ void bw_http_conns_busy(struct bw_http_conns *t, struct bw_http_slot *s, int64_t
 }
 
 void bw_http_conns_idle(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now,
-			int64_t idle_ms, int64_t head_ms)
+                        int64_t idle_ms, int64_t head_ms)
 {
 	http_conns_enter(t, s, BW_HTTP_SLOT_IDLE, now, now + idle_ms + head_ms);
 }
@@ -141,7 +142,7 @@ int64_t bw_http_conns_next_deadline(const struct bw_http_conns *t)
 }
 
 enum bw_http_admit bw_http_conns_admit(unsigned live, unsigned from_client, bool have_victim,
-				       unsigned max_connections, unsigned max_per_client)
+                                       unsigned max_connections, unsigned max_per_client)
 {
 	if (from_client >= max_per_client)
 		return BW_HTTP_REFUSE_CLIENT;

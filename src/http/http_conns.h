@@ -44,15 +44,16 @@ struct bw_http_conns {
 
 void bw_http_conns_init(struct bw_http_conns *t);
 /* A connection accepted at now (state NEW, deadline now + head_ms). */
-void bw_http_conns_add(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now, int64_t head_ms);
+void bw_http_conns_add(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now,
+                       int64_t head_ms);
 /* Its request line arrived: HEAD; the deadline is now + head_ms if that is earlier. */
 void bw_http_conns_head(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now,
-			int64_t head_ms);
+                        int64_t head_ms);
 /* Its head is complete: BUSY, no deadline. */
 void bw_http_conns_busy(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now);
 /* Its answer is done and it is kept alive: IDLE, deadline now + idle_ms + head_ms. */
 void bw_http_conns_idle(struct bw_http_conns *t, struct bw_http_slot *s, int64_t now,
-			int64_t idle_ms, int64_t head_ms);
+                        int64_t idle_ms, int64_t head_ms);
 /* Marks s closing (once). */
 void bw_http_conns_closing(struct bw_http_conns *t, struct bw_http_slot *s);
 void bw_http_conns_remove(struct bw_http_conns *t, struct bw_http_slot *s);
@@ -71,12 +72,12 @@ int64_t bw_http_conns_next_deadline(const struct bw_http_conns *t);
 /* What to do with a new connection from a client that has from_client connections, when
  * live connections are open (http_io's accept policy). */
 enum bw_http_admit {
-	BW_HTTP_ADMIT,              /* let it in */
-	BW_HTTP_ADMIT_EVICT,        /* let it in and close the victim */
-	BW_HTTP_REFUSE_FULL,        /* at the limit and nothing idle to close */
-	BW_HTTP_REFUSE_CLIENT,      /* the client is at its own limit */
+	BW_HTTP_ADMIT,         /* let it in */
+	BW_HTTP_ADMIT_EVICT,   /* let it in and close the victim */
+	BW_HTTP_REFUSE_FULL,   /* at the limit and nothing idle to close */
+	BW_HTTP_REFUSE_CLIENT, /* the client is at its own limit */
 };
 enum bw_http_admit bw_http_conns_admit(unsigned live, unsigned from_client, bool have_victim,
-				       unsigned max_connections, unsigned max_per_client);
+                                       unsigned max_connections, unsigned max_per_client);
 
 #endif

@@ -72,7 +72,7 @@ static void http_head_refuse(struct bw_http_head_scan *s, const char *why)
 }
 
 void bw_http_head_scan_add(struct bw_http_head_scan *s, const char *name, size_t name_len,
-			   const char *value, size_t value_len)
+                           const char *value, size_t value_len)
 {
 	bool nonzero = false;
 
@@ -110,7 +110,7 @@ static const char *http_head_why(const struct bw_http_head_scan *s, const char *
 }
 
 int bw_http_head_verdict(const struct bw_http_head_scan *s, const char *method,
-			 const char **ret_why)
+                         const char **ret_why)
 {
 	const char *why = http_head_why(s, method);
 
@@ -121,13 +121,13 @@ int bw_http_head_verdict(const struct bw_http_head_scan *s, const char *method,
 }
 
 int bw_http_head_check(const char *method, const struct bw_http_hdr *hdrs, size_t n,
-		       const char **ret_why)
+                       const char **ret_why)
 {
 	struct bw_http_head_scan s;
 
 	bw_http_head_scan_init(&s);
 	for (size_t i = 0; i < n; i++)
 		bw_http_head_scan_add(&s, hdrs[i].name, hdrs[i].name_len, hdrs[i].value,
-				      hdrs[i].value_len);
+		                      hdrs[i].value_len);
 	return bw_http_head_verdict(&s, method, ret_why);
 }

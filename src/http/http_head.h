@@ -21,10 +21,10 @@
 
 /* What the headers of one request said, fed one header at a time. */
 struct bw_http_head_scan {
-	unsigned n_clen;     /* Content-Length headers */
-	unsigned n_te;       /* Transfer-Encoding headers */
-	bool clen_nonzero;   /* a Content-Length says more than 0 */
-	const char *why;     /* the first header that is refused in itself, or NULL */
+	unsigned n_clen;   /* Content-Length headers */
+	unsigned n_te;     /* Transfer-Encoding headers */
+	bool clen_nonzero; /* a Content-Length says more than 0 */
+	const char *why;   /* the first header that is refused in itself, or NULL */
 };
 
 /* One header line as parsed: name and value are not NUL-terminated (lengths given). */
@@ -40,16 +40,16 @@ void bw_http_head_scan_init(struct bw_http_head_scan *s);
  * other non-token bytes: a fold, see above), a value with a control character other than
  * HTAB (CR, LF, NUL, DEL), or a Content-Length that is not a decimal number is refused. */
 void bw_http_head_scan_add(struct bw_http_head_scan *s, const char *name, size_t name_len,
-			   const char *value, size_t value_len);
+                           const char *value, size_t value_len);
 /* The verdict on the request with method (NUL-terminated) and the headers added: 0 to
  * answer it; -EBADMSG to refuse it (400, connection closed) with *ret_why saying why (a
  * static string). Refused: anything add() refused; two Content-Lengths (even equal);
  * Transfer-Encoding with Content-Length; on GET and HEAD any Transfer-Encoding and a
  * Content-Length other than 0. */
 int bw_http_head_verdict(const struct bw_http_head_scan *s, const char *method,
-			 const char **ret_why);
+                         const char **ret_why);
 /* init, add each of hdrs[0..n), verdict: for tests and fuzzing. */
 int bw_http_head_check(const char *method, const struct bw_http_hdr *hdrs, size_t n,
-		       const char **ret_why);
+                       const char **ret_why);
 
 #endif

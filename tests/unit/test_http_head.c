@@ -6,7 +6,10 @@
 #include "check.h"
 #include "http/http_head.h"
 
-#define H(n, v) {n, sizeof(n) - 1, v, sizeof(v) - 1}
+#define H(n, v)                                                                                    \
+	{                                                                                          \
+		n, sizeof(n) - 1, v, sizeof(v) - 1                                                 \
+	}
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int check(const char *method, const struct bw_http_hdr *h, size_t n, const char **why)
@@ -19,8 +22,8 @@ static void test_accepted(void)
 {
 	const char *why;
 	static const struct bw_http_hdr plain[] = {
-		H("Host", "10.0.0.1"), H("User-Agent", "iPXE/1.21.1"), H("Range", "bytes=0-"),
-		H("X-Tab", "a\tb"), H("X-Obs", "caf\xc3\xa9"), H("Empty", "")};
+	    H("Host", "10.0.0.1"), H("User-Agent", "iPXE/1.21.1"), H("Range", "bytes=0-"),
+	    H("X-Tab", "a\tb"),    H("X-Obs", "caf\xc3\xa9"),      H("Empty", "")};
 	static const struct bw_http_hdr clen0[] = {H("Host", "x"), H("content-length", " 0 ")};
 	static const struct bw_http_hdr clen00[] = {H("Content-Length", "00")};
 	static const struct bw_http_hdr post_clen[] = {H("Content-Length", "12")};
@@ -38,7 +41,7 @@ static void test_accepted(void)
 }
 
 static void refused(const char *method, const struct bw_http_hdr *h, size_t n, const char *want,
-		    int line)
+                    int line)
 {
 	const char *why;
 	int r = check(method, h, n, &why);
@@ -65,12 +68,13 @@ static void test_bodies(void)
 static void test_framing(void)
 {
 	static const struct bw_http_hdr te_clen[] = {H("Content-Length", "0"),
-						     H("Transfer-Encoding", "chunked")};
+	                                             H("Transfer-Encoding", "chunked")};
 	static const struct bw_http_hdr clen_te[] = {H("Transfer-Encoding", "chunked"),
-						     H("Content-Length", "5")};
-	static const struct bw_http_hdr two[] = {H("Content-Length", "0"), H("Content-Length", "35")};
+	                                             H("Content-Length", "5")};
+	static const struct bw_http_hdr two[] = {H("Content-Length", "0"),
+	                                         H("Content-Length", "35")};
 	static const struct bw_http_hdr two_same[] = {H("Content-Length", "0"),
-						      H("content-length", "0")};
+	                                              H("content-length", "0")};
 	static const struct bw_http_hdr list[] = {H("Content-Length", "0, 0")};
 	static const struct bw_http_hdr sign[] = {H("Content-Length", "+5")};
 	static const struct bw_http_hdr empty[] = {H("Content-Length", "")};
@@ -91,8 +95,8 @@ static void test_framing(void)
  * the header before it; a fold before any header keeps its leading blank. */
 static void test_normalised_shapes(void)
 {
-	static const struct bw_http_hdr fold_te[] = {
-		H("Host", "x"), H("X-ATransfer-Encoding: chunked", "one")};
+	static const struct bw_http_hdr fold_te[] = {H("Host", "x"),
+	                                             H("X-ATransfer-Encoding: chunked", "one")};
 	static const struct bw_http_hdr fold_first[] = {H(" Host", "x")};
 	static const struct bw_http_hdr tab_name[] = {H("Host\t", "x")};
 	static const struct bw_http_hdr empty_name[] = {H("", "x")};
