@@ -22,6 +22,7 @@
 #   part D  flood: tftp_flood sends 10,000 RRQs from 500 sockets on 50 source addresses
 #           that never ACK (once at 5,000/s, once as fast as possible) while curl, tftp-hpa
 #           and tftp_get download 1 MiB: all byte-exact; the daemon is alive afterwards.
+# bootwire logs JSON (--log-format json, log.format json); failure reports show it as text.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -151,7 +152,7 @@ tree_state()
 bw_say "part A: $BW_SERVER with no upload directories"
 SRV_ADDR=$ADDR
 SRV_PORT=6969
-bw_start_tftp "$ROOT" "$SRV_ADDR" "$SRV_PORT" || { bw_fail "server starts"; bw_summary; }
+bw_start_tftp "$ROOT" "$SRV_ADDR" "$SRV_PORT" --log-format json || { bw_fail "server starts"; bw_summary; }
 
 for name in ../etc/passwd ../outside.txt a/../../outside.txt files/../../outside.txt \
 	/etc/passwd //etc/passwd "$T/outside.txt" "$ROOT/../outside.txt" "${ROOT}2/file.txt" \
@@ -184,7 +185,7 @@ if bw_server_has upload-dirs; then
 	SRV_PORT=6970
 	cat >"$T/bootwire.yaml" <<EOF
 boot_root: $ROOT
-log: { level: debug, format: text }
+log: { level: debug, format: json }
 tftp:
   listen: $SRV_ADDR
   port: $SRV_PORT
@@ -309,7 +310,8 @@ if bw_server_has limits; then
 	bw_say "part C: --max-transfers 6 --max-transfers-per-client 3"
 	SRV_PORT=6971
 	bw_start_tftp "$ROOT" 0.0.0.0 "$SRV_PORT" --max-transfers 6 \
-		--max-transfers-per-client 3 --log-level info || { bw_fail "server starts"; bw_summary; }
+		--max-transfers-per-client 3 --log-level info --log-format json ||
+		{ bw_fail "server starts"; bw_summary; }
 	bw_mkfile "$ROOT/slow.bin" 40000 # 79 blocks of 512, ACKed every 40 ms: ~3 s
 	slow_pids=()
 	slow_start()
@@ -365,7 +367,7 @@ if bw_server_has flood; then
 	SRV_PORT=6972
 	bw_mkfile "$ROOT/legit.bin" 1048576
 	bw_mkfile "$ROOT/flood.bin" 1048576
-	bw_start_tftp "$ROOT" 0.0.0.0 "$SRV_PORT" --log-level info ||
+	bw_start_tftp "$ROOT" 0.0.0.0 "$SRV_PORT" --log-level info --log-format json ||
 		{ bw_fail "server starts"; bw_summary; }
 	rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$BW_SRV_PID/status" 2>/dev/null || echo '?'; }
 	rss0=$(rss_kib)
