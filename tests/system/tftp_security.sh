@@ -15,7 +15,8 @@
 #           refused with ERROR 3 (announced by tsize, or found mid-transfer), exactly
 #           max_size accepted; writes outside an upload directory, via .., or through a
 #           symlink leaving the root refused with ERROR 2; an abandoned upload leaves
-#           nothing behind; remap and \ mapping cannot be used to leave the root.
+#           nothing behind and its log line has the bytes received (5 blocks), and the
+#           size only when the client announced a tsize; remap and \ mapping cannot be used to leave the root.
 #   part C  limits (--max-transfers 6 --max-transfers-per-client 3): a client with 3 active
 #           transfers gets ERROR 0 for a 4th; with 6 active in all, a new client gets
 #           ERROR 0; the active transfers complete byte-exact.
@@ -298,6 +299,30 @@ EOF
 	else
 		bw_fail "an abandoned upload (client gone after 5 blocks) leaves nothing behind" \
 			"files changed, 3 s later:" "$(diff <(echo "$before") <(tree_state) | grep '^[<>]')" \
+			"$(bw_log_tail "$BW_SRV_LOG" 5)"
+	fi
+	# its end line: timed out, with the bytes received in order (5 blocks of 512) and no size
+	# (the client announced no tsize)
+	# shellcheck disable=SC2016 # jq's $f
+	abandoned='svc("tftp") and .file == $f and verdict("upload failed:")'
+	if bw_jwait "$BW_SRV_LOG" "$abandoned" 5 --arg f uploads/abandoned.bin &&
+		bw_jhas "$BW_SRV_LOG" "$abandoned"' and .msg == "upload failed: timed out" and
+		.level == "warn" and .bytes == 2560 and (has("size") | not)' --arg f uploads/abandoned.bin; then
+		bw_pass "the abandoned upload's log line: upload failed: timed out, bytes=2560, no size"
+	else
+		bw_fail "the abandoned upload's log line: upload failed: timed out, bytes=2560, no size" \
+			"$(bw_jlines "$BW_SRV_LOG" "$abandoned" --arg f uploads/abandoned.bin)" \
+			"$(bw_log_tail "$BW_SRV_LOG" 5)"
+	fi
+	# the same with tsize announced: the line has it as the size
+	put uploads/abandoned-tsize.bin "$T/up-max.bin" --stop-after 5 -s
+	if bw_jwait "$BW_SRV_LOG" "$abandoned" 5 --arg f uploads/abandoned-tsize.bin &&
+		bw_jhas "$BW_SRV_LOG" "$abandoned"' and .msg == "upload failed: timed out" and
+		.bytes == 2560 and .size == 102400' --arg f uploads/abandoned-tsize.bin; then
+		bw_pass "an abandoned upload with tsize 102400: its log line has bytes=2560 size=102400"
+	else
+		bw_fail "an abandoned upload with tsize 102400: its log line has bytes=2560 size=102400" \
+			"$(bw_jlines "$BW_SRV_LOG" "$abandoned" --arg f uploads/abandoned-tsize.bin)" \
 			"$(bw_log_tail "$BW_SRV_LOG" 5)"
 	fi
 	bw_stop_server
