@@ -809,7 +809,7 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 	struct bw_vfs_req vr = {.path = name, .peer = rq->peer, .local = rq->local,
 				.service = "tftp"};
 	struct bw_blob *blob = NULL;
-	int r, fd;
+	int r;
 
 	r = bw_vfs_open(svc->vfs, &vr, &blob);
 	if (r == 0) {
@@ -819,11 +819,8 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 	}
 	if (r != -ENOENT)
 		return r;
-	fd = bw_fspath_open(svc->root_fd, svc->root, name, svc->cfg->case_insensitive,
-			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-	if (fd < 0)
-		return fd;
-	return bw_tftp_src_open_fd(src, &svc->fcache, fd, netascii);
+	return bw_tftp_src_open_path(src, &svc->fcache, svc->root_fd, svc->root, name,
+				     svc->cfg->case_insensitive, netascii);
 }
 
 static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_tsize,
@@ -864,6 +861,9 @@ static void tftp_refuse_open(struct tftp_req_ctx *rq, int r, bool outside, const
 			    "readable", name, BW_LOG_WARN);
 	else if (r == -EISDIR)
 		tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "not a regular file", name, BW_LOG_INFO);
+	else if (r == -ENODEV) /* checked before opening: tftp_src.h */
+		tftp_refuse(rq, BW_TFTP_ERR_ACCESS, "access violation: not a regular file "
+			    "(device, FIFO or socket)", name, BW_LOG_WARN);
 	else if (r == -EFBIG)
 		tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "file too large for netascii mode", name,
 			    BW_LOG_INFO);

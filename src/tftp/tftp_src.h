@@ -34,6 +34,14 @@ struct bw_tftp_src {
 /* Takes ownership of fd (closes it, or keeps it in the cache). fd must be a regular file. */
 int bw_tftp_src_open_fd(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int fd,
 			bool netascii);
+/* Opens name (normalised, below the directory root_fd whose path is root; see
+ * bw_fspath_open) for reading. Its type is checked before it is opened: a device node, FIFO
+ * or socket is never opened (-ENODEV), a directory is -EISDIR; other errors as
+ * bw_fspath_open. So nothing a request names can block (a FIFO without writer) or have the
+ * side effects of opening a device (a tty, a tape). */
+int bw_tftp_src_open_path(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int root_fd,
+			  const char *root, const char *name, bool case_insensitive,
+			  bool netascii);
 /* Takes one reference of blob. */
 int bw_tftp_src_open_blob(struct bw_tftp_src *s, struct bw_blob *blob, bool netascii);
 /* Reads up to len bytes of the (converted) stream at off into buf. Returns the number of

@@ -1,5 +1,8 @@
 /* Transfer sources: files shared between readers, blobs from virtual files, netascii. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -95,10 +98,63 @@ static void test_file_cache(void)
 	unlink(path);
 }
 
+/* Device nodes, FIFOs and sockets below the root are refused by type before anything opens
+ * them: a FIFO must not block (no writer), a tty must not become anything's terminal. */
+static void test_open_path_types(void)
+{
+	char dir[] = "/tmp/bw-src-types-XXXXXX", p[256];
+	struct bw_tftp_fcache cache;
+	struct bw_tftp_src s;
+	int root_fd, fd;
+
+	if (!CHECK(mkdtemp(dir) != NULL))
+		return;
+	snprintf(p, sizeof(p), "%s/file", dir);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	CHECK_EQ_INT(write(fd, "a\nb", 3), 3);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	CHECK_EQ_INT(mkfifo(p, 0644), 0);
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	CHECK_EQ_INT(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/fifo-link", dir);
+	CHECK_EQ_INT(symlink("fifo", p), 0);
+	snprintf(p, sizeof(p), "%s/tty", dir);
+	bool have_dev = mknod(p, S_IFCHR | 0666, makedev(5, 0)) == 0; /* root only */
+	root_fd = open(dir, O_RDONLY | O_DIRECTORY);
+	bw_tftp_fcache_init(&cache);
+	if (CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "file", false, true), 0)) {
+		CHECK_EQ_U64(s.size, 4); /* "a\r\nb" */
+		bw_tftp_src_done(&s);
+	}
+	CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "fifo", false, false), -ENODEV);
+	CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "fifo-link", false, false),
+		     -ENODEV);
+	CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "FIFO", true, false), -ENODEV);
+	CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "sub", false, false), -EISDIR);
+	CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "none", false, false), -ENOENT);
+	if (have_dev)
+		CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "tty", false, false),
+			     -ENODEV);
+	else
+		fprintf(stderr, "test_open_path_types: no device node (not root): skipped\n");
+	CHECK_EQ_INT(cache.n, 0);
+	bw_tftp_fcache_done(&cache);
+	close(root_fd);
+	for (const char *n = "file\0fifo\0fifo-link\0tty\0"; *n; n += strlen(n) + 1) {
+		snprintf(p, sizeof(p), "%s/%s", dir, n);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_netascii_blob();
 	test_vfs();
 	test_file_cache();
+	test_open_path_types();
 	return check_summary();
 }
