@@ -1007,6 +1007,9 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 	}
 	if (tftp_is_duplicate(rq, name))
 		return;
+	if (req->opt_dropped && tftp_log_allowed(rq->peer, "incomplete option"))
+		bw_log(BW_LOG_DEBUG, "tftp", rq->peer_str, "%s %s: ignoring an incomplete last "
+		       "option (RFC 2347)", bw_tftp_op_name(rq->m->op), name);
 	if (!tftp_admit(rq)) {
 		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "server busy: too many transfers", name,
 			    BW_LOG_WARN);
@@ -1017,6 +1020,16 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 		return;
 	}
 	tftp_handle_rrq(rq, name, outside);
+}
+
+/* ERROR 4 for a request port packet that is no valid request (tftp_wire.h says which). */
+static void tftp_refuse_malformed(struct bw_tftp_service *svc, const struct tftp_req_ctx *rq,
+				  size_t len, const char *msg)
+{
+	tftp_send_error_fd(svc, svc->fd, rq->peer, BW_TFTP_ERR_ILLEGAL_OP, msg);
+	if (tftp_log_allowed(rq->peer, msg))
+		bw_log(BW_LOG_INFO, "tftp", rq->peer_str, "refusing a packet of %zu bytes: %s "
+		       "(ERROR %u)", len, msg, BW_TFTP_ERR_ILLEGAL_OP);
 }
 
 static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf, size_t len,
@@ -1032,6 +1045,10 @@ static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf
 		m.op = BW_TFTP_OP_RRQ;
 		tftp_refuse(&rq, BW_TFTP_ERR_ILLEGAL_OP,
 			    "unsupported mode (octet and netascii only)", "", BW_LOG_INFO);
+		return;
+	}
+	if (r < 0 && bw_tftp_request_refusal(buf, len, r)) {
+		tftp_refuse_malformed(svc, &rq, len, bw_tftp_request_refusal(buf, len, r));
 		return;
 	}
 	if (r < 0 || (m.op != BW_TFTP_OP_RRQ && m.op != BW_TFTP_OP_WRQ)) {
