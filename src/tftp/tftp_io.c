@@ -565,6 +565,8 @@ static void tftp_conn_on_packet(struct tftp_conn *c, const uint8_t *buf, size_t 
 	struct bw_tftp_msg m;
 	struct bw_tftp_act a;
 
+	if (c->have_src && c->src.size_pending)
+		return; /* not started: nothing was sent to it yet */
 	if (bw_tftp_parse(buf, len, &m) < 0) {
 		if (tftp_log_allowed((struct sockaddr *)&c->peer, "malformed packet"))
 			bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "dropping a malformed packet");
@@ -823,15 +825,14 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 				     svc->cfg->case_insensitive, netascii);
 }
 
-static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_tsize,
-		       uint64_t tsize)
+static void tftp_start(struct tftp_conn *c, bool have_tsize, uint64_t tsize)
 {
 	struct bw_tftp_xfer_params p = {
-		.is_write = rq->m->op == BW_TFTP_OP_WRQ,
+		.is_write = c->x.is_write,
 		.blksize = c->neg.blksize,
 		.windowsize = c->neg.windowsize,
-		.rto_ms = c->neg.timeout_ok ? c->neg.timeout_s * 1000u : rq->svc->cfg->timeout_ms,
-		.retries_max = rq->svc->cfg->retries,
+		.rto_ms = c->neg.timeout_ok ? c->neg.timeout_s * 1000u : c->svc->cfg->timeout_ms,
+		.retries_max = c->svc->cfg->retries,
 		.size = tsize,
 	};
 	struct bw_tftp_act a;
@@ -842,7 +843,7 @@ static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_t
 				       &c->oack_len);
 	bw_tftp_xfer_start(&c->x, &p, bw_now_ms(), &a);
 	bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "%s %s: blksize=%u windowsize=%u size=%" PRIu64,
-	       bw_tftp_op_name(rq->m->op), c->name, p.blksize, p.windowsize, tsize);
+	       c->x.is_write ? "WRQ" : "RRQ", c->name, p.blksize, p.windowsize, tsize);
 	tftp_conn_execute(c, &a);
 }
 
@@ -871,6 +872,23 @@ static void tftp_refuse_open(struct tftp_req_ctx *rq, int r, bool outside, const
 		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, strerror(-r), name, BW_LOG_WARN);
 }
 
+/* The netascii size of c's file is known (r == 0) or could not be counted. */
+static void tftp_conn_size_cb(struct bw_tftp_src *src, int r, void *data)
+{
+	struct tftp_conn *c = data;
+
+	(void)src;
+	if (c->closing)
+		return;
+	if (r < 0) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "read error: the file changed");
+		tftp_tx_flush(c->svc);
+		return;
+	}
+	tftp_start(c, c->src.size > 0, c->src.size);
+	tftp_tx_flush(c->svc);
+}
+
 static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outside)
 {
 	const struct bw_tftp_req *req = &rq->m->req;
@@ -896,8 +914,14 @@ static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outs
 		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "out of memory");
 		return;
 	}
+	if (c->src.size_pending) {
+		/* netascii: the converted size is counted off the loop (tftp_src.h) */
+		if (bw_tftp_src_size_wait(&c->src, rq->svc->loop, tftp_conn_size_cb, c) < 0)
+			tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "out of resources");
+		return;
+	}
 	/* An empty file's tsize is left out of the OACK: curl (7.88) rejects "tsize 0". */
-	tftp_start(c, rq, src.size > 0, src.size);
+	tftp_start(c, src.size > 0, src.size);
 }
 
 /* Creates the temporary file an upload goes into, next to its final name. */
@@ -965,7 +989,7 @@ static void tftp_handle_wrq(struct tftp_req_ctx *rq, const char *name)
 		return;
 	}
 	/* tsize in a WRQ is echoed with the client's value (RFC 2349). */
-	tftp_start(c, rq, c->neg.tsize_ok, c->neg.tsize_req);
+	tftp_start(c, c->neg.tsize_ok, c->neg.tsize_req);
 }
 
 /* A request from a client port that already has a transfer: the same request again (the
