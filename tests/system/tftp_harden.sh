@@ -8,7 +8,8 @@
 #           file is served right after each (the loop did not hang); a directory stays
 #           ERROR 1.
 #   part B  malformed requests: unknown opcodes (0, 7, 0xffff), an RRQ of 1025 and of 1400
-#           bytes, an RRQ without mode terminator, too many options get ERROR 4; an option
+#           bytes and of 65500 (over the receive buffer), an RRQ without mode terminator,
+#           without mode, with an empty option name, with 17 options get ERROR 4; an option
 #           without a value (at the end) is ignored: the OACK carries the others, or with
 #           nothing else to acknowledge the file comes as DATA 1; an ERROR and an ACK on the
 #           request port stay unanswered.
@@ -208,6 +209,16 @@ expect_answer "RRQ of 1025 bytes" "\\x00\\x01${long}\\x00octet\\x00abcd\\x00" \
 long=$(printf 'b%.0s' {1..1387}) # 2 + 1388 + 6 + 4 bytes
 expect_answer "RRQ of 1400 bytes" "\\x00\\x01${long}\\x00octet\\x00abc\\x00" \
 	"$ILLEGAL: request too long"
+# 2 + 65492 + 6 bytes: more than the server's receive buffer (65469), less than a UDP
+# datagram's 65507: the server sees the first 65469 bytes
+long=$(printf 'c%.0s' {1..65491})
+expect_answer "RRQ of 65500 bytes (over the receive buffer)" "\\x00\\x01${long}\\x00octet\\x00" \
+	"$ILLEGAL: request too long"
+if bw_jhas "$BW_SRV_LOG" 'svc("tftp") and msg_has("refusing a packet of 1025 bytes: illegal TFTP operation: request too long (ERROR 4)")'; then
+	bw_pass "the ERROR 4 is logged with the packet's size"
+else
+	bw_fail "the ERROR 4 is logged" "$(bw_log_tail "$BW_SRV_LOG" 10)"
+fi
 expect_answer "RRQ without the mode's NUL" '\x00\x01small.bin\x00octet' \
 	"$ILLEGAL: malformed request"
 expect_answer "RRQ without a mode" '\x00\x01small.bin\x00' "$ILLEGAL: malformed request"
