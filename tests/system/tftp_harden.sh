@@ -47,7 +47,8 @@ the answer: 'ERROR code msg', 'OACK name=value ...', 'DATA block len', 'OTHER he
 'SILENT' (nothing within 2 s). An OACK or DATA is answered with ERROR 0 (a size probe).
 craft.py burst HOST PORT BIG N SMALL: N netascii RRQs of BIG with tsize at once, then an octet
 download of SMALL (lock-step); prints 'small_ms=.. small_bytes=..', then one 'probe tsize=..'
-(or 'probe ERROR ..') per probe, answering each OACK with ERROR 0."""
+(or 'probe ERROR ..') per probe, answering each OACK with ERROR 0. Bounded: 30 s at most
+for the small download, 30 s for the probes."""
 import codecs, select, socket, struct, sys, time
 
 def describe(pkt):
@@ -84,20 +85,30 @@ def rrq(name, mode, opts=b""):
     return b"\0\1" + name.encode() + b"\0" + mode + b"\0" + opts
 
 def get_small(host, port, name):
+    """Lock-step download; the last packet is resent after 2 s of silence, 15 times at most."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(5.0)
+    s.settimeout(2.0)
     t0 = time.monotonic()
-    s.sendto(rrq(name, b"octet"), (host, port))
-    got, want = b"", 1
+    last, dest = rrq(name, b"octet"), (host, port)
+    s.sendto(last, dest)
+    got, want, silences = b"", 1, 0
     while True:
-        pkt, peer = s.recvfrom(70000)
+        try:
+            pkt, peer = s.recvfrom(70000)
+        except socket.timeout:
+            silences += 1
+            if silences > 15:
+                raise SystemExit("small download: no answer")
+            s.sendto(last, dest)
+            continue
         if pkt[:2] != b"\0\3":
             raise SystemExit("small download: " + describe(pkt))
         block = struct.unpack("!H", pkt[2:4])[0]
         if block == want:
             got += pkt[4:]
             want += 1
-        s.sendto(b"\0\4" + pkt[2:4], peer)
+        last, dest = b"\0\4" + pkt[2:4], peer
+        s.sendto(last, dest)
         if block == want - 1 and len(pkt) < 516:
             return (time.monotonic() - t0) * 1000.0, len(got)
 
