@@ -170,7 +170,8 @@ static void na_known_add(struct bw_tftp_fcache *c, const struct bw_tftp_nasize *
 
 static void na_after_cb(uv_work_t *w, int status);
 
-/* Starts the oldest queued job when none runs. A job the pool refuses fails its waiters. */
+/* Starts the oldest queued job when none runs. A job the pool refuses fails its waiters at
+ * once (uv_queue_work fails only for a missing work callback: not here). */
 static void na_kick(struct bw_tftp_fcache *c)
 {
 	while (!c->job_running && c->jobs) {
