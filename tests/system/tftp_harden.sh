@@ -15,7 +15,8 @@
 #           request port stay unanswered.
 #   part C  20 size probes (netascii RRQ with tsize, ERROR after the OACK) of a 60 MiB file
 #           at once, then an octet download of a small file timed (no threshold: the time
-#           goes to the log); every probe gets the converted size.
+#           goes to the log); every probe gets the converted size. A (sparse) file over
+#           64 MiB gets ERROR 4 in netascii and is served in octet.
 #   part D  live clients fetch byte-exact: tftp-hpa (octet and netascii), atftp, tftp_get
 #           (netascii with tsize).
 set -euo pipefail
@@ -113,6 +114,7 @@ def get_small(host, port, name):
             return (time.monotonic() - t0) * 1000.0, len(got)
 
 def burst(host, port, big, n, small):
+    t0 = time.monotonic()
     socks = []
     for _ in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -134,6 +136,8 @@ def burst(host, port, big, n, small):
         else:
             d = "probe " + d
         print(d)
+    if n:
+        print("probes_ms=%.1f" % ((time.monotonic() - t0) * 1000.0))
 
 if sys.argv[1] == "req":
     req(sys.argv[2], int(sys.argv[3]), codecs.escape_decode(sys.argv[4].encode())[0])
@@ -259,7 +263,8 @@ for round in 1 2; do
 	bw_cli timeout 60 /usr/bin/python3 "$CRAFT" burst "$ADDR" "$PORT" big.bin 20 small.bin \
 		>"$LOGS/burst.$round.log" 2>&1 || true
 	line=$(grep '^small_ms=' "$LOGS/burst.$round.log" || true)
-	bw_say "round $round: small download during the probes: ${line:-none}"
+	bw_say "round $round: small download during the probes: ${line:-none}," \
+		"all probes answered after $(grep '^probes_ms=' "$LOGS/burst.$round.log" || echo -)"
 	if [[ $line == *"small_bytes=3000" ]]; then
 		bw_pass "round $round: the small download completes during the probes"
 	else
@@ -273,6 +278,12 @@ for round in 1 2; do
 			"$(sort "$LOGS/burst.$round.log" | uniq -c)"
 	fi
 done
+
+truncate -s $(((64 << 20) + 1)) "$ROOT/huge.bin"
+expect_answer "netascii RRQ of a file over 64 MiB" '\x00\x01huge.bin\x00netascii\x00tsize\x000\x00' \
+	'ERROR 4 file too large for netascii mode'
+expect_answer "octet RRQ of the same file" '\x00\x01huge.bin\x00octet\x00tsize\x000\x00' \
+	"OACK tsize=$(((64 << 20) + 1))"
 
 ###########################################################################################
 bw_say "part D: live clients"
