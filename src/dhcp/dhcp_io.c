@@ -593,7 +593,7 @@ static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
 static int dhcp_store_open(struct bw_dhcp_service *svc)
 {
 	struct dhcp_restore_ctx rc = {.svc = svc, .now = dhcp_wall_ms()};
-	char err[512], dir[4096];
+	char err[1024], dir[4096];
 	size_t purged = 0;
 	char *slash;
 	int r;

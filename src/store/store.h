@@ -35,6 +35,9 @@ struct bw_lease_rec {
 /* Opens (creating when absent and !readonly) the database at path, with its schema,
  * WAL journal and synchronous=FULL, so a transaction that returned is on disk.
  * readonly: for `bootwire leases`, which may run beside the daemon.
+ * A damaged file is refused, never opened empty: PRAGMA quick_check must pass and every
+ * lease row must read back (-EBADMSG; a file that is not a database at all: -EIO); the
+ * message names the file, what is wrong and the repair command (bw_store_salvage).
  * Errors: a negative errno, with a one-line message in err. */
 int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
 		  size_t errcap);
@@ -50,5 +53,15 @@ int bw_store_lease_foreach(struct bw_store *s,
 /* Deletes rows whose expires_ms < before_ms (a RELEASED row's expires_ms is the moment of
  * its release); *ret_n: rows deleted. */
 int bw_store_lease_purge(struct bw_store *s, int64_t before_ms, size_t *ret_n);
+
+/* Repair (`bootwire leases --repair`): reads what can be read of the database at path,
+ * opened read-only and never changed. kept() gets each lease row that reads back whole
+ * (ordered by address; non-zero stops and is passed back); dropped() each row, or run of
+ * rows, that cannot be read: where ("10.0.0.5", "rows after 10.0.0.7", "the whole file")
+ * and why. Returns 0 when the walk ran (whatever it dropped), a negative errno with a
+ * message in err when the file cannot be opened at all. */
+int bw_store_salvage(const char *path, int (*kept)(const struct bw_lease_rec *rec, void *ctx),
+		     void (*dropped)(const char *where, const char *why, void *ctx), void *ctx,
+		     char *err, size_t errcap);
 
 #endif

@@ -16,10 +16,16 @@
 
 #include "core/log.h"
 #include "core/netaddr.h"
+#include "store/store_row.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_WAL_LIMIT "4194304" /* bytes the WAL file is trimmed to after a checkpoint */
+#define STORE_CHECK_MAX 20u      /* problems quick_check reports at most (its SQL says 20) */
+#define STORE_REPAIR_HINT                                                                      \
+	"bootwire will not start on it (its leases would be lost and their addresses offered "  \
+	"to other clients); stop bootwire, then keep a copy and recover what can be read with: " \
+	"bootwire leases --repair --db %s"
 
 /* migrations[v] takes a database from user_version v to v + 1. Append, never edit. */
 static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
@@ -91,6 +97,10 @@ static int store_open_sqlerr(const struct bw_store *s, char *err, size_t errcap,
 
 	if ((rc & 0xff) == SQLITE_CANTOPEN && e)
 		return store_open_error(s, err, errcap, r, "%s%s", what, strerror(e));
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+		return store_open_error(s, err, errcap, r, "%s%s; " STORE_REPAIR_HINT, what,
+					s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+					s->path);
 	return store_open_error(s, err, errcap, r, "%s%s", what,
 				s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
@@ -202,6 +212,86 @@ static int store_migrate(struct bw_store *s, char *err, size_t errcap)
 	return r;
 }
 
+/* Counts the problems in one quick_check row (one per line, "*** in database main ***"
+ * headers aside) and copies the first into first[] when it is still empty. */
+static unsigned store_check_lines(const char *msg, char *first, size_t cap)
+{
+	unsigned n = 0;
+
+	while (*msg) {
+		size_t len = strcspn(msg, "\n");
+
+		if (len && strncmp(msg, "*** ", 4) != 0 && n++ == 0 && !*first)
+			snprintf(first, cap, "%.*s", (int)len, msg);
+		msg += len;
+		msg += *msg == '\n';
+	}
+	return n;
+}
+
+/* PRAGMA quick_check: 0 when it says "ok"; otherwise the first problem and how many more
+ * into err (-EBADMSG). A database too damaged to be checked fails here too. */
+static int store_quick_check(struct bw_store *s, char *err, size_t errcap)
+{
+	const unsigned char *msg;
+	char first[256] = "";
+	sqlite3_stmt *st;
+	unsigned n = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(20)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		msg = sqlite3_column_text(st, 0);
+		if (msg && strcmp((const char *)msg, "ok") != 0)
+			n += store_check_lines((const char *)msg, first, sizeof(first));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	if (!n)
+		return 0;
+	return store_open_error(s, err, errcap, -EBADMSG,
+				"the file is damaged: quick_check found %u problem(s)%s, the first: "
+				"%s; " STORE_REPAIR_HINT,
+				n, n >= STORE_CHECK_MAX ? " or more" : "", first, s->path);
+}
+
+/* Every row must read back as a lease: a row skipped at start-up would free an address
+ * somebody holds. -EBADMSG with the first bad row and the count in err. */
+static int store_check_rows(struct bw_store *s, char *err, size_t errcap)
+{
+	struct bw_lease_rec rec;
+	const char *bad, *first_bad = NULL;
+	char first_addr[24] = "";
+	sqlite3_stmt *st;
+	size_t n_bad = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT " BW_STORE_ROW_COLUMNS " FROM lease", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bad = bw_store_row_read(st, &rec);
+		if (bad && n_bad++ == 0) {
+			first_bad = bad;
+			bw_store_fmt_addr(sqlite3_column_int64(st, 0), first_addr,
+					  sizeof(first_addr));
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	if (!n_bad)
+		return 0;
+	return store_open_error(s, err, errcap, -EBADMSG,
+				"the file is damaged: %zu lease row(s) cannot be read, the first "
+				"(address %s): %s; " STORE_REPAIR_HINT,
+				n_bad, first_addr, first_bad, s->path);
+}
+
 static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 {
 	const struct {
@@ -209,8 +299,7 @@ static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 		const char *sql;
 		bool write;
 	} t[] = {
-		{&s->walk, "SELECT addr, mac, client_id, hostname, starts_ms, expires_ms, state"
-			   " FROM lease ORDER BY addr", false},
+		{&s->walk, "SELECT " BW_STORE_ROW_COLUMNS " FROM lease ORDER BY addr", false},
 		{&s->begin, "BEGIN IMMEDIATE", true},
 		{&s->commit, "COMMIT", true},
 		{&s->rollback, "ROLLBACK", true},
@@ -265,11 +354,15 @@ int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *
 	pthread_mutex_init(&s->lock, NULL);
 	r = store_connect(s, err, errcap);
 	if (r == 0)
+		r = store_quick_check(s, err, errcap);
+	if (r == 0)
 		r = store_check_schema(s, err, errcap);
 	if (r == 0 && !readonly)
 		r = store_set_journal(s, err, errcap);
 	if (r == 0 && !readonly)
 		r = store_migrate(s, err, errcap);
+	if (r == 0)
+		r = store_check_rows(s, err, errcap);
 	if (r == 0)
 		r = store_prepare(s, err, errcap);
 	if (r < 0) {
@@ -358,8 +451,7 @@ out_unlock:
 	return r;
 }
 
-/* Reads the current row of the walk into rec; NULL, or what is wrong with the row. */
-static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
+const char *bw_store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 {
 	const void *p;
 	int64_t v;
@@ -408,8 +500,7 @@ static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 	return NULL;
 }
 
-/* A row's address for a log line: dotted when it is one, the raw number otherwise. */
-static void store_fmt_addr(int64_t v, char *buf, size_t cap)
+void bw_store_fmt_addr(int64_t v, char *buf, size_t cap)
 {
 	char s[BW_IPV4_STRLEN];
 
@@ -431,11 +522,11 @@ int bw_store_lease_foreach(struct bw_store *s,
 
 	pthread_mutex_lock(&s->lock);
 	while ((rc = sqlite3_step(s->walk)) == SQLITE_ROW) {
-		bad = store_row_read(s->walk, &rec);
+		bad = bw_store_row_read(s->walk, &rec);
 		if (bad) {
 			if (n_bad++ == 0) {
 				first_bad = bad;
-				store_fmt_addr(sqlite3_column_int64(s->walk, 0), first_addr,
+				bw_store_fmt_addr(sqlite3_column_int64(s->walk, 0), first_addr,
 					       sizeof(first_addr));
 			}
 			continue;

@@ -400,6 +400,187 @@ out:
 	tdir_remove(&t);
 }
 
+/* ---- damaged files: refused at open, salvaged row by row ---- */
+
+/* A database with n bound leases 10.9.0.1.. written through the store, then closed. */
+static bool damaged_make(const char *db, unsigned n)
+{
+	struct bw_lease_rec v[16];
+	struct bw_store *s = store_open_ok(db, false);
+	int r;
+
+	if (!s)
+		return false;
+	for (unsigned i = 0; i < n && i < 16; i++)
+		v[i] = rec_make(IP(10, 9, 0, 1) + i, (uint8_t)i, BW_LEASE_BOUND, 1900000000000);
+	r = bw_store_lease_put(s, v, n < 16 ? n : 16);
+	bw_store_close(s);
+	return CHECK_EQ_INT(r, 0);
+}
+
+/* bw_store_open refuses with want_r, and the message names the file and the repair. */
+static void damaged_refused(const char *db, int want_r, const char *what)
+{
+	char err[1024] = "", hint[512];
+	struct bw_store *s = NULL;
+
+	snprintf(hint, sizeof(hint), "bootwire leases --repair --db %s", db);
+	for (int ro = 0; ro < 2; ro++) {
+		check_context = ro ? "read-only" : "read-write";
+		CHECK_EQ_INT(bw_store_open(db, ro, &s, err, sizeof(err)), want_r);
+		CHECK(s == NULL);
+		if (!CHECK(strstr(err, db) && strstr(err, what) && strstr(err, hint)))
+			fprintf(stderr, "\t%s\n", err);
+	}
+	check_context = NULL;
+}
+
+struct salv {
+	struct rows kept;
+	char dropped[8][160];
+	unsigned n_dropped;
+};
+
+static int salv_kept_cb(const struct bw_lease_rec *rec, void *ctx)
+{
+	return rows_cb(rec, &((struct salv *)ctx)->kept);
+}
+
+static void salv_dropped_cb(const char *where, const char *why, void *ctx)
+{
+	struct salv *sv = ctx;
+
+	if (sv->n_dropped < 8)
+		snprintf(sv->dropped[sv->n_dropped], sizeof(sv->dropped[0]), "%s: %s", where, why);
+	sv->n_dropped++;
+}
+
+static void salv_run(const char *db, struct salv *sv)
+{
+	char err[512];
+
+	memset(sv, 0, sizeof(*sv));
+	CHECK_EQ_INT(bw_store_salvage(db, salv_kept_cb, salv_dropped_cb, sv, err, sizeof(err)),
+		     0);
+}
+
+/* The issue's case: a database truncated to 5,000 bytes used to load "skipping 5 corrupt
+ * rows" and start empty. Now open refuses it (quick_check), the salvage reads what is left
+ * (nothing: the lease page is past the cut) and a new database at the same path works. */
+static void test_damaged_truncated(void)
+{
+	struct tdir t;
+	struct salv sv;
+	struct bw_store *s;
+
+	if (!tdir_make(&t))
+		return;
+	if (!damaged_make(t.db, 5) || !CHECK_EQ_INT(truncate(t.db, 5000), 0))
+		goto out;
+	damaged_refused(t.db, -EBADMSG, "the file is damaged: quick_check found");
+	salv_run(t.db, &sv);
+	CHECK_EQ_U64(sv.kept.n, 0);
+	CHECK(sv.n_dropped >= 1);
+	free(sv.kept.v);
+	/* a fresh database in its place serves again */
+	unlink(t.db);
+	s = store_open_ok(t.db, false);
+	if (s) {
+		struct bw_lease_rec r = rec_make(IP(10, 9, 0, 9), 9, BW_LEASE_BOUND, 1);
+
+		CHECK_EQ_INT(bw_store_lease_put(s, &r, 1), 0);
+	}
+	bw_store_close(s);
+out:
+	tdir_remove(&t);
+}
+
+/* Garbage where the database should be: refused with the repair hint; nothing to salvage. */
+static void test_damaged_garbage(void)
+{
+	struct tdir t;
+	struct salv sv;
+	char junk[8192];
+	FILE *f;
+
+	if (!tdir_make(&t))
+		return;
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7919u >> 3);
+	f = fopen(t.db, "w");
+	if (!CHECK(f != NULL))
+		goto out;
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+	damaged_refused(t.db, -EIO, "file is not a database");
+	salv_run(t.db, &sv);
+	CHECK_EQ_U64(sv.kept.n, 0);
+	CHECK_EQ_INT(sv.n_dropped, 1);
+	CHECK(strstr(sv.dropped[0], "the whole file: ") != NULL);
+	free(sv.kept.v);
+out:
+	tdir_remove(&t);
+}
+
+/* quick_check failing on an intact table: the header's free-list page count (offset 36,
+ * big-endian) says 7 pages where there are none. */
+static void test_damaged_quick_check(void)
+{
+	static const uint8_t seven[4] = {0, 0, 0, 7};
+	struct tdir t;
+	struct salv sv;
+	FILE *f;
+
+	if (!tdir_make(&t))
+		return;
+	if (!damaged_make(t.db, 3))
+		goto out;
+	f = fopen(t.db, "r+b");
+	if (!CHECK(f != NULL))
+		goto out;
+	CHECK_EQ_INT(fseek(f, 36, SEEK_SET), 0);
+	CHECK_EQ_INT(fwrite(seven, 1, 4, f), 4);
+	fclose(f);
+	damaged_refused(t.db, -EBADMSG, "the file is damaged: quick_check found 1 problem(s), "
+					"the first: ");
+	salv_run(t.db, &sv);
+	CHECK_EQ_U64(sv.kept.n, 3); /* the table itself is whole */
+	CHECK_EQ_INT(sv.n_dropped, 0);
+	free(sv.kept.v);
+out:
+	tdir_remove(&t);
+}
+
+/* A row with bad fields: open refuses (it would have been skipped, freeing the address);
+ * the salvage keeps the good rows and names the bad one and why. */
+static void test_damaged_bad_row(void)
+{
+	struct tdir t;
+	struct salv sv;
+	sqlite3 *db;
+
+	if (!tdir_make(&t))
+		return;
+	if (!damaged_make(t.db, 3) || !CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK))
+		goto out;
+	CHECK_EQ_INT(sqlite3_exec(db, "UPDATE lease SET mac = x'5254' WHERE addr = 168361986",
+				  NULL, NULL, NULL),
+		     SQLITE_OK); /* 10.9.0.2 */
+	sqlite3_close(db);
+	damaged_refused(t.db, -EBADMSG, "1 lease row(s) cannot be read, the first (address "
+					"10.9.0.2): mac is not 6 bytes");
+	salv_run(t.db, &sv);
+	if (CHECK_EQ_U64(sv.kept.n, 2)) {
+		CHECK_EQ_U64(sv.kept.v[0].addr, IP(10, 9, 0, 1));
+		CHECK_EQ_U64(sv.kept.v[1].addr, IP(10, 9, 0, 3));
+	}
+	CHECK_EQ_INT(sv.n_dropped, 1);
+	CHECK_EQ_STR(sv.dropped[0], "10.9.0.2: mac is not 6 bytes");
+	free(sv.kept.v);
+out:
+	tdir_remove(&t);
+}
+
 /* ---- group commit ---- */
 
 struct async_test {
@@ -628,6 +809,10 @@ int main(void)
 	test_open_errors();
 	test_big_batch();
 	test_corrupt_rows();
+	test_damaged_truncated();
+	test_damaged_garbage();
+	test_damaged_quick_check();
+	test_damaged_bad_row();
 	test_async();
 	return check_summary();
 }
