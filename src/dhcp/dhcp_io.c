@@ -306,16 +306,27 @@ static void dhcp_pending_delay(struct dhcp_pending *p)
 	uv_timer_start(&p->timer, dhcp_delay_cb, p->out.delay_ms, 0);
 }
 
+/* A lease that could not be made durable: no reply, and the pool forgets the binding (the
+ * address returns to what it was: free, or the client's previous lease), so a full disk or
+ * a locked database does not leak addresses until a restart. */
+static void dhcp_commit_failed(struct dhcp_pending *p, int status)
+{
+	struct bw_dhcp_service *svc = p->ifc->svc;
+	int u = svc->server ? bw_dhcp_server_unbind(svc->server, &p->out) : -ENOENT;
+	char mac[18];
+
+	bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
+	       "%s: not sent: writing the lease failed: %s%s", p->out.verdict, strerror(-status),
+	       u == 0 ? "; binding undone" : u == -ESTALE ? "; binding kept (changed since)" : "");
+}
+
 static void dhcp_committed_cb(void *ctx, int status)
 {
 	struct dhcp_pending *p = ctx;
-	char mac[18];
 
 	if (status < 0) {
 		/* Not durable: an ACK now could hand the address out twice after a crash. */
-		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
-		       "%s: not sent: writing the lease failed: %s", p->out.verdict,
-		       strerror(-status));
+		dhcp_commit_failed(p, status);
 	} else if (p->out.delay_ms && !p->ifc->svc->stopping) {
 		dhcp_pending_delay(p);
 		return;
@@ -353,9 +364,7 @@ static void dhcp_defer(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bo
 	}
 	r = bw_store_async_put(svc->async, &out->lease, dhcp_committed_cb, p);
 	if (r < 0) {
-		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(out->chaddr, mac),
-		       "%s: not sent: cannot queue the lease write: %s", out->verdict,
-		       strerror(-r));
+		dhcp_commit_failed(p, r);
 		dhcp_pending_done(p);
 	}
 }
