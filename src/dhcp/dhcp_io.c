@@ -315,16 +315,42 @@ static void dhcp_commit_failed(struct dhcp_pending *p, int status)
 	int u = svc->server ? bw_dhcp_server_unbind(svc->server, &p->out) : -ENOENT;
 	char mac[18];
 
+	/* a database gone fails every commit: the store said so, these lines are the echo */
+	if (status == -ESTALE && !bw_log_ratelimit("lease-db", "gone", bw_now_ms()))
+		return;
 	bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
-	       "%s: not sent: writing the lease failed: %s%s", p->out.verdict, strerror(-status),
+	       "%s: not sent: writing the lease failed: %s%s", p->out.verdict,
+	       status == -ESTALE ? "the lease database was deleted or replaced" : strerror(-status),
 	       u == 0 ? "; binding undone" : u == -ESTALE ? "; binding kept (changed since)" : "");
+}
+
+/* With the lease database deleted or replaced (-ESTALE) nothing can be made durable any
+ * more. New bindings get no ACK (above), but a renewal of a lease this server already
+ * holds bound for the same client, unexpired, is answered from memory: that client's
+ * address was promised before the file went and is held in the pool either way, so
+ * refusing would only take the address from a working client at its lease's end, while
+ * handing out nothing new keeps the risk where it was. */
+static bool dhcp_answer_from_memory(const struct dhcp_pending *p, int status)
+{
+	const struct bw_dhcp_pool_undo *u = &p->out.undo;
+	char mac[18];
+
+	if (status != -ESTALE || !u->addr || u->before.state != BW_DHCP_SLOT_BOUND ||
+	    !u->before.has_mac || memcmp(u->before.mac, p->out.chaddr, 6) != 0 ||
+	    u->before.expires_ms <= (uint64_t)p->out.lease.starts_ms)
+		return false;
+	if (bw_log_ratelimit("lease-db", "renewal from memory", bw_now_ms()))
+		bw_log(BW_LOG_WARN, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
+		       "%s: renewal answered from memory: the lease database was deleted or "
+		       "replaced, this lease is not recorded", p->out.verdict);
+	return true;
 }
 
 static void dhcp_committed_cb(void *ctx, int status)
 {
 	struct dhcp_pending *p = ctx;
 
-	if (status < 0) {
+	if (status < 0 && !dhcp_answer_from_memory(p, status)) {
 		/* Not durable: an ACK now could hand the address out twice after a crash. */
 		dhcp_commit_failed(p, status);
 	} else if (p->out.delay_ms && !p->ifc->svc->stopping) {

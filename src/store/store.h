@@ -44,7 +44,11 @@ int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *
 void bw_store_close(struct bw_store *s); /* NULL is a no-op */
 
 /* Writes n rows (insert or replace by addr) in ONE transaction: one fsync for the batch
- * (group commit). Returns 0 only when all are durable; on failure nothing is written. */
+ * (group commit). Returns 0 only when all are durable; on failure nothing is written.
+ * First checks that path still names the open file (same st_dev/st_ino, still linked):
+ * once it was deleted or replaced, this and every later call fail with -ESTALE, the
+ * error is logged (once, then once a minute) and what the open file still holds is saved
+ * as path.orphaned-TIMESTAMP. */
 int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t n);
 /* Calls cb for every row, ordered by address; cb returning non-zero stops the walk and
  * is passed back. */

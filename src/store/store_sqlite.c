@@ -3,16 +3,24 @@
  * that returned is on disk; the WAL files are kept after close (PERSIST_WAL), so a reader
  * that may not write the directory still finds them.
  * Every call holds the store's mutex: store_async commits on libuv's thread pool while the
- * loop thread may walk or purge. A foreach callback must not call back into the store. */
+ * loop thread may walk or purge. A foreach callback must not call back into the store.
+ * A writer keeps a descriptor of its own on the database file (id_fd) to notice the file
+ * being deleted or replaced under it: each commit first compares fstat(id_fd) with
+ * stat(path). It is closed only after SQLite's connection (closing any descriptor of a file
+ * drops every POSIX lock the process holds on it, SQLite's included). */
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/netaddr.h"
@@ -47,6 +55,9 @@ struct bw_store {
 	sqlite3_stmt *begin, *commit, *rollback; /* NULL when readonly */
 	sqlite3_stmt *put, *purge;               /* NULL when readonly */
 	sqlite3_stmt *walk;
+	int id_fd;        /* the writer's own descriptor of the file (-1: none) */
+	bool gone;        /* the file at path is no longer this one: no more commits */
+	int64_t gone_log_ms; /* last time that was logged (once a minute at most) */
 };
 
 static int store_errno(sqlite3 *db, int rc)
@@ -338,6 +349,15 @@ static int store_connect(struct bw_store *s, char *err, size_t errcap)
 	return 0;
 }
 
+/* The file SQLite opened, held so a commit can tell whether path still names it. */
+static int store_keep_identity(struct bw_store *s, char *err, size_t errcap)
+{
+	s->id_fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (s->id_fd < 0)
+		return store_open_error(s, err, errcap, -errno, "%s", strerror(errno));
+	return 0;
+}
+
 int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
 		  size_t errcap)
 {
@@ -351,8 +371,11 @@ int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *
 		return -ENOMEM;
 	}
 	s->readonly = readonly;
+	s->id_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	r = store_connect(s, err, errcap);
+	if (r == 0 && !readonly)
+		r = store_keep_identity(s, err, errcap);
 	if (r == 0)
 		r = store_quick_check(s, err, errcap);
 	if (r == 0)
@@ -384,6 +407,8 @@ void bw_store_close(struct bw_store *s)
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->purge);
 	sqlite3_close(s->db); /* NULL is a no-op; the last writer checkpoints here */
+	if (s->id_fd >= 0)
+		close(s->id_fd); /* after SQLite's: see the top of the file */
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);
@@ -424,6 +449,88 @@ static int store_put_one(struct bw_store *s, const struct bw_lease_rec *rec)
 	return store_step(s, st, "lease write");
 }
 
+/* Saves what the open connection still reads (the deleted or replaced file lives on while
+ * it is open) as path.orphaned-TIMESTAMP, so the leases acknowledged so far are not lost
+ * with it. Its name in ret (empty on failure). */
+static void store_rescue(struct bw_store *s, char *ret, size_t cap)
+{
+	sqlite3_backup *b;
+	sqlite3 *dst = NULL;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd, rc;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(ret, cap, "%s.orphaned-%s", s->path, stamp);
+	fd = open(ret, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	close(fd);
+	rc = sqlite3_open_v2(ret, &dst, SQLITE_OPEN_READWRITE, NULL);
+	b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", s->db, "main") : NULL;
+	if (b) {
+		sqlite3_backup_step(b, -1);
+		rc = sqlite3_backup_finish(b);
+	} else {
+		rc = SQLITE_ERROR;
+	}
+	sqlite3_close(dst);
+	if (rc == SQLITE_OK)
+		return;
+	unlink(ret);
+fail:
+	*ret = '\0';
+}
+
+/* Whether path still names the file this store has open (the same device and inode, still
+ * linked). Once it does not, every batch fails with -ESTALE: writing on would acknowledge
+ * leases into a file nobody will read again. Logged once a minute at most. */
+static int store_check_path(struct bw_store *s)
+{
+	struct stat fst, pst;
+	const char *why = NULL;
+	char rescued[4200] = "";
+	struct timespec ts;
+	int64_t now;
+
+	if (s->id_fd < 0)
+		return 0;
+	if (!s->gone) {
+		if (fstat(s->id_fd, &fst) < 0)
+			return -errno;
+		if (stat(s->path, &pst) < 0)
+			why = errno != ENOENT ? "made unreachable"
+			      : fst.st_nlink == 0 ? "deleted" : "moved away";
+		else if (pst.st_dev != fst.st_dev || pst.st_ino != fst.st_ino)
+			why = "replaced by another file";
+		else if (fst.st_nlink == 0)
+			why = "deleted"; /* and yet stat found it: a file system that lies */
+		if (!why)
+			return 0;
+		s->gone = true;
+		store_rescue(s, rescued, sizeof(rescued));
+		bw_log(BW_LOG_ERROR, "store", s->path,
+		       "the lease database was %s while bootwire had it open: no lease is written "
+		       "or acknowledged from now on; %s%s%srestart bootwire with the database in "
+		       "place", why, *rescued ? "the leases it held are saved in " : "",
+		       rescued, *rescued ? " (move it to the database's path to keep them); " : "");
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->gone_log_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		return -ESTALE;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - s->gone_log_ms >= 60000) {
+		s->gone_log_ms = now;
+		bw_log(BW_LOG_ERROR, "store", s->path, "the lease database is gone (deleted or "
+		       "replaced while open): leases are not written or acknowledged; restart "
+		       "bootwire with the database in place");
+	}
+	return -ESTALE;
+}
+
 int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t n)
 {
 	int r;
@@ -436,6 +543,9 @@ int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t 
 		if (!store_rec_is_valid(&v[i]))
 			return -EINVAL;
 	pthread_mutex_lock(&s->lock);
+	r = store_check_path(s);
+	if (r < 0)
+		goto out_unlock;
 	r = store_step(s, s->begin, "lease write (BEGIN)");
 	if (r < 0)
 		goto out_unlock;
