@@ -75,6 +75,7 @@ struct bw_dhcp_service {
 	struct bw_peers *peers;       /* learns address -> MAC from leases; may be NULL */
 	struct bw_dhcp_server *server;
 	struct bw_store *store;
+	struct bw_store_opts store_opts; /* owner of new database files */
 	struct bw_store_async *async;
 	unsigned n_ifaces;
 	struct dhcp_iface *ifaces;
@@ -637,10 +638,11 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-			bw_log(BW_LOG_WARN, "dhcp", NULL, "cannot create %s: %s", dir, strerror(errno));
+		if (bw_store_make_dir(dir, &svc->store_opts, err, sizeof(err)) < 0)
+			bw_log(BW_LOG_WARN, "dhcp", NULL, "%s", err);
 	}
-	r = bw_store_open(svc->cfg->lease_db, false, &svc->store, err, sizeof(err));
+	r = bw_store_open_opts(svc->cfg->lease_db, &svc->store_opts, &svc->store, err,
+			       sizeof(err));
 	if (r < 0) {
 		bw_log(BW_LOG_ERROR, "dhcp", NULL, "%s", err);
 		return r;
@@ -659,7 +661,7 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 			const struct bw_profile_set *ps, struct bw_peers *peers,
-			struct bw_dhcp_service **ret)
+			const struct bw_store_opts *store_opts, struct bw_dhcp_service **ret)
 {
 	struct bw_dhcp_service *svc = calloc(1, sizeof(*svc));
 	char err[256];
@@ -670,6 +672,8 @@ int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 	svc->loop = loop;
 	svc->cfg = cfg;
 	svc->peers = peers;
+	if (store_opts)
+		svc->store_opts = *store_opts;
 	svc->msg = malloc(sizeof(*svc->msg));
 	svc->out = malloc(sizeof(*svc->out));
 	svc->ifaces = calloc(cfg->n_interfaces, sizeof(*svc->ifaces));

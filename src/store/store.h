@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct bw_store;
 
@@ -42,6 +43,26 @@ struct bw_lease_rec {
 int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
 		  size_t errcap);
 void bw_store_close(struct bw_store *s); /* NULL is a no-op */
+
+/* How the daemon opens its database. A database the writer creates is made 0600 (SQLite
+ * gives its -wal and -shm the database's mode, and, running as root, its owner); with
+ * set_owner it is given to uid:gid first, for a daemon that opens the store as root and
+ * then drops to `user`. An existing file keeps its mode and owner. */
+struct bw_store_opts {
+	bool readonly;
+	bool set_owner;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* bw_store_open with opts (bw_store_open(p, ro, ...) is opts {.readonly = ro}). */
+int bw_store_open_opts(const char *path, const struct bw_store_opts *opts,
+		       struct bw_store **ret, char *err, size_t errcap);
+/* Creates the state directory dir (the last component only) mode 0700, given to uid:gid
+ * when opts->set_owner. An existing directory is left as it is. 0, or a negative errno
+ * with a message in err. */
+int bw_store_make_dir(const char *dir, const struct bw_store_opts *opts, char *err,
+		      size_t errcap);
 
 /* Writes n rows (insert or replace by addr) in ONE transaction: one fsync for the batch
  * (group commit). Returns 0 only when all are durable; on failure nothing is written.

@@ -51,6 +51,7 @@ struct bw_store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	struct bw_store_opts opts;
 	pthread_mutex_t lock;
 	sqlite3_stmt *begin, *commit, *rollback; /* NULL when readonly */
 	sqlite3_stmt *put, *purge;               /* NULL when readonly */
@@ -332,12 +333,36 @@ static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 	return 0;
 }
 
+/* A writer creates a missing database file itself, 0600 and owned as opts say, before
+ * SQLite opens it: SQLite then gives the -wal and -shm it creates the same mode (and, as
+ * root, the same owner). Closing this descriptor is safe: SQLite holds no lock yet. */
+static int store_create_file(struct bw_store *s, char *err, size_t errcap)
+{
+	int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r = 0;
+
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0)
+		return store_open_error(s, err, errcap, -errno, "%s", strerror(errno));
+	if (fchmod(fd, 0600) < 0 ||
+	    (s->opts.set_owner && fchown(fd, s->opts.uid, s->opts.gid) < 0)) {
+		r = store_open_error(s, err, errcap, -errno, "setting its mode or owner: %s",
+				     strerror(errno));
+		unlink(s->path);
+	}
+	close(fd);
+	return r;
+}
+
 static int store_connect(struct bw_store *s, char *err, size_t errcap)
 {
 	int flags = SQLITE_OPEN_NOMUTEX; /* the store's own mutex serialises every call */
 	int rc;
 
 	flags |= s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (!s->readonly && (rc = store_create_file(s, err, errcap)) < 0)
+		return rc;
 	rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
 	if (rc != SQLITE_OK)
 		return store_open_sqlerr(s, err, errcap, rc, "");
@@ -361,6 +386,35 @@ static int store_keep_identity(struct bw_store *s, char *err, size_t errcap)
 int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
 		  size_t errcap)
 {
+	struct bw_store_opts o = {.readonly = readonly};
+
+	return bw_store_open_opts(path, &o, ret, err, errcap);
+}
+
+int bw_store_make_dir(const char *dir, const struct bw_store_opts *opts, char *err,
+		      size_t errcap)
+{
+	if (mkdir(dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	/* mkdir's mode went through the umask: say it exactly */
+	if (chmod(dir, 0700) < 0 ||
+	    (opts->set_owner && chown(dir, opts->uid, opts->gid) < 0)) {
+		int r = -errno;
+
+		snprintf(err, errcap, "%s: setting its mode or owner: %s", dir, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int bw_store_open_opts(const char *path, const struct bw_store_opts *opts,
+		       struct bw_store **ret, char *err, size_t errcap)
+{
+	bool readonly = opts->readonly;
 	struct bw_store *s;
 	int r;
 
@@ -371,6 +425,7 @@ int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *
 		return -ENOMEM;
 	}
 	s->readonly = readonly;
+	s->opts = *opts;
 	s->id_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	r = store_connect(s, err, errcap);
@@ -467,6 +522,9 @@ static void store_rescue(struct bw_store *s, char *ret, size_t cap)
 	fd = open(ret, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
+	if (s->opts.set_owner && fchown(fd, s->opts.uid, s->opts.gid) < 0)
+		bw_log(BW_LOG_WARN, "store", ret, "cannot give it to uid %u: %s",
+		       (unsigned)s->opts.uid, strerror(errno));
 	close(fd);
 	rc = sqlite3_open_v2(ret, &dst, SQLITE_OPEN_READWRITE, NULL);
 	b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", s->db, "main") : NULL;

@@ -1,6 +1,7 @@
 /* The lease store: SQLite round trips, replace, purge, a reader beside a writer, corrupt rows,
  * errors, and group commit on a real libuv loop. Each test gets its own temporary directory. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 #include <uv.h>
@@ -703,6 +704,76 @@ out:
 	tdir_remove(&t);
 }
 
+/* ---- modes and owners of what the store creates ---- */
+
+static unsigned mode_of(const char *dir, const char *name, uid_t *ret_uid)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (stat(p, &st) < 0)
+		return 01000000; /* absent */
+	*ret_uid = st.st_uid;
+	return st.st_mode & 07777;
+}
+
+/* The state directory 0700, the database and its -wal and -shm 0600; with set_owner (the
+ * daemon opening as root before the drop) all of them belong to that user. */
+static void test_modes_and_owner(void)
+{
+	struct tdir t;
+	struct bw_store_opts o = {.set_owner = true, .uid = 65534, .gid = 65534};
+	struct bw_lease_rec a = rec_make(IP(10, 5, 0, 1), 1, BW_LEASE_BOUND, 1900000000000);
+	struct bw_store *s = NULL;
+	char dir[128], db[192], err[512];
+	uid_t uid = 0;
+	mode_t old = umask(022);
+
+	if (!tdir_make(&t))
+		return;
+	if (geteuid() != 0)
+		o.set_owner = false; /* only root gives files away */
+	snprintf(dir, sizeof(dir), "%s/state", t.dir);
+	snprintf(db, sizeof(db), "%s/leases.db", dir);
+	CHECK_EQ_INT(bw_store_make_dir(dir, &o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(bw_store_make_dir(dir, &o, err, sizeof(err)), 0); /* exists: fine */
+	CHECK_EQ_INT(mode_of(t.dir, "state", &uid), 0700);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	if (!CHECK_EQ_INT(bw_store_open_opts(db, &o, &s, err, sizeof(err)), 0)) {
+		fprintf(stderr, "\t%s\n", err);
+		goto out;
+	}
+	CHECK_EQ_INT(bw_store_lease_put(s, &a, 1), 0);
+	CHECK_EQ_INT(mode_of(dir, "leases.db", &uid), 0600);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	CHECK_EQ_INT(mode_of(dir, "leases.db-wal", &uid), 0600);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	CHECK_EQ_INT(mode_of(dir, "leases.db-shm", &uid), 0600);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	bw_store_close(s);
+	s = NULL;
+	/* an existing database keeps its mode */
+	CHECK_EQ_INT(chmod(db, 0640), 0);
+	s = store_open_ok(db, false);
+	CHECK_EQ_INT(mode_of(dir, "leases.db", &uid), 0640);
+out:
+	bw_store_close(s);
+	umask(old);
+	for (unsigned i = 0; i < 3; i++) {
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s%s", db, (const char *[]){"", "-wal", "-shm"}[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	tdir_remove(&t);
+}
+
 /* ---- group commit ---- */
 
 struct async_test {
@@ -938,6 +1009,7 @@ int main(void)
 	test_unlinked_while_open();
 	test_replaced_while_open();
 	test_commit_locked();
+	test_modes_and_owner();
 	test_async();
 	return check_summary();
 }
