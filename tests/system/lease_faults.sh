@@ -31,7 +31,7 @@ bw_make_work
 W=$BW_WORK
 SMALL=$W/small
 # the tmpfs of (c) goes before the rest of the cleanup (which removes $W)
-trap 'rc=$?; umount -l "$SMALL" 2>/dev/null || true; (exit $rc); bw_cleanup' EXIT
+trap 'rc=$?; set +e; umount -l "$SMALL" 2>/dev/null; (exit "$rc"); bw_cleanup' EXIT
 SRV=bwlf-s-$$
 CLI=bwlf-c-$$
 bw_dhcp_pair "$SRV" "$CLI" 95
