@@ -376,6 +376,7 @@ static int leases_repair(const char *db)
 	struct bw_store *s;
 	struct stat st;
 	char err[1024], aside[4200], *cut;
+	const char *what;
 	int r;
 
 	r = bw_store_open(db, true, &s, err, sizeof(err));
@@ -401,7 +402,10 @@ static int leases_repair(const char *db)
 	cut = strstr(err, "; bootwire will not start");
 	if (cut)
 		*cut = '\0';
-	printf("%s\n  the damaged file is kept as %s\n", err, aside);
+	what = err;
+	if (!strncmp(what, "cannot open lease database ", 27))
+		what += 27; /* left: "PATH: what is wrong" */
+	printf("%s\n  the damaged file is kept as %s\n", what, aside);
 	rp.kept.now_ms = (int64_t)time(NULL) * 1000;
 	r = bw_store_salvage(aside, leases_repair_kept_cb, leases_repair_dropped_cb, &rp, err,
 			     sizeof(err));
