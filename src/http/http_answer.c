@@ -6,19 +6,22 @@
  * with the headers (MHD writes a buffer answer's headers and body together); small settled
  * files are kept in the thread's cache with their ready 200 answer. Larger: with sendfile(2)
  * (MHD pushes the headers alone, then sends the body from the page cache in 128 KiB calls),
- * or pread + GnuTLS with HTTPS. */
+ * watched by http_io.c's closer for a file that shrinks while sent; with HTTPS, read by our
+ * callback (pread, 256 KiB blocks) into GnuTLS, which finds a shrunken file itself. */
 #include "http/http_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -96,6 +99,38 @@ static bool http_tcp_acked(int fd, uint64_t *ret)
 	return true;
 }
 
+/* TCP states (the kernel's include/net/tcp_states.h, which <netinet/tcp.h> also has but
+ * clashes with <linux/tcp.h>) in which our FIN is queued or sent: it then takes one number of
+ * the send sequence. */
+static bool http_tcp_fin_queued(uint8_t state)
+{
+	enum { FIN_WAIT1 = 4, FIN_WAIT2 = 5, TIME_WAIT = 6, LAST_ACK = 9, CLOSING = 11 };
+
+	return state == FIN_WAIT1 || state == FIN_WAIT2 || state == TIME_WAIT ||
+	       state == LAST_ACK || state == CLOSING;
+}
+
+/* Bytes ever written to the socket fd: the acknowledged ones (tcpi_bytes_acked) plus those
+ * still in the send queue (SIOCOUTQ: written_seq - snd_una), less the FIN once it is queued.
+ * False when the kernel does not say, or the connection was reset (nothing queued arrives). */
+static bool http_tcp_written(int fd, uint64_t *ret)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int outq;
+
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked) ||
+	    ioctl(fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		return false;
+	if (ti.tcpi_state == 7 /* CLOSE: reset */)
+		return false;
+	*ret = ti.tcpi_bytes_acked + (uint64_t)outq;
+	if (http_tcp_fin_queued(ti.tcpi_state) && *ret > 0)
+		(*ret)--;
+	return true;
+}
+
 /* Whether the body of an answer of len bytes is tracked: it may need more than one write. */
 static bool http_wants_track(const struct bw_http_conn *c, uint64_t len)
 {
@@ -122,6 +157,18 @@ uint64_t bw_http_answer_delivered(const struct bw_http_conn *c)
 	if (acked < c->acked0 || got <= c->head_len)
 		return 0;
 	got -= c->head_len;
+	return got < c->bytes ? got : c->bytes;
+}
+
+uint64_t bw_http_answer_written(const struct bw_http_conn *c)
+{
+	uint64_t written, got;
+
+	if (!c->tracked || !http_tcp_written(c->fd, &written))
+		return bw_http_answer_delivered(c);
+	if (written < c->acked0 || written - c->acked0 <= c->head_len)
+		return 0;
+	got = written - c->acked0 - c->head_len;
 	return got < c->bytes ? got : c->bytes;
 }
 
@@ -422,7 +469,9 @@ static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connec
 	return http_send_plan(c, mc, plan, rep, resp);
 }
 
-/* A large body read from fd by a callback: how far the answer is, and where it comes from. */
+/* A large body read from fd by a callback (HTTPS, where MHD would pread into GnuTLS anyway,
+ * and plain HTTP when the file cannot be watched): how far the answer is, and where it comes
+ * from. */
 struct http_file_body {
 	struct bw_http_conn *c; /* outlives the answer's reads (they stop when the request ends) */
 	int fd;
@@ -440,8 +489,8 @@ static void http_file_body_free(void *cls)
 /* MHD asks for body bytes [pos, pos + max) of a body it knows the length of, so a read that
  * finds the end of the file first means the file shrank while being sent: the answer can never
  * be completed, and the connection is aborted at once (MHD closes it; the log line says how
- * many bytes left: pos, all of which MHD had written to the socket). MHD 0.9.75's own file answers (sendfile, and its pread reader) instead
- * stall until the idle timeout, or end the answer as if it were complete. */
+ * many bytes left: pos, all of which MHD had written to the socket). MHD 0.9.75's own pread
+ * reader would end the answer as if it were complete. */
 static ssize_t http_file_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct http_file_body *b = cls;
@@ -460,12 +509,9 @@ static ssize_t http_file_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* A large body read by http_file_read (fd is owned by the answer from here; closed with it).
- * Not sendfile(2): MHD 0.9.75's sendfile path cannot tell a file that shrank (sendfile
- * returns 0 and MHD waits for the socket to become writable again, until the idle timeout).
- * The socket keeps the kernel's autotuned send buffer, as nginx does (bench/README.md). */
-static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
-                                       const struct http_rep *rep, const struct bw_http_plan *plan)
+/* A large body read by http_file_read (fd is owned by the answer from here; closed with it). */
+static enum MHD_Result http_send_read(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
+                                      const struct http_rep *rep, const struct bw_http_plan *plan)
 {
 	struct http_file_body *b = malloc(sizeof(*b));
 	struct MHD_Response *resp = NULL;
@@ -481,6 +527,39 @@ static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connec
 		return bw_http_answer_error(c, mc, 500, "out of memory");
 	}
 	return http_send_plan(c, mc, plan, rep, resp);
+}
+
+/* A large body with sendfile (MHD owns fd from here; closed with the answer), plain HTTP.
+ * MHD 0.9.75's sendfile path cannot tell a file that shrank (sendfile returns 0 and MHD
+ * waits for the socket to become writable again, until the idle timeout), so the answer is
+ * watched (bw_http_file_watch) through a descriptor of our own, which stays the file's as
+ * long as the watch does whenever MHD closes its own. Without one (EMFILE), or for HEAD
+ * (no body), the body is read by the callback instead. The socket keeps the kernel's
+ * autotuned send buffer, as nginx does (bench/README.md). */
+static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
+                                       const struct http_rep *rep, const struct bw_http_plan *plan)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	int wfd;
+
+	if (c->svc->tls || c->head)
+		return http_send_read(c, mc, fd, rep, plan);
+	wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (wfd < 0)
+		return http_send_read(c, mc, fd, rep, plan);
+	resp = MHD_create_response_from_fd_at_offset64(plan->len, fd, (int64_t)plan->first);
+	if (!resp) {
+		close(wfd);
+		close(fd);
+		return bw_http_answer_error(c, mc, 500, "out of memory");
+	}
+	r = http_send_plan(c, mc, plan, rep, resp);
+	if (r == MHD_YES && c->status == plan->status)
+		bw_http_file_watch(c, wfd, plan->first + plan->len);
+	else
+		close(wfd);
+	return r;
 }
 
 /* Opens rel below boot_root: a regular file, never a directory or a FIFO. Returns the fd,

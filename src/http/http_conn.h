@@ -95,5 +95,14 @@ enum MHD_Result bw_http_answer_refuse(struct bw_http_conn *c, struct MHD_Connect
 /* The number of body bytes that reached the client of the answer in progress on c, read
  * from the socket's TCP_INFO, when c->tracked; otherwise c->bytes. */
 uint64_t bw_http_answer_delivered(const struct bw_http_conn *c);
+/* The number of body bytes of the answer in progress on c written to its socket, once no
+ * more can be written (after a shutdown): the client gets all of them unless the connection
+ * is reset. Read from TCP_INFO and SIOCOUTQ when c->tracked; otherwise what was delivered. */
+uint64_t bw_http_answer_written(const struct bw_http_conn *c);
+/* A file answer sent with sendfile is in progress on c: its connection is shut down when the
+ * file becomes shorter than end, the file offset where its body ends (http_io.c's closer).
+ * Takes ownership of file_fd, a descriptor of the file of its own (closed when the answer
+ * ends). */
+void bw_http_file_watch(struct bw_http_conn *c, int file_fd, uint64_t end);
 
 #endif

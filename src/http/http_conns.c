@@ -51,6 +51,7 @@ void bw_http_conns_add(struct bw_http_conns *t, struct bw_http_slot *s, int64_t 
 {
 	s->prev = s->next = NULL;
 	s->closing = false;
+	s->file_fd = -1;
 	http_conns_append(t, s);
 	t->n++;
 	s->state = BW_HTTP_SLOT_NEW;
@@ -93,6 +94,47 @@ void bw_http_conns_remove(struct bw_http_conns *t, struct bw_http_slot *s)
 	if (s->closing)
 		t->n_closing--;
 	s->closing = false;
+	if (s->file_fd >= 0)
+		t->n_files--;
+	s->file_fd = -1;
+}
+
+void bw_http_conns_file_start(struct bw_http_conns *t, struct bw_http_slot *s, int file_fd,
+                              uint64_t end)
+{
+	if (s->file_fd < 0 && file_fd >= 0)
+		t->n_files++;
+	s->file_fd = file_fd;
+	s->file_end = end;
+}
+
+int bw_http_conns_file_end(struct bw_http_conns *t, struct bw_http_slot *s)
+{
+	int fd = s->file_fd;
+
+	if (fd >= 0)
+		t->n_files--;
+	s->file_fd = -1;
+	return fd;
+}
+
+unsigned bw_http_conns_files(const struct bw_http_conns *t)
+{
+	return t->n_files;
+}
+
+struct bw_http_slot *bw_http_conns_next_file(const struct bw_http_conns *t,
+                                             const struct bw_http_slot *prev)
+{
+	for (struct bw_http_slot *s = prev ? prev->next : t->head; s; s = s->next)
+		if (!s->closing && s->file_fd >= 0)
+			return s;
+	return NULL;
+}
+
+bool bw_http_slot_file_shrank(const struct bw_http_slot *s, uint64_t size)
+{
+	return s->file_fd >= 0 && size < s->file_end;
 }
 
 unsigned bw_http_conns_live(const struct bw_http_conns *t)

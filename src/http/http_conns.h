@@ -10,7 +10,12 @@
  * request line + head_ms for the first, answer's end + idle_ms + head_ms after an answer
  * (the idle timeout is libmicrohttpd's, counted from the last byte; this one is not reset
  * by a byte). A connection asked to close is "closing": it stays in the table until it is
- * gone but counts no more. */
+ * gone but counts no more.
+ *
+ * A BUSY connection may also carry a file answer sent with sendfile(2): the table holds a
+ * descriptor of the file and the offset its body ends at, so that a file that shrinks while
+ * sent (the answer can then never be completed) is found by fstat(2) and its connection
+ * closed at once (http_io's closer). */
 #ifndef BW_HTTP_CONNS_H
 #define BW_HTTP_CONNS_H
 
@@ -34,12 +39,15 @@ struct bw_http_slot {
 	int64_t since;    /* when it entered its state */
 	int64_t deadline; /* head complete by then; INT64_MAX: none (BUSY) */
 	bool closing;
+	int file_fd;       /* a file answer in progress: a descriptor of its file, or -1 */
+	uint64_t file_end; /* ... and the file offset its body ends at */
 };
 
 struct bw_http_conns {
 	struct bw_http_slot *head, *tail;
 	unsigned n;         /* slots in the table */
 	unsigned n_closing; /* of which closing */
+	unsigned n_files;   /* with a file answer in progress */
 };
 
 void bw_http_conns_init(struct bw_http_conns *t);
@@ -56,7 +64,23 @@ void bw_http_conns_idle(struct bw_http_conns *t, struct bw_http_slot *s, int64_t
                         int64_t idle_ms, int64_t head_ms);
 /* Marks s closing (once). */
 void bw_http_conns_closing(struct bw_http_conns *t, struct bw_http_slot *s);
+/* Takes s out. A file answer still held is forgotten: end it first to get its fd back. */
 void bw_http_conns_remove(struct bw_http_conns *t, struct bw_http_slot *s);
+
+/* A file answer in progress on s, whose body ends at file offset end: the table holds
+ * file_fd (the caller's, and still the caller's to close) until bw_http_conns_file_end(). */
+void bw_http_conns_file_start(struct bw_http_conns *t, struct bw_http_slot *s, int file_fd,
+                              uint64_t end);
+/* The file answer on s ended: returns its file_fd, or -1 when s holds none. */
+int bw_http_conns_file_end(struct bw_http_conns *t, struct bw_http_slot *s);
+/* Connections with a file answer in progress. */
+unsigned bw_http_conns_files(const struct bw_http_conns *t);
+/* The next connection after prev (NULL: the first) with a file answer in progress that is
+ * not closing, or NULL. */
+struct bw_http_slot *bw_http_conns_next_file(const struct bw_http_conns *t,
+                                             const struct bw_http_slot *prev);
+/* Whether the file answer on s can no longer be completed, its file now being size bytes. */
+bool bw_http_slot_file_shrank(const struct bw_http_slot *s, uint64_t size);
 
 /* Connections that are not closing. */
 unsigned bw_http_conns_live(const struct bw_http_conns *t);

@@ -21,7 +21,9 @@
  *     deadline and address) under svc->lock, from MHD's threads (connection notifications,
  *     the URI callback, the handler, the completion callback, and the accept policy, which
  *     enforces max_connections and max_per_client) and from the closer thread, which sleeps
- *     until the next head deadline; connections are closed by shutdown(2) on their socket
+ *     until the next head deadline (and, while files are sent with sendfile, fstat(2)s each
+ *     one every HTTP_FILE_TICK_MS through the table's own descriptor of the file, closed
+ *     only after the answer's slot gives it back); connections are closed by shutdown(2) on their socket
  *     under the lock (MHD sends the close notification, which takes the slot out, before it
  *     closes the socket, so the fd is still the connection's), and MHD ends them on its
  *     own thread;
@@ -70,6 +72,10 @@
 #define HTTP_POOL_SIZE (16u * 1024)
 /* Connections asked to close that libmicrohttpd may still count (see http_mhd_limit). */
 #define HTTP_CLOSING_SLACK 64u
+/* While files are sent with sendfile, the closer looks at their sizes at least this often
+ * (http_closer_files): a file that shrinks while sent has its connection shut down within
+ * this many milliseconds (plus the closer's scheduling delay). */
+#define HTTP_FILE_TICK_MS 100
 
 /* Copies a header value (or "") into out, bounded. */
 static void http_copy_hdr(struct MHD_Connection *mc, const char *name, char *out, size_t cap)
@@ -172,8 +178,11 @@ static void http_conn_notify(void *cls, struct MHD_Connection *mc, void **socket
 		c = *socket_context;
 		if (c) {
 			pthread_mutex_lock(&c->svc->lock);
+			int ffd = bw_http_conns_file_end(&c->svc->conns, &c->slot);
 			bw_http_conns_remove(&c->svc->conns, &c->slot);
 			pthread_mutex_unlock(&c->svc->lock);
+			if (ffd >= 0)
+				close(ffd);
 		}
 		free(c);
 		*socket_context = NULL;
@@ -260,6 +269,9 @@ static const char *http_toe_str(enum MHD_RequestTerminationCode toe)
 	}
 }
 
+/* close_why of a connection whose file answer can no longer be completed (http_closer_files) */
+static const char http_why_shrank[] = "file shrank while sent";
+
 /* The body bytes and the message of the log line of an answer that ended as toe says. */
 static uint64_t http_sent(const struct bw_http_conn *c, enum MHD_RequestTerminationCode toe,
 			  char *msg, size_t cap)
@@ -293,6 +305,7 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	uint64_t sent;
 
 	const char *closed_why;
+	int ffd;
 
 	if (!c || !c->active)
 		return;
@@ -300,11 +313,21 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	*req_cls = NULL;
 	pthread_mutex_lock(&c->svc->lock);
 	closed_why = c->slot.closing ? c->close_why : NULL;
+	ffd = bw_http_conns_file_end(&c->svc->conns, &c->slot);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		bw_http_conns_idle(&c->svc->conns, &c->slot, (int64_t)bw_now_ms(),
 				   (int64_t)c->svc->cfg->timeout_s * 1000,
 				   c->svc->cfg->head_timeout_ms);
 	pthread_mutex_unlock(&c->svc->lock);
+	if (ffd >= 0)
+		close(ffd);
+	if (closed_why == http_why_shrank && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		/* the closer found the file shorter than the answer and shut the socket down:
+		 * the client gets what had been written to it before, and no more */
+		c->short_read = true;
+		c->short_at = bw_http_answer_written(c);
+		c->note = http_why_shrank;
+	}
 	if (!bw_log_enabled(BW_LOG_INFO) || (!c->answered && closed_why))
 		return; /* we closed it before its head was complete, and said so then */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -394,7 +417,40 @@ static void http_closer_sweep(struct bw_http_service *svc, int64_t now)
 	}
 }
 
-/* The closer thread: sleeps until the next head deadline, closes what is late. */
+/* Shuts down every connection whose file answer can no longer be completed: its file is now
+ * shorter than the answer's end (under svc->lock). MHD 0.9.75's sendfile path gets 0 at the
+ * new end of the file and waits for the socket to become writable, which it then stays,
+ * until the idle timeout: the shutdown ends that at once. One fstat(2) per file answer. */
+static void http_closer_files(struct bw_http_service *svc)
+{
+	struct bw_http_slot *s = NULL;
+	struct stat st;
+
+	while ((s = bw_http_conns_next_file(&svc->conns, s)))
+		if (fstat(s->file_fd, &st) == 0 && bw_http_slot_file_shrank(s, (uint64_t)st.st_size))
+			http_close_slot(svc, s, http_why_shrank);
+}
+
+void bw_http_file_watch(struct bw_http_conn *c, int file_fd, uint64_t end)
+{
+	struct bw_http_service *svc = c->svc;
+	int64_t at = (int64_t)bw_now_ms() + HTTP_FILE_TICK_MS;
+	int old;
+
+	pthread_mutex_lock(&svc->lock);
+	old = bw_http_conns_file_end(&svc->conns, &c->slot); /* -1: the last one ended */
+	bw_http_conns_file_start(&svc->conns, &c->slot, file_fd, end);
+	if (svc->closer_at > at) {
+		svc->closer_at = at; /* it sleeps longer than a file tick: wake it */
+		pthread_cond_signal(&svc->wake);
+	}
+	pthread_mutex_unlock(&svc->lock);
+	if (old >= 0)
+		close(old);
+}
+
+/* The closer thread: sleeps until the next head deadline, closes what is late; while files
+ * are sent, it also wakes every HTTP_FILE_TICK_MS to look at their sizes. */
 static void *http_closer_main(void *arg)
 {
 	struct bw_http_service *svc = arg;
@@ -405,7 +461,10 @@ static void *http_closer_main(void *arg)
 		int64_t now = (int64_t)bw_now_ms(), next;
 
 		http_closer_sweep(svc, now);
+		http_closer_files(svc);
 		next = bw_http_conns_next_deadline(&svc->conns);
+		if (bw_http_conns_files(&svc->conns) && next > now + HTTP_FILE_TICK_MS)
+			next = now + HTTP_FILE_TICK_MS;
 		if (next == INT64_MAX) {
 			svc->closer_at = INT64_MAX;
 			pthread_cond_wait(&svc->wake, &svc->lock);

@@ -124,11 +124,52 @@ static void test_admit(void)
 	CHECK_EQ_INT(bw_http_conns_admit(32, 8, true, 32, 8), BW_HTTP_REFUSE_CLIENT);
 }
 
+/* File answers: held until ended, skipped once closing, shrank only below the body's end. */
+static void test_files(void)
+{
+	struct bw_http_conns t;
+	struct bw_http_slot s[3];
+
+	bw_http_conns_init(&t);
+	for (int i = 0; i < 3; i++) {
+		slot_at(&s[i], "10.0.0.1", (uint16_t)(1000 + i));
+		bw_http_conns_add(&t, &s[i], 0, HEAD);
+		bw_http_conns_busy(&t, &s[i], 10);
+	}
+	CHECK_EQ_INT(bw_http_conns_files(&t), 0);
+	CHECK(bw_http_conns_next_file(&t, NULL) == NULL);
+	CHECK_EQ_INT(bw_http_conns_file_end(&t, &s[0]), -1); /* none held: nothing to close */
+	bw_http_conns_file_start(&t, &s[0], 7, 1000);
+	bw_http_conns_file_start(&t, &s[2], 9, 4096 + 500); /* a range ending at 4596 */
+	CHECK_EQ_INT(bw_http_conns_files(&t), 2);
+	CHECK(bw_http_conns_next_file(&t, NULL) == &s[0]);
+	CHECK(bw_http_conns_next_file(&t, &s[0]) == &s[2]);
+	CHECK(bw_http_conns_next_file(&t, &s[2]) == NULL);
+	/* a file at or past the body's end can still complete it; below, never */
+	CHECK(!bw_http_slot_file_shrank(&s[0], 1000));
+	CHECK(!bw_http_slot_file_shrank(&s[0], 5000));
+	CHECK(bw_http_slot_file_shrank(&s[0], 999));
+	CHECK(bw_http_slot_file_shrank(&s[2], 4595));
+	CHECK(!bw_http_slot_file_shrank(&s[1], 0)); /* no file answer */
+	/* the closer skips a connection it already closed */
+	bw_http_conns_closing(&t, &s[0]);
+	CHECK(bw_http_conns_next_file(&t, NULL) == &s[2]);
+	CHECK_EQ_INT(bw_http_conns_files(&t), 2);
+	CHECK_EQ_INT(bw_http_conns_file_end(&t, &s[0]), 7);
+	CHECK_EQ_INT(bw_http_conns_file_end(&t, &s[0]), -1);
+	CHECK_EQ_INT(bw_http_conns_files(&t), 1);
+	/* a connection taken out with its file answer still held stops counting */
+	bw_http_conns_remove(&t, &s[2]);
+	CHECK_EQ_INT(bw_http_conns_files(&t), 0);
+	CHECK(bw_http_conns_next_file(&t, NULL) == NULL);
+}
+
 int main(void)
 {
 	test_deadlines();
 	test_victim();
 	test_from();
 	test_admit();
+	test_files();
 	return check_summary();
 }
