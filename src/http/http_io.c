@@ -23,10 +23,10 @@
  *     enforces max_connections and max_per_client) and from the closer thread, which sleeps
  *     until the next head deadline (and, while files are sent with sendfile, fstat(2)s each
  *     one every HTTP_FILE_TICK_MS through the table's own descriptor of the file, closed
- *     only after the answer's slot gives it back); connections are closed by shutdown(2) on their socket
- *     under the lock (MHD sends the close notification, which takes the slot out, before it
- *     closes the socket, so the fd is still the connection's), and MHD ends them on its
- *     own thread;
+ *     only after the answer's slot gives it back); connections are closed by shutdown(2) on
+ *     their socket under the lock (MHD sends the close notification, which takes the slot
+ *     out, before it closes the socket, so the fd is still the connection's), and MHD ends
+ *     them on its own thread;
  *   - libmicrohttpd's own shared state under its locks;
  *     an answer kept in one thread's cache is used by that thread's connections only;
  *   - the log: each line is formatted on the stack and written with one fwrite, which stdio
