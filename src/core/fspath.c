@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -171,5 +172,48 @@ int bw_fspath_open(int root_fd, const char *root_path, const char *rel, bool cas
 		fd = path_open_nocase(root_fd, rel, flags, mode);
 	if (fd == -EACCES && root_path && !(flags & O_CREAT))
 		fd = path_open_resolved(root_fd, root_path, rel, flags, mode);
+	return fd;
+}
+
+/* -EISDIR for a directory, -ENODEV for anything else that is not a regular file. */
+static int path_check_type(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return 0;
+	return S_ISDIR(mode) ? -EISDIR : -ENODEV;
+}
+
+/* The type of what fd (O_PATH or open) is, as path_check_type; its fstat in *st. */
+static int path_fd_type(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : path_check_type(st->st_mode);
+}
+
+int bw_fspath_open_regular(int root_fd, const char *root_path, const char *rel,
+			   bool case_insensitive, struct stat *ret_st)
+{
+	struct stat st, st2;
+	int pfd, fd, r;
+
+	pfd = bw_fspath_open(root_fd, root_path, rel, case_insensitive, O_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	r = path_fd_type(pfd, &st);
+	close(pfd);
+	if (r < 0)
+		return r;
+	fd = bw_fspath_open(root_fd, root_path, rel, case_insensitive,
+			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	r = path_fd_type(fd, &st2);
+	if (r == 0 && (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino))
+		r = -ESTALE; /* a regular file too, but not the one checked */
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (ret_st)
+		*ret_st = st2;
 	return fd;
 }

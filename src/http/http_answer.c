@@ -562,36 +562,29 @@ static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connec
 	return r;
 }
 
-/* Opens rel below boot_root: a regular file, never a directory or a FIFO. Returns the fd,
- * or answers the request itself (*ret_answer) and returns -1. */
+/* Opens rel below boot_root if it is a regular file: nothing else is ever opened
+ * (bw_fspath_open_regular). Returns the fd (and its fstat in *st), or answers the request
+ * itself (*ret_answer) and returns -1. A device node, FIFO or socket gets 403: it exists but
+ * is refused by policy, as TFTP refuses it (ERROR 2, access violation); a directory gets 404
+ * (no listings, like the root). */
 static int http_open_file(struct bw_http_conn *c, struct MHD_Connection *mc, const char *rel,
                           struct stat *st, enum MHD_Result *ret_answer)
 {
 	struct bw_http_service *svc = c->svc;
-	int fd;
+	int fd = bw_fspath_open_regular(svc->root_fd, svc->root, rel, false, st);
 
-	/* O_NONBLOCK: opening a FIFO must not hang the thread (it is refused below). */
-	fd = bw_fspath_open(svc->root_fd, svc->root, rel, false, O_RDONLY | O_NOCTTY | O_NONBLOCK,
-	                    0);
-	if (fd < 0) {
-		*ret_answer = http_open_error(c, mc, fd);
-		return -1;
-	}
-	if (fstat(fd, st) < 0) {
-		int r = -errno;
-
-		close(fd);
-		*ret_answer = bw_http_answer_error(c, mc, 500, strerror(-r));
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
+	if (fd >= 0)
+		return fd;
+	if (fd == -EISDIR)
+		*ret_answer = bw_http_answer_error(c, mc, 404, "a directory (no listings)");
+	else if (fd == -ENODEV)
 		*ret_answer = bw_http_answer_error(
-		    c, mc, 404,
-		    S_ISDIR(st->st_mode) ? "a directory (no listings)" : "not a regular file");
-		return -1;
-	}
-	return fd;
+		    c, mc, 403, "refused: not a regular file (device, FIFO or socket)");
+	else if (fd == -ESTALE)
+		*ret_answer = bw_http_answer_error(c, mc, 500, "file replaced while opened");
+	else
+		*ret_answer = http_open_error(c, mc, fd);
+	return -1;
 }
 
 /* What a file is without a cache (out of memory when the thread started). */

@@ -5,6 +5,8 @@
 #   shrink:    a 100 MiB file truncated to 30 MiB while a rate-limited curl downloads it: the
 #              connection is aborted at once (curl: exit 18, partial file, long before the
 #              idle timeout) and the log line has the bytes actually sent and "file shrank"
+#   special:   a char device node (mknod tty c 5 0) and a FIFO in boot_root: 403 at once,
+#              logged "not a regular file", never opened
 #   smuggling: raw requests (python sockets) with a body on GET (Content-Length, chunked),
 #              Transfer-Encoding with Content-Length, two Content-Lengths, obs-fold (folding
 #              a Transfer-Encoding into the header before it, and before the first header),
@@ -134,6 +136,34 @@ http_harden_shrink()
 	else
 		bw_fail "shrink: 8 MiB download differs"
 	fi
+}
+
+# ---- device nodes and FIFOs in boot_root ---------------------------------------------------
+# /dev/tty's node (char 5,0) and a FIFO with no writer: both get 403 (refused by type before
+# anything opens them: src/core/fspath.h), promptly (curl's own --max-time is 10 s: exit 28
+# would mean a hang), and the daemon still serves afterwards.
+http_harden_special()
+{
+	mknod "$ROOT/tty" c 5 0
+	mkfifo "$ROOT/fifo"
+	local name code
+	for name in tty fifo; do
+		code=$(timeout 15 curl -sS --max-time 10 -o /dev/null -w '%{http_code}' \
+			"$URL/$name" 2>"$BW_WORK/curl.err") || code="curl exit $?"
+		if [[ $code == 403 ]]; then
+			bw_pass "special: /$name gets 403 at once"
+		else
+			bw_fail "special: /$name got '$code', want 403" "$(cat "$BW_WORK/curl.err")"
+		fi
+		local cond=".path == \"/$name\" and .status == 403"
+		if bw_jwait "$LOG" "$cond and (.msg | contains(\"not a regular file\"))" 10; then
+			bw_pass "special: the log says /$name is not a regular file"
+		else
+			bw_fail "special: no 403 log line for /$name" "$(bw_log_tail "$LOG")"
+		fi
+	done
+	rm -f "$ROOT/tty" "$ROOT/fifo"
+	http_harden_curl_ok "after special files"
 }
 
 # ---- request smuggling ------------------------------------------------------------------
@@ -381,6 +411,7 @@ http_harden_full()
 http_harden_start main "  timeout_s: 60
   head_timeout_ms: 2000"
 http_harden_shrink
+http_harden_special
 http_harden_smuggling
 http_harden_slowloris
 bw_stop "$PID" 10 || bw_fail "the daemon did not stop cleanly"
