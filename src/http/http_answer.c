@@ -110,10 +110,11 @@ static bool http_tcp_fin_queued(uint8_t state)
 	       state == LAST_ACK || state == CLOSING;
 }
 
-/* Bytes ever written to the socket fd: the acknowledged ones (tcpi_bytes_acked) plus those
- * still in the send queue (SIOCOUTQ: written_seq - snd_una), less the FIN once it is queued.
- * False when the kernel does not say, or the connection was reset (nothing queued arrives). */
-static bool http_tcp_written(int fd, uint64_t *ret)
+/* The acknowledged bytes (tcpi_bytes_acked) plus those still in the send queue (SIOCOUTQ:
+ * write_seq - snd_una), less the FIN once it is queued. In TCP_CLOSE (a reset, or the peer's
+ * FIN after ours was acknowledged, which turns the socket into a time-wait one) the queue's
+ * fate is unknown: false. */
+bool bw_http_tcp_written(int fd, uint64_t *ret)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -123,7 +124,7 @@ static bool http_tcp_written(int fd, uint64_t *ret)
 	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked) ||
 	    ioctl(fd, SIOCOUTQ, &outq) < 0 || outq < 0)
 		return false;
-	if (ti.tcpi_state == 7 /* CLOSE: reset */)
+	if (ti.tcpi_state == 7 /* TCP_CLOSE */)
 		return false;
 	*ret = ti.tcpi_bytes_acked + (uint64_t)outq;
 	if (http_tcp_fin_queued(ti.tcpi_state) && *ret > 0)
@@ -160,11 +161,11 @@ uint64_t bw_http_answer_delivered(const struct bw_http_conn *c)
 	return got < c->bytes ? got : c->bytes;
 }
 
-uint64_t bw_http_answer_written(const struct bw_http_conn *c)
+uint64_t bw_http_answer_written(const struct bw_http_conn *c, uint64_t written)
 {
-	uint64_t written, got;
+	uint64_t got;
 
-	if (!c->tracked || !http_tcp_written(c->fd, &written))
+	if (!c->tracked)
 		return bw_http_answer_delivered(c);
 	if (written < c->acked0 || written - c->acked0 <= c->head_len)
 		return 0;

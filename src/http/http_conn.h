@@ -52,6 +52,8 @@ struct bw_http_service {
 struct bw_http_conn {
 	struct bw_http_slot slot; /* in svc->conns, under svc->lock */
 	const char *close_why;    /* set under svc->lock with slot.closing: why we closed it */
+	bool have_shut_written;   /* ... and, for a file that shrank, what had been written */
+	uint64_t shut_written;    /* to the socket by then (bw_http_tcp_written) */
 	struct bw_http_service *svc;
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local; /* getsockname: the address the client connected to */
@@ -95,10 +97,13 @@ enum MHD_Result bw_http_answer_refuse(struct bw_http_conn *c, struct MHD_Connect
 /* The number of body bytes that reached the client of the answer in progress on c, read
  * from the socket's TCP_INFO, when c->tracked; otherwise c->bytes. */
 uint64_t bw_http_answer_delivered(const struct bw_http_conn *c);
-/* The number of body bytes of the answer in progress on c written to its socket, once no
- * more can be written (after a shutdown): the client gets all of them unless the connection
- * is reset. Read from TCP_INFO and SIOCOUTQ when c->tracked; otherwise what was delivered. */
-uint64_t bw_http_answer_written(const struct bw_http_conn *c);
+/* The number of bytes ever written to the TCP socket fd, read once no more can be written
+ * (right after a shutdown): the client gets all of them unless the connection is reset.
+ * False when the kernel does not say (TCP_INFO, SIOCOUTQ) or the connection is closed. */
+bool bw_http_tcp_written(int fd, uint64_t *ret);
+/* How many of written (bw_http_tcp_written) bytes on c's socket are body bytes of the answer
+ * in progress; when c->tracked is not set, what was delivered. */
+uint64_t bw_http_answer_written(const struct bw_http_conn *c, uint64_t written);
 /* A file answer sent with sendfile is in progress on c: its connection is shut down when the
  * file becomes shorter than end, the file offset where its body ends (http_io.c's closer).
  * Takes ownership of file_fd, a descriptor of the file of its own (closed when the answer

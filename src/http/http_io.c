@@ -305,6 +305,8 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	uint64_t sent;
 
 	const char *closed_why;
+	bool have_written;
+	uint64_t written;
 	int ffd;
 
 	if (!c || !c->active)
@@ -313,6 +315,9 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	*req_cls = NULL;
 	pthread_mutex_lock(&c->svc->lock);
 	closed_why = c->slot.closing ? c->close_why : NULL;
+	have_written = c->have_shut_written;
+	written = c->shut_written;
+	c->have_shut_written = false;
 	ffd = bw_http_conns_file_end(&c->svc->conns, &c->slot);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		bw_http_conns_idle(&c->svc->conns, &c->slot, (int64_t)bw_now_ms(),
@@ -325,7 +330,8 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		/* the closer found the file shorter than the answer and shut the socket down:
 		 * the client gets what had been written to it before, and no more */
 		c->short_read = true;
-		c->short_at = bw_http_answer_written(c);
+		c->short_at = have_written ? bw_http_answer_written(c, written)
+					   : bw_http_answer_delivered(c);
 		c->note = http_why_shrank;
 	}
 	if (!bw_log_enabled(BW_LOG_INFO) || (!c->answered && closed_why))
@@ -357,12 +363,18 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 
 /* ---- the connection table: late heads and the connection limits ---------------------------- */
 
+/* The connection whose slot s is. */
+static struct bw_http_conn *http_slot_conn(struct bw_http_slot *s)
+{
+	return (struct bw_http_conn *)((char *)s - offsetof(struct bw_http_conn, slot));
+}
+
 /* Asks the connection of slot s to close (under svc->lock): shutdown(2) wakes MHD on its
  * own thread, which reads the end and closes it. The fd is still MHD's: the table holds the
  * slot until the close notification, which MHD sends before it closes the socket. */
 static void http_close_slot(struct bw_http_service *svc, struct bw_http_slot *s, const char *why)
 {
-	struct bw_http_conn *c = (struct bw_http_conn *)((char *)s - offsetof(struct bw_http_conn, slot));
+	struct bw_http_conn *c = http_slot_conn(s);
 
 	bw_http_conns_closing(&svc->conns, s);
 	c->close_why = why;
@@ -424,11 +436,18 @@ static void http_closer_sweep(struct bw_http_service *svc, int64_t now)
 static void http_closer_files(struct bw_http_service *svc)
 {
 	struct bw_http_slot *s = NULL;
+	struct bw_http_conn *c;
 	struct stat st;
 
-	while ((s = bw_http_conns_next_file(&svc->conns, s)))
-		if (fstat(s->file_fd, &st) == 0 && bw_http_slot_file_shrank(s, (uint64_t)st.st_size))
-			http_close_slot(svc, s, http_why_shrank);
+	while ((s = bw_http_conns_next_file(&svc->conns, s))) {
+		if (fstat(s->file_fd, &st) < 0 || !bw_http_slot_file_shrank(s, (uint64_t)st.st_size))
+			continue;
+		c = http_slot_conn(s);
+		http_close_slot(svc, s, http_why_shrank);
+		/* after the shutdown nothing more can be written: what has been is final, and
+		 * read now, before the client's FIN could turn the socket to TCP_CLOSE */
+		c->have_shut_written = bw_http_tcp_written(s->fd, &c->shut_written);
+	}
 }
 
 void bw_http_file_watch(struct bw_http_conn *c, int file_fd, uint64_t end)
