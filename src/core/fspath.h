@@ -24,11 +24,12 @@ int bw_fspath_open(int root_fd, const char *root_path, const char *rel, bool cas
 		   int flags, unsigned mode);
 
 /* Opens rel like bw_fspath_open for reading, if it is a regular file, and nothing else is
- * ever opened: the name is resolved once with O_PATH, which opens nothing (no side effects
- * of opening a device such as a tty or a tape, no wait for a FIFO's writer), and its type
- * checked on that. Only then is it opened by name again (an O_PATH descriptor cannot be
- * reopened without /proc) with O_RDONLY | O_NOCTTY | O_NONBLOCK, so a FIFO swapped in
- * meanwhile cannot block, and it must be the inode checked. Returns an fd and its fstat in
+ * ever opened: its type is checked first without opening it (fstatat, or when that does not
+ * find a regular file, a resolution beneath the root with O_PATH, which opens nothing: no
+ * side effects of opening a device such as a tty or a tape, no wait for a FIFO's writer).
+ * Only then is it opened by name (an O_PATH descriptor cannot be reopened without /proc)
+ * with O_RDONLY | O_NOCTTY | O_NONBLOCK, so a FIFO swapped in meanwhile cannot block, and
+ * it must be the inode checked. Returns an fd and its fstat in
  * *ret_st (may be NULL), or -EISDIR for a directory, -ENODEV for a device node, FIFO or
  * socket, -ESTALE when the name was replaced between the check and the open, otherwise a
  * negative errno as bw_fspath_open. Thread-safe. */

@@ -36,13 +36,27 @@ static bool make_socket_node(const char *path)
 
 static void test_open_regular(void)
 {
-	char tmpl[] = "/tmp/bw-fspath-XXXXXX", p[256], real[PATH_MAX];
-	char *dir = mkdtemp(tmpl);
+	char tmpl[] = "/tmp/bw-fspath-XXXXXX", top[32], dir[64], p[256], real[PATH_MAX];
+	char *topdir = mkdtemp(tmpl);
 	struct stat st;
 	int root, fd;
 
-	if (!CHECK(dir != NULL) || !CHECK(realpath(dir, real) != NULL))
+	if (!CHECK(topdir != NULL))
 		return;
+	/* outside the root: a regular file and a FIFO, reached by symlinks from inside */
+	snprintf(top, sizeof(top), "%.22s", topdir);
+	snprintf(p, sizeof(p), "%s/secret", top);
+	close(open(p, O_CREAT | O_WRONLY, 0644));
+	snprintf(p, sizeof(p), "%s/outfifo", top);
+	CHECK_EQ_INT(mkfifo(p, 0644), 0);
+	snprintf(dir, sizeof(dir), "%.22s/root", top);
+	CHECK_EQ_INT(mkdir(dir, 0755), 0);
+	if (!CHECK(realpath(dir, real) != NULL))
+		return;
+	snprintf(p, sizeof(p), "%s/out", dir);
+	CHECK_EQ_INT(symlink("../secret", p), 0);
+	snprintf(p, sizeof(p), "%s/out-fifo", dir);
+	CHECK_EQ_INT(symlink("../outfifo", p), 0);
 	snprintf(p, sizeof(p), "%s/file", dir);
 	fd = open(p, O_WRONLY | O_CREAT, 0644);
 	CHECK_EQ_INT(write(fd, "hello", 5), 5);
@@ -86,6 +100,9 @@ static void test_open_regular(void)
 	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "sub", false, NULL), -EISDIR);
 	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "none", false, NULL), -ENOENT);
 	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "file/x", false, NULL), -ENOTDIR);
+	/* out of the root: refused as outside, whatever the target's type */
+	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "out", false, NULL), -EACCES);
+	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "out-fifo", false, NULL), -EACCES);
 	/* /dev/tty (5,0): opening it without a controlling terminal fails with ENXIO, so a
 	 * -ENODEV here shows it was refused before any open */
 	if (have_dev)
@@ -97,7 +114,7 @@ static void test_open_regular(void)
 	else
 		fprintf(stderr, "test_open_regular: no socket node: skipped\n");
 	close(root);
-	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	snprintf(p, sizeof(p), "rm -rf '%s'", top);
 	CHECK_EQ_INT(system(p), 0);
 }
 
