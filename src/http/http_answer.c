@@ -445,7 +445,7 @@ static enum MHD_Result http_send_full(struct bw_http_conn *c, struct MHD_Connect
 	return r;
 }
 
-/* A small file's body from memory (f is in cache, fd is closed here). */
+/* A small file's body from memory (f is in cache, fd is closed here; -1: none opened). */
 static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connection *mc,
                                        struct bw_http_cache *cache, struct bw_http_file *f, int fd,
                                        const struct http_rep *rep, const struct bw_http_plan *plan)
@@ -455,7 +455,8 @@ static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connec
 	int err = 0;
 
 	blob = http_file_body(cache, f, fd, &err);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!blob)
 		return bw_http_answer_error(
 		    c, mc, 500, err == -ENOMEM ? "out of memory" : "file changed while read");
@@ -601,24 +602,43 @@ static void http_describe_uncached(struct bw_http_file *f, const char *rel, cons
 	f->type = bw_http_content_type(rel);
 }
 
+/* The cache's entry for rel when it holds the content of the regular file rel names now, so
+ * that it is answered without being opened; NULL otherwise. One fstatat: it follows
+ * symlinks even out of boot_root, but an entry matches only the device and inode the cache
+ * read through a descriptor opened beneath boot_root, at the same size and modification
+ * time, so what is answered is what was served before. */
+static struct bw_http_file *http_cache_known(const struct bw_http_service *svc,
+                                             struct bw_http_cache *cache, const char *rel,
+                                             struct stat *st)
+{
+	if (!cache || fstatat(svc->root_fd, rel, st, AT_NO_AUTOMOUNT) < 0 || !S_ISREG(st->st_mode))
+		return NULL;
+	return bw_http_cache_find_body(cache, rel, st);
+}
+
 /* Serves rel below boot_root. */
 static enum MHD_Result http_send_file(struct bw_http_conn *c, struct MHD_Connection *mc,
                                       const char *rel)
 {
 	struct bw_http_cache *cache = http_thread_cache(c->svc);
-	struct bw_http_file own, *f = &own;
+	struct bw_http_file own, *f;
 	struct bw_http_req_hdrs h;
 	struct bw_http_plan plan;
 	enum MHD_Result answer;
 	struct stat st;
-	int fd = http_open_file(c, mc, rel, &st, &answer);
+	int fd = -1;
 
-	if (fd < 0)
-		return answer;
-	if (cache)
-		f = bw_http_cache_lookup(cache, rel, &st, (int64_t)time(NULL));
-	else
-		http_describe_uncached(&own, rel, &st);
+	f = http_cache_known(c->svc, cache, rel, &st);
+	if (!f) {
+		fd = http_open_file(c, mc, rel, &st, &answer);
+		if (fd < 0)
+			return answer;
+		f = &own;
+		if (cache)
+			f = bw_http_cache_lookup(cache, rel, &st, (int64_t)time(NULL));
+		else
+			http_describe_uncached(&own, rel, &st);
+	}
 
 	struct bw_http_entity e = {
 	    .size = f->size, .etag = f->etag, .has_mtime = true, .mtime = f->mtime_s};
@@ -627,7 +647,8 @@ static enum MHD_Result http_send_file(struct bw_http_conn *c, struct MHD_Connect
 	http_req_hdrs(mc, c->head, &h);
 	bw_http_plan(&h, &e, &plan);
 	if ((plan.status != 200 && plan.status != 206) || plan.len == 0) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		struct MHD_Response *resp = http_empty_response();
 
 		if (!resp)

@@ -85,6 +85,17 @@ struct bw_http_file *bw_http_cache_lookup(struct bw_http_cache *cache, const cha
 	return f;
 }
 
+struct bw_http_file *bw_http_cache_find_body(struct bw_http_cache *cache, const char *rel,
+                                             const struct stat *st)
+{
+	struct bw_http_file *f;
+
+	if (strlen(rel) >= BW_HTTP_CACHE_NAME_MAX)
+		return NULL;
+	f = &cache->slot[http_cache_hash(rel)];
+	return f->body && http_cache_matches(f, rel, st) ? f : NULL;
+}
+
 void bw_http_cache_keep_body(struct bw_http_file *f, struct bw_blob *body)
 {
 	if (f->keep_body && !f->body)
