@@ -204,33 +204,42 @@ static int path_check_beneath(int root_fd, const char *root_path, const char *re
 	return r;
 }
 
-int bw_fspath_open_regular(int root_fd, const char *root_path, const char *rel,
-			   bool case_insensitive, struct stat *ret_st)
+int bw_fspath_open_checked(int root_fd, const char *root_path, const char *rel,
+			   bool case_insensitive, const struct stat *checked, struct stat *ret_st)
 {
-	struct stat st, st2;
+	struct stat st;
 	int fd, r;
 
-	/* The common case, a regular file, is told by one fstatat (no descriptor to make and
-	 * close: HTTP does this for every request). fstatat follows symlinks out of the root,
-	 * so it only decides whether an open is tried; the open resolves beneath the root and
-	 * must find the same inode. Anything else takes the O_PATH way, for its errors. */
-	if (fstatat(root_fd, rel, &st, AT_NO_AUTOMOUNT) < 0 || !S_ISREG(st.st_mode)) {
-		r = path_check_beneath(root_fd, root_path, rel, case_insensitive, &st);
-		if (r < 0)
-			return r;
-	}
 	fd = bw_fspath_open(root_fd, root_path, rel, case_insensitive,
 			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
-	r = path_fd_type(fd, &st2);
-	if (r == 0 && (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino))
+	r = path_fd_type(fd, &st);
+	if (r == 0 && (st.st_dev != checked->st_dev || st.st_ino != checked->st_ino))
 		r = -ESTALE; /* a regular file too, but not the one checked */
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
 	if (ret_st)
-		*ret_st = st2;
+		*ret_st = st;
 	return fd;
+}
+
+int bw_fspath_open_regular(int root_fd, const char *root_path, const char *rel,
+			   bool case_insensitive, struct stat *ret_st)
+{
+	struct stat st;
+	int r;
+
+	/* The common case, a regular file, is told by one fstatat (no descriptor to make and
+	 * close). fstatat follows symlinks out of the root, so it only decides whether an open
+	 * is tried; the open resolves beneath the root and must find the same inode. Anything
+	 * else takes the O_PATH way, for its errors. */
+	if (fstatat(root_fd, rel, &st, AT_NO_AUTOMOUNT) < 0 || !S_ISREG(st.st_mode)) {
+		r = path_check_beneath(root_fd, root_path, rel, case_insensitive, &st);
+		if (r < 0)
+			return r;
+	}
+	return bw_fspath_open_checked(root_fd, root_path, rel, case_insensitive, &st, ret_st);
 }

@@ -35,5 +35,11 @@ int bw_fspath_open(int root_fd, const char *root_path, const char *rel, bool cas
  * negative errno as bw_fspath_open. Thread-safe. */
 int bw_fspath_open_regular(int root_fd, const char *root_path, const char *rel,
 			   bool case_insensitive, struct stat *ret_st);
+/* Its second half, for a caller that has seen rel as the regular file checked (an fstatat
+ * relative to root_fd, S_ISREG): opens it as bw_fspath_open_regular does and returns the fd
+ * only if it is that inode (-ESTALE otherwise, -ENODEV or -EISDIR if it was replaced by
+ * something else than a regular file). */
+int bw_fspath_open_checked(int root_fd, const char *root_path, const char *rel,
+			   bool case_insensitive, const struct stat *checked, struct stat *ret_st);
 
 #endif

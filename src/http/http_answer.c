@@ -565,15 +565,17 @@ static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connec
 }
 
 /* Opens rel below boot_root if it is a regular file: nothing else is ever opened
- * (bw_fspath_open_regular). Returns the fd (and its fstat in *st), or answers the request
+ * (bw_fspath_open_regular; with checked, *st is an fstatat that found rel a regular file:
+ * bw_fspath_open_checked). Returns the fd (and its fstat in *st), or answers the request
  * itself (*ret_answer) and returns -1. A device node, FIFO or socket gets 403: it exists but
  * is refused by policy, as TFTP refuses it (ERROR 2, access violation); a directory gets 404
  * (no listings, like the root). */
 static int http_open_file(struct bw_http_conn *c, struct MHD_Connection *mc, const char *rel,
-                          struct stat *st, enum MHD_Result *ret_answer)
+                          struct stat *st, bool checked, enum MHD_Result *ret_answer)
 {
 	struct bw_http_service *svc = c->svc;
-	int fd = bw_fspath_open_regular(svc->root_fd, svc->root, rel, false, st);
+	int fd = checked ? bw_fspath_open_checked(svc->root_fd, svc->root, rel, false, st, st)
+	                 : bw_fspath_open_regular(svc->root_fd, svc->root, rel, false, st);
 
 	if (fd >= 0)
 		return fd;
@@ -609,11 +611,11 @@ static void http_describe_uncached(struct bw_http_file *f, const char *rel, cons
  * time, so what is answered is what was served before. */
 static struct bw_http_file *http_cache_known(const struct bw_http_service *svc,
                                              struct bw_http_cache *cache, const char *rel,
-                                             struct stat *st)
+                                             struct stat *st, bool *ret_regular)
 {
-	if (!cache || fstatat(svc->root_fd, rel, st, AT_NO_AUTOMOUNT) < 0 || !S_ISREG(st->st_mode))
-		return NULL;
-	return bw_http_cache_find_body(cache, rel, st);
+	*ret_regular =
+	    cache && fstatat(svc->root_fd, rel, st, AT_NO_AUTOMOUNT) == 0 && S_ISREG(st->st_mode);
+	return *ret_regular ? bw_http_cache_find_body(cache, rel, st) : NULL;
 }
 
 /* Serves rel below boot_root. */
@@ -626,11 +628,12 @@ static enum MHD_Result http_send_file(struct bw_http_conn *c, struct MHD_Connect
 	struct bw_http_plan plan;
 	enum MHD_Result answer;
 	struct stat st;
+	bool regular;
 	int fd = -1;
 
-	f = http_cache_known(c->svc, cache, rel, &st);
+	f = http_cache_known(c->svc, cache, rel, &st, &regular);
 	if (!f) {
-		fd = http_open_file(c, mc, rel, &st, &answer);
+		fd = http_open_file(c, mc, rel, &st, regular, &answer);
 		if (fd < 0)
 			return answer;
 		f = &own;
