@@ -164,6 +164,7 @@ static void pool_assign(struct bw_dhcp_pool *p, struct bw_dhcp_slot *s, const ui
 	s->expires_ms = until;
 	if (state == BW_DHCP_SLOT_OFFERED)
 		s->offer_seq = p->offer_seq++;
+	s->taken_over = false;
 	pool_idx_set(p, mac, i);
 }
 
@@ -219,6 +220,9 @@ int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t re
 	s = pool_oldest_offer(p, now);
 	if (!s)
 		return -ENOSPC;
+	pool_assign(p, s, mac, BW_DHCP_SLOT_OFFERED, now + p->offer_ms);
+	s->taken_over = true;
+	goto found;
 hold:
 	pool_assign(p, s, mac, BW_DHCP_SLOT_OFFERED, now + p->offer_ms);
 found:
@@ -233,8 +237,12 @@ int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t add
 
 	if (!s)
 		return -ERANGE;
-	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now) && s->state != BW_DHCP_SLOT_OFFERED)
-		return -EACCES;
+	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now)) {
+		if (s->state != BW_DHCP_SLOT_OFFERED)
+			return -EACCES;
+		if (!s->taken_over)
+			return -EBUSY;
+	}
 	pool_assign(p, s, mac, BW_DHCP_SLOT_BOUND, now + lease_ms);
 	return 0;
 }

@@ -27,6 +27,7 @@ struct bw_dhcp_slot {
 	uint8_t mac[6];
 	uint64_t expires_ms; /* OFFERED, BOUND, DECLINED: when the state lapses */
 	uint32_t offer_seq;  /* OFFERED: order of the offers, to find the oldest */
+	bool taken_over;     /* OFFERED: made by taking over another client's pending offer */
 };
 
 /* MAC -> slot index (open addressing, linear probing, at most half full). */
@@ -66,10 +67,12 @@ void bw_dhcp_pool_done(struct bw_dhcp_pool *p);
 int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t requested,
 		       uint64_t now, uint32_t *ret_addr);
 /* Binds addr to mac until now + lease_ms (a REQUEST). -ERANGE outside the pool, -EACCES
- * when another client is bound to it, it is quarantined or reserved. An address merely
- * offered to another client is taken: offers bind nobody, and the first client to REQUEST
- * wins (a DISCOVER flood recycling offers cannot starve a client that REQUESTs). Any other
- * address mac held in this pool is let go. */
+ * when another client is bound to it, it is quarantined or reserved, -EBUSY while it is
+ * offered to another client: an offer stands until it times out, so the client it was made
+ * to gets its ACK. Only an offer that itself took over a pending one (the pool was full) goes
+ * to the first client that REQUESTs the address: under a DISCOVER flood every offer is such
+ * a take-over, and a client that REQUESTs at once is not starved by the flood's offers. Any
+ * other address mac held in this pool is let go. */
 int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
 		      uint64_t now, uint32_t lease_ms);
 /* RELEASE: frees addr if mac holds it; -EACCES otherwise, -ERANGE outside the pool. */

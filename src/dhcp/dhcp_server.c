@@ -736,6 +736,10 @@ static void dhcp_on_request(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 			dhcp_nak(x, out, "address outside the pool");
 			return;
 		}
+		if (r == -EBUSY) {
+			dhcp_nak(x, out, "address offered to another client");
+			return;
+		}
 		if (r < 0) {
 			dhcp_nak(x, out, "address in use by another client");
 			return;

@@ -10,6 +10,9 @@
 #      DISCOVERs are read in one batch (bootwire stopped while they arrive); the other 10 get
 #      their OFFERs, and each refused one is logged (warn, with the client's MAC, the xid and
 #      "Operation not permitted")
+#   3. an offer stands: A is offered X; B's REQUEST for X, without a server identifier
+#      (INIT-REBOOT) and with ours (SELECTING), gets a NAK "address offered to another
+#      client"; A's REQUEST then gets ACK X and X is bound to A in the database
 #
 # Run: bash tests/system/dhcp_harden.sh   (root; BOOTWIRE=...)
 # shellcheck disable=SC2016 # $names in single quotes are jq's
@@ -164,6 +167,47 @@ fi
 n_batch=$(bw_jcount "$LOG" 'svc("dhcp") and (.peer // "" | startswith("02:00:5e:b7:00:")) and says("^OFFER ")')
 bw_say "OFFER lines logged for the burst: $n_batch"
 live send-live 02:bd:c3:00:01:01
+bw_stop_server
+
+# ---- 3. an offer stands until it times out -------------------------------------------------
+bw_say "3. another client REQUESTs the address offered to A"
+config offer
+start offer
+rc=0
+bw_run "$W/offer.out" 60 "$BW_SCAPY_PY" "$HARDEN" cases --iface "$CIF" --mac-byte 3 --gap 0.05 \
+	offer_held || rc=$?
+[[ $rc == 0 ]] || bw_fail "dhcp_harden.py cases offer_held: exit $rc" "$(tail -n 15 "$W/offer.out")"
+l0=$(res "$W/offer.out" offer_held)
+x=$(field "$l0" yiaddr)
+if [[ $(field "$l0" reply) == OFFER ]] && in_pool "$x"; then
+	bw_pass "A ($(field "$l0" mac)) is offered $x"
+else
+	bw_fail "A: want an OFFER" "result: ${l0:-none}"
+fi
+for step in other_reboot other_select; do
+	line=$(res "$W/offer.out" "offer_held.$step")
+	if [[ $(field "$line" reply) == NAK && $line == *'msg="NAK: address offered to another client"'* ]] &&
+		bw_dhcp_has "$LOG" "$(field "$line" mac)" '^NAK: address offered to another client$' xid="$(field "$line" xid)"; then
+		bw_pass "B's REQUEST for $x ($step): NAK \"address offered to another client\""
+	else
+		bw_fail "B's REQUEST for $x ($step): want a NAK \"address offered to another client\"" \
+			"result: ${line:-none}"
+	fi
+done
+line=$(res "$W/offer.out" offer_held.first)
+if [[ $(field "$line" reply) == ACK && $(field "$line" yiaddr) == "$x" ]] &&
+	bw_jwait "$LOG" 'dhcp($m) and verdict("ACK " + $x)' 5 --arg m "$(field "$l0" mac)" --arg x "$x"; then
+	bw_pass "A's REQUEST for $x: ACK $x"
+else
+	bw_fail "A's REQUEST for $x: want ACK $x" "result: ${line:-none}" \
+		"$(bw_dhcp_lines "$LOG" "$(field "$l0" mac)" | tail -n 3)"
+fi
+if bw_lease_bound "$W/offer.yaml" "$(field "$l0" mac)" "^$(bw_re_quote "$x")\$"; then
+	bw_pass "$x is bound to A in the lease database"
+else
+	bw_fail "$x is not bound to A" "$("$BOOTWIRE" leases -c "$W/offer.yaml" --json)"
+fi
+live offer-live 02:bd:c3:00:03:01
 bw_stop_server
 
 bw_summary

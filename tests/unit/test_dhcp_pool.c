@@ -90,6 +90,41 @@ static void test_offers_expire(void)
 	bw_dhcp_pool_done(&p);
 }
 
+/* Issue 11: an address offered to A is not granted to B while the offer stands; A's
+ * REQUEST gets it. Only an offer that took over another (the pool was full) can be lost. */
+static void test_offer_stands(void)
+{
+	struct bw_dhcp_pool p;
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0};
+	uint32_t a, x;
+	uint64_t now = 1000;
+
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 11), 5000, 60000);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now, &a), 0);
+	CHECK(!bw_dhcp_pool_slot(&p, a)->taken_over);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, B, a, now + 1, 60000), -EBUSY);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, a)->state, BW_DHCP_SLOT_OFFERED);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, B, a, now + 4999, 60000), -EBUSY);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, a, now + 4999, 60000), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, A, now + 5000, &x, NULL), 0);
+	CHECK_EQ_U64(x, a);
+	/* once the offer timed out the address is anybody's */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, 0, now, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, D, x, now + 5000, 60000), 0);
+	bw_dhcp_pool_done(&p);
+	/* a full pool: the flood's take-over offers go to whoever REQUESTs first */
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 11), 5000, 60000);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now, &a), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now, &x), 0);
+	mac[5] = 1;
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, mac, 0, now + 1, &x), 0); /* takes A's */
+	CHECK_EQ_U64(x, a);
+	CHECK(bw_dhcp_pool_slot(&p, a)->taken_over);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, a, now + 2, 60000), 0);
+	CHECK(!bw_dhcp_pool_slot(&p, a)->taken_over);
+	bw_dhcp_pool_done(&p);
+}
+
 static void test_release_and_decline(void)
 {
 	struct bw_dhcp_pool p;
@@ -247,16 +282,26 @@ static void test_unbind(void)
 	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 42))->state, BW_DHCP_SLOT_BOUND);
 	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u2), 0); /* back to B's first binding */
 	CHECK_EQ_U64(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 42))->expires_ms, now + 60000);
-	/* an address taken from another client's offer goes back to free, not to that offer */
+	/* another client's standing offer is not bound at all: nothing to undo */
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, IP(10, 0, 0, 45), now, &x), 0);
 	CHECK_EQ_U64(x, IP(10, 0, 0, 45));
-	CHECK_EQ_INT(bind_undoable(&p, D, x, now, 60000, &u), 0);
-	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
-	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bind_undoable(&p, D, x, now, 60000, &u), -EBUSY);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_OFFERED);
 	CHECK_EQ_INT(bw_dhcp_pool_find(&p, D, now, &x, NULL), -ENOENT);
 	/* nothing to undo outside the pool */
 	memset(&u, 0, sizeof(u));
 	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), -ERANGE);
+	bw_dhcp_pool_done(&p);
+	/* an address taken from another client's take-over offer (a full pool) goes back to
+	 * free, not to that offer */
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 10), 5000, 60000);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, 0, now, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now + 1, &x), 0); /* takes C's */
+	CHECK_EQ_INT(bind_undoable(&p, D, x, now + 2, 60000, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, D, now + 2, &x, NULL), -ENOENT);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, B, now + 2, &x, NULL), -ENOENT);
 	bw_dhcp_pool_done(&p);
 }
 
@@ -267,6 +312,7 @@ int main(void)
 	test_reserve_restore();
 	test_offer_and_bind();
 	test_offers_expire();
+	test_offer_stands();
 	test_release_and_decline();
 	test_unbind();
 	return check_summary();

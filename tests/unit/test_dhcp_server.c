@@ -243,6 +243,47 @@ static void dora_release_decline(struct bw_dhcp_server *s, uint32_t yi)
 	CHECK_EQ_U64(out.lease.expires_ms, NOW + 600000);
 }
 
+/* Issue 11: while A's offer stands, B's REQUEST for that address is NAKed (INIT-REBOOT and
+ * SELECTING alike) and A's REQUEST gets the ACK. */
+static void test_offer_held(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	uint32_t yi;
+
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	yi = ntohl(reply.hdr.yiaddr);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1, .req_ip = yi},
+		false, NOW + 100);
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	CHECK(!out.persist);
+	CHECK_EQ_STR(out.verdict, "NAK: address offered to another client");
+	CHECK_EQ_MEM(reply.opt[BW_DHCP_OPT_MESSAGE].data, reply.opt[BW_DHCP_OPT_MESSAGE].len,
+		     "NAK: address offered to another client", 38);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1, .req_ip = yi,
+				.server_id = SERVER}, false, NOW + 200);
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1, .req_ip = yi,
+				.server_id = SERVER}, false, NOW + 300);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), yi);
+	CHECK(out.persist);
+	CHECK_EQ_MEM(out.lease.mac, 6, MAC_A, 6);
+	/* B then DISCOVERs and gets an address of its own */
+	step_at(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1}, false,
+		NOW + 400);
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK(ntohl(reply.hdr.yiaddr) != yi);
+	/* an offer that timed out binds nobody: B's INIT-REBOOT for C's lapsed offer is ACKed */
+	step_at(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_C, .arch = -1}, false,
+		NOW + 500);
+	yi = ntohl(reply.hdr.yiaddr);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1, .req_ip = yi},
+		false, NOW + 500 + 10000);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	bw_dhcp_server_free(s);
+}
+
 static void test_dora(void)
 {
 	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
@@ -837,6 +878,7 @@ static void test_unbind_failed_commit(void)
 int main(void)
 {
 	test_dora();
+	test_offer_held();
 	test_inform_bootp_relay();
 	test_reservation_and_limits();
 	test_reconfigure_mode();
