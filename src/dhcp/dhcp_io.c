@@ -451,6 +451,19 @@ static void dhcp_log_drop(const struct bw_dhcp_out *out, const struct bw_dhcp_ms
 	       out->verdict);
 }
 
+/* What the server wants the operator to know (a cap reached): at most a burst per second
+ * per client and per interface. */
+static void dhcp_log_warn(const struct bw_dhcp_out *out, struct dhcp_iface *ifc)
+{
+	uint64_t now = bw_now_ms();
+	char mac[18];
+
+	dhcp_mac_str(out->chaddr, mac);
+	if (bw_log_ratelimit(mac, "dhcp warn", now) && bw_log_ratelimit(ifc->name, "dhcp warn", now))
+		bw_log(BW_LOG_WARN, "dhcp", mac, "xid=0x%08x iface=%s: %s", out->xid, ifc->name,
+		       out->warn);
+}
+
 static void dhcp_rx_one(struct dhcp_sock *sk, const struct sockaddr_in *from,
 			const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -482,6 +495,8 @@ static void dhcp_rx_one(struct dhcp_sock *sk, const struct sockaddr_in *from,
 		.quiet = !bw_log_enabled(BW_LOG_INFO),
 	};
 	bw_dhcp_server_step(svc->server, &in, out);
+	if (out->warn[0])
+		dhcp_log_warn(out, ifc);
 	if (out->persist || out->delay_ms)
 		dhcp_defer(ifc, out, sk->boot_port);
 	else if (out->dest != BW_DHCP_DEST_NONE)
@@ -661,6 +676,16 @@ static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
 	return 0;
 }
 
+/* Applies the quarantine caps to what is held (restored rows, a lowered cap). */
+static void dhcp_trim(struct bw_dhcp_service *svc, const char *where)
+{
+	unsigned n = bw_dhcp_server_trim(svc->server, dhcp_wall_ms());
+
+	if (n)
+		bw_log(BW_LOG_WARN, "dhcp", NULL, "%u quarantined addresses %s were over "
+		       "dhcp.decline_max_per_mac or decline_max_percent: released early", n, where);
+}
+
 /* Opens the lease database (creating its directory when it is the default one) and puts
  * its leases back into the pools. */
 static int dhcp_store_open(struct bw_dhcp_service *svc)
@@ -693,6 +718,7 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 	}
 	bw_log(BW_LOG_INFO, "dhcp", NULL, "lease database %s: %u active leases, %u stale rows "
 	       "ignored, %zu old rows purged", svc->cfg->lease_db, rc.bound, rc.stale, purged);
+	dhcp_trim(svc, "in the lease database");
 	return bw_store_async_new(svc->loop, svc->store, &svc->async);
 }
 
@@ -832,6 +858,7 @@ void bw_dhcp_service_reload(struct bw_dhcp_service *svc, const struct bw_dhcp_co
 
 	bw_dhcp_server_reconfigure(svc->server, cfg, &kept);
 	bw_dhcp_server_set_profiles(svc->server, ps);
+	dhcp_trim(svc, "after the reload");
 	if (kept)
 		bw_log(BW_LOG_WARN, "dhcp", NULL,
 		       "%u subnet(s) changed network, range or interface, or are new: they keep "

@@ -67,17 +67,24 @@ def c_decline_checks(c, mac, xid):
     if offer and offer["type"] == "OFFER":
         yield [("b_offered", other, dhcp(other, xid + 6, 4, opt(50, offer["yiaddr_b"]) +
                                          opt(54, sid)))]
-    # A renews X: still its own
-    yield [("renew", mac, dhcp(mac, xid + 7, 3, ciaddr=dc.b2ip(x)))]
+    # A asks for X again (INIT-REBOOT: the reply is broadcast): still its own
+    yield [("renew", mac, dhcp(mac, xid + 7, 3, opt(50, x)))]
+
+
+def _xid(tag, xid, k):
+    """The xid of round k of a multi-round case: apart from every other case's (replies are
+    matched by xid), +1 and +2 free for the round's next packets."""
+    return (tag << 24) | (k << 12) | (xid & 0xff0)
 
 
 def c_decline_one_mac(c, mac, xid):
     """One MAC binds an address and DECLINEs it, 5 times over."""
     for k in range(5):
-        ack = yield from _dora(mac, xid + 16 * k, "round%d" % k)
+        x = _xid(0xD1, xid, k)
+        ack = yield from _dora(mac, x, "round%d" % k)
         if not ack:
             return
-        yield [("decline%d" % k, mac, dhcp(mac, xid + 16 * k + 2, 4, opt(50, ack["yiaddr_b"]) +
+        yield [("decline%d" % k, mac, dhcp(mac, x + 2, 4, opt(50, ack["yiaddr_b"]) +
                                              opt(54, ack["sid_b"])))]
 
 
@@ -86,10 +93,11 @@ def c_decline_storm(c, mac, xid):
     base = mac[:-5]
     for k in range(40):
         m = base + "%02x:%02x" % (0x40 + k // 256, k % 256)
-        ack = yield from _dora(m, xid + 16 * k, "mac%d" % k)
+        x = _xid(0xD2, xid, k)
+        ack = yield from _dora(m, x, "mac%d" % k)
         if not ack:
             continue
-        yield [("decline%d" % k, m, dhcp(m, xid + 16 * k + 2, 4, opt(50, ack["yiaddr_b"]) +
+        yield [("decline%d" % k, m, dhcp(m, x + 2, 4, opt(50, ack["yiaddr_b"]) +
                                            opt(54, ack["sid_b"])))]
 
 

@@ -10,6 +10,16 @@
 #      DISCOVERs are read in one batch (bootwire stopped while they arrive); the other 10 get
 #      their OFFERs, and each refused one is logged (warn, with the client's MAC, the xid and
 #      "Operation not permitted")
+#   2. DECLINE: ignored from another MAC, with another server identifier, without option 50,
+#      for an address only offered (the holder keeps its address); one client's 5 DECLINEs
+#      keep its 2 newest quarantined (each further one: "...quarantine cap reached: this
+#      client already had 2 declined addresses quarantined (dhcp.decline_max_per_mac): X
+#      released early"); a storm of 40 clients each binding and DECLINEing keeps 5 of the 20
+#      addresses quarantined ("5 of the pool's 20 addresses are quarantined
+#      (dhcp.decline_max_percent 25): X released early", warn lines rate-limited): all 40
+#      get their address, then 14 new clients get 14 addresses (20, less 5 quarantined, less
+#      1 bound); after a restart the rows read back are capped the same way (13 more: udhcpc
+#      holds one now)
 #   3. an offer stands: A is offered X; B's REQUEST for X, without a server identifier
 #      (INIT-REBOOT) and with ours (SELECTING), gets a NAK "address offered to another
 #      client"; A's REQUEST then gets ACK X and X is bound to A in the database
@@ -107,7 +117,12 @@ live()
 # res FILE NAME: the result line of case NAME in FILE (dhcp_craft.py's format); field LINE KEY
 res()
 {
-	grep "^case=$2 " "$1" | head -n 1
+	nth "$1" "$2" 1
+}
+# nth FILE NAME N: the N-th result line of NAME (a case that sent several packets)
+nth()
+{
+	grep "^case=$2 " "$1" 2>/dev/null | sed -n "$3p" || true
 }
 field()
 {
@@ -167,6 +182,127 @@ fi
 n_batch=$(bw_jcount "$LOG" 'svc("dhcp") and (.peer // "" | startswith("02:00:5e:b7:00:")) and says("^OFFER ")')
 bw_say "OFFER lines logged for the burst: $n_batch"
 live send-live 02:bd:c3:00:01:01
+bw_stop_server
+
+# ---- 2. DECLINE: only from the holder, and capped ------------------------------------------
+bw_say "2. DECLINEs: who may send them, one client's 5, a storm of 40"
+config decline
+start decline
+rc=0
+bw_run "$W/decline.out" 120 "$BW_SCAPY_PY" "$HARDEN" cases --iface "$CIF" --mac-byte 2 --gap 0.02 \
+	--reply-wait 0.3 decline_checks decline_one_mac decline_storm || rc=$?
+[[ $rc == 0 ]] || bw_fail "dhcp_harden.py cases decline_*: exit $rc" "$(tail -n 15 "$W/decline.out")"
+sleep 0.3 # the last lease commits and their lines
+
+# ignored NAME TEXT: the DECLINE of step NAME got no reply and its client's line says TEXT
+ignored()
+{
+	local line mac
+	line=$(res "$W/decline.out" "decline_checks.$1")
+	mac=$(field "$line" mac)
+	if [[ -n $line && $(field "$line" reply) == none ]] &&
+		bw_jhas "$LOG" 'dhcp($m) and refused($sif; $t) and says("^xid=\($x) ")' --arg m "$mac" --arg t "$2" --arg x "$(field "$line" xid)"; then
+		bw_pass "DECLINE $1: ignored, \"$2\""
+	else
+		bw_fail "DECLINE $1: want it ignored with \"$2\"" "result: ${line:-none}" \
+			"$(bw_dhcp_lines "$LOG" "${mac:-none}" | tail -n 3)"
+	fi
+}
+l0=$(nth "$W/decline.out" decline_checks 2) # DISCOVER, REQUEST: the ACK
+X=$(field "$l0" yiaddr)
+MAC_X=$(field "$l0" mac)
+ignored other_mac "ignoring DECLINE of $X: not this client's address"
+ignored wrong_sid "ignoring DECLINE: not addressed to this server"
+ignored no_opt50 "ignoring DECLINE: no requested address (option 50)"
+line=$(res "$W/decline.out" decline_checks.b_discover)
+ignored b_offered "ignoring DECLINE of $(field "$line" yiaddr): not this client's address"
+line=$(res "$W/decline.out" decline_checks.renew)
+if [[ $(field "$line" reply) == ACK && $(field "$line" yiaddr) == "$X" ]] && bw_lease_bound "$W/decline.yaml" "$MAC_X" "^$(bw_re_quote "$X")\$"; then
+	bw_pass "after the ignored DECLINEs $X is still bound to $MAC_X (its INIT-REBOOT REQUEST: ACK $X)"
+else
+	bw_fail "after the ignored DECLINEs: $X should still be $MAC_X's" "result: ${line:-none}"
+fi
+
+# one client, 5 DECLINEs: from the 3rd on, each releases that client's oldest quarantine
+ONE=()
+for k in 0 1 2 3 4; do
+	line=$(res "$W/decline.out" "decline_one_mac.round$k")
+	line2=$(nth "$W/decline.out" "decline_one_mac.round$k" 2)
+	[[ $(field "$line2" reply) == ACK ]] && ONE+=("$(field "$line2" yiaddr)") || ONE+=(none)
+	MAC_ONE=$(field "$line" mac)
+done
+for k in 0 1 2 3 4; do
+	want="DECLINE ${ONE[k]}: quarantined"
+	((k >= 2)) && want+="; quarantine cap reached: this client already had 2 declined addresses quarantined (dhcp.decline_max_per_mac): ${ONE[k - 2]} released early"
+	if [[ ${ONE[k]} != none ]] && bw_jhas "$LOG" 'dhcp($m) and .msg == $w and .level == "info"' --arg m "$MAC_ONE" --arg w "$want"; then
+		bw_pass "one client's DECLINE $((k + 1)) of 5: \"$want\""
+	else
+		bw_fail "one client's DECLINE $((k + 1)) of 5: want \"$want\"" "$(bw_dhcp_lines "$LOG" "${MAC_ONE:-none}" | tail -n 6)"
+	fi
+done
+if bw_jhas "$LOG" '.level == "warn" and dhcp($m) and says("^xid=0x[0-9a-f]+ iface=\($sif): quarantine cap reached: this client already had 2 ")' --arg m "$MAC_ONE"; then
+	bw_pass "the per-client cap is logged at warn"
+else
+	bw_fail "no warn line for the per-client cap" "$(bw_jlines "$LOG" '.level == "warn"' | tail -n 5)"
+fi
+
+# the storm: every one of the 40 clients gets its address, the quarantine stays at 5 of 20
+acks=0
+for ((k = 0; k < 40; k++)); do
+	line=$(nth "$W/decline.out" "decline_storm.mac$k" 2)
+	[[ $(field "$line" reply) == ACK ]] && acks=$((acks + 1))
+done
+if ((acks == 40)); then
+	bw_pass "DECLINE storm: all 40 clients were offered and ACKed an address before their DECLINE"
+else
+	bw_fail "DECLINE storm: $acks of 40 clients got an address (the quarantine took the pool)" \
+		"$(grep '^case=decline_storm' "$W/decline.out" | grep -v 'reply=ACK\|reply=OFFER\|decline' | head -n 5 || true)"
+fi
+n_cap=$(bw_jcount "$LOG" 'svc("dhcp") and .level == "info" and says("^DECLINE 10\\.99\\.93\\.[0-9]+: quarantined; quarantine cap reached: 5 of the pool.s 20 addresses are quarantined \\(dhcp\\.decline_max_percent 25\\): 10\\.99\\.93\\.[0-9]+ released early$")')
+if ((n_cap >= 35)); then
+	bw_pass "DECLINE storm: $n_cap DECLINEs each released the oldest quarantine (\"5 of the pool's 20 addresses are quarantined\")"
+else
+	bw_fail "DECLINE storm: $n_cap DECLINEs at the pool's cap, want at least 35" "$(bw_jlines "$LOG" 'says("^DECLINE")' | tail -n 5)"
+fi
+if bw_jhas "$LOG" '.level == "warn" and svc("dhcp") and says("quarantine cap reached: 5 of the pool.s 20 addresses")'; then
+	bw_pass "the pool's cap is logged at warn ($(bw_jcount "$LOG" '.level == "warn" and says("quarantine cap reached")') warn lines for $((n_cap + 3)) DECLINEs at a cap)"
+else
+	bw_fail "no warn line for the pool's cap" "$(bw_jlines "$LOG" '.level == "warn"' | tail -n 5)"
+fi
+# what the quarantine leaves is usable: N DISCOVERs in one burst get N different addresses
+# burstn LABEL MAC_PREFIX N WHY
+burstn()
+{
+	local label=$1 out=$W/$1.out want=$3 n addrs
+	bw_run "$out" 60 "$BW_SCAPY_PY" "$HARDEN" burst --iface "$CIF" --count "$want" \
+		--stop-pid "$BW_SRV_PID" --mac-prefix "$2" --wait 5 || true
+	addrs=$(grep -c 'reply=OFFER' "$out" || true)
+	n=$(sed -n 's/.*reply=OFFER yiaddr=\([^ ]*\).*/\1/p' "$out" | sort -u | wc -l)
+	if ((addrs == want && n == want)); then
+		bw_pass "$label: $want new clients are offered $want different addresses ($4)"
+	else
+		bw_fail "$label: $addrs OFFERs, $n different addresses, want $want ($4)" "$(cat "$out")"
+	fi
+}
+burstn after-storm 02:00:5e:b7:02 14 "20, less 5 quarantined, less $X bound"
+live decline-live 02:bd:c3:00:02:01
+bw_stop_server
+# the store still holds every DECLINE: read back at a restart, the caps apply to them too
+start decline
+if bw_jwait "$LOG" '.level == "warn" and svc("dhcp") and says("^[0-9]+ quarantined addresses in the lease database were over dhcp.decline_max_per_mac or decline_max_percent: released early$")' 5; then
+	bw_pass "restart: $(bw_jq "$LOG" 'select(says("quarantined addresses in the lease database")) | .msg' | head -n 1)"
+else
+	bw_fail "restart: no line about the quarantined rows over the caps" "$(bw_log_tail "$LOG" 8)"
+fi
+burstn after-restart 02:00:5e:b7:03 13 "20, less 5 quarantined, less 2 bound"
+# a reload that lowers the pool's cap to 10% (2 addresses) releases 3 of the 5 at once
+config decline "  decline_max_percent: 10"
+kill -HUP "$BW_SRV_PID"
+if bw_jwait "$LOG" '.level == "warn" and svc("dhcp") and .msg == "3 quarantined addresses after the reload were over dhcp.decline_max_per_mac or decline_max_percent: released early"' 10; then
+	bw_pass "reload to decline_max_percent 10: \"3 quarantined addresses after the reload were over ...: released early\""
+else
+	bw_fail "reload to decline_max_percent 10: want 3 quarantined addresses released" "$(bw_log_tail "$LOG" 8)"
+fi
 bw_stop_server
 
 # ---- 3. an offer stands until it times out -------------------------------------------------
