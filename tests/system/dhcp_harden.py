@@ -17,7 +17,6 @@ Run it only inside a network namespace the test created.
 import argparse
 import os
 import signal
-import struct
 import sys
 import time
 
