@@ -9,7 +9,7 @@
 #      namespace drops (output hook: sendmmsg gets EPERM) the OFFERs to 2 of 12 clients whose
 #      DISCOVERs are read in one batch (bootwire stopped while they arrive); the other 10 get
 #      their OFFERs, and each refused one is logged (warn, with the client's MAC, the xid and
-#      "Operation not permitted")
+#      "Operation not permitted"); 30 refused in one batch give at most 10 warn lines
 #   2. DECLINE: ignored from another MAC, with another server identifier, without option 50,
 #      for an address only offered (the holder keeps its address); one client's 5 DECLINEs
 #      keep its 2 newest quarantined (each further one: "...quarantine cap reached: this
@@ -182,6 +182,21 @@ fi
 n_batch=$(bw_jcount "$LOG" 'svc("dhcp") and (.peer // "" | startswith("02:00:5e:b7:00:")) and says("^OFFER ")')
 bw_say "OFFER lines logged for the burst: $n_batch"
 live send-live 02:bd:c3:00:01:01
+# 30 refused in one batch: the warn lines are rate-limited (5 a second per interface)
+ip netns exec "$SRV" nft add rule inet bwharden out udp dport 68 @ih,224,40 0x02005eb701 drop
+bw_run "$W/burst30.out" 60 "$BW_SCAPY_PY" "$HARDEN" burst --iface "$CIF" --count 30 \
+	--stop-pid "$BW_SRV_PID" --mac-prefix 02:00:5e:b7:01 --wait 3 || true
+sleep 0.3
+n_off=$(grep -c 'reply=OFFER' "$W/burst30.out" || true)
+n_warn=$(bw_jcount "$LOG" '.level == "warn" and (.peer // "" | startswith("02:00:5e:b7:01:")) and msg_has(" not sent: Operation not permitted; dropping it")')
+if ((n_off == 0 && n_warn >= 1 && n_warn <= 10)); then
+	bw_pass "30 refused OFFERs in one batch: $n_warn warn lines (rate-limited per interface)"
+else
+	bw_fail "30 refused OFFERs: $n_off OFFERs got through, $n_warn warn lines (want 0, and 1 to 10)" \
+		"$(bw_jlines "$LOG" '.level == "warn"' | tail -n 5)"
+fi
+ip netns exec "$SRV" nft flush ruleset
+live send-live2 02:bd:c3:00:01:02
 bw_stop_server
 
 # ---- 2. DECLINE: only from the holder, and capped ------------------------------------------
