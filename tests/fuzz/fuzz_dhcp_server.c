@@ -45,6 +45,8 @@ static void fuzz_setup(void)
 		c->interfaces = fuzz_ifaces;
 		c->offer_timeout_ms = 2000;
 		c->decline_hold_s = 5;
+		c->decline_max_per_mac = 2;
+		c->decline_max_percent = 25;
 		c->rate_per_mac = 1000;
 		c->http_base = mode ? "http://10.0.0.1:8080/" : NULL;
 		c->boot_files = (struct bw_dhcp_boot_files_cfg){"undionly.kpxe", "ipxe.efi",
