@@ -2,7 +2,8 @@
  * uses (bw_config_load_buf: libyaml, every section's key table, records, lists, maps, the
  * sections' validation and the strict checks) without the host checks, as the file
  * "/bootwire.yaml" (relative paths are relative to "/", so the result does not depend on
- * the directory the replay runs in).
+ * the directory the replay runs in). The seeds give boot_root /usr: a directory that exists
+ * and only root may change, as a boot root must be.
  * Invariants (abort() when broken): a refused file has messages, each line naming the file;
  * a loaded one prints as YAML that loads again, prints the same, and asks for no restart
  * against itself; freeing either leaks nothing (the sanitizer build checks that).
