@@ -32,6 +32,8 @@ target_max_len() {
 	fuzz_dhcp_wire) echo 4200 ;;
 	# a configuration with a few sections, lists and profiles
 	fuzz_config) echo 4096 ;;
+	# request-targets up to BW_HTTP_URI_MAX (4096) and past it, with headers
+	fuzz_http_request) echo 8192 ;;
 	*) echo "$max_len" ;;
 	esac
 }
