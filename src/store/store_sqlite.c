@@ -16,7 +16,7 @@
 
 #include "core/log.h"
 #include "core/netaddr.h"
-#include "store/store_row.h"
+#include "store/store_decode.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -385,7 +385,7 @@ static void store_col_read(sqlite3_stmt *st, int i, struct bw_store_col *c)
 }
 
 /* Reads the current row of the walk into rec; NULL, or what is wrong with the row. The
- * decoding is store_row.c's (pure, fuzzed). */
+ * decoding is store_decode.c's (pure, fuzzed). */
 static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 {
 	struct bw_store_col cols[BW_STORE_LEASE_NCOLS];

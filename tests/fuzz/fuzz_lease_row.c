@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_row.h"
+#include "store/store_decode.h"
 #include "fuzz_assert.h"
 
 struct fuzz_in {

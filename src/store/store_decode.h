@@ -2,8 +2,8 @@
  * SQLite, no I/O, no allocation, no logging, so the decoder is fuzzed on its own
  * (tests/fuzz/fuzz_lease_row.c). store_sqlite.c reads each column of its walk with
  * sqlite3_column_* into a struct bw_store_col and decodes the row with this. */
-#ifndef BW_STORE_ROW_H
-#define BW_STORE_ROW_H
+#ifndef BW_STORE_DECODE_H
+#define BW_STORE_DECODE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* Decoding a lease row (store_row.h). */
-#include "store/store_row.h"
+/* Decoding a lease row (store_decode.h). */
+#include "store/store_decode.h"
 
 #include <errno.h>
 #include <string.h>
