@@ -1,11 +1,16 @@
 /* `bootwire leases`: the lease database, opened read-only, as a table or as JSON. Safe beside
- * a running daemon: a WAL reader neither blocks nor is blocked by the writer. */
+ * a running daemon: a WAL reader neither blocks nor is blocked by the writer.
+ * `bootwire leases --repair`: a damaged database (which the daemon refuses) is moved aside,
+ * kept, and what can be read of it written to a fresh one; only with the daemon stopped. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/netaddr.h"
@@ -22,7 +27,8 @@ struct leases_list {
 
 static void leases_usage(FILE *f)
 {
-	fprintf(f, "usage: bootwire leases (-c FILE | --db PATH) [--json] [--all]\n\n"
+	fprintf(f, "usage: bootwire leases (-c FILE | --db PATH) [--json] [--all]\n"
+		   "       bootwire leases --repair (-c FILE | --db PATH)\n\n"
 		   "Lists the DHCP leases in the lease database, read-only (safe while the daemon\n"
 		   "runs). By default: bound leases that have not expired, and declined addresses\n"
 		   "still in quarantine.\n\n"
@@ -30,6 +36,11 @@ static void leases_usage(FILE *f)
 		   "      --db PATH      the lease database itself\n"
 		   "  -a, --all          every row, released and expired ones too\n"
 		   "  -j, --json         a JSON array instead of a table (times in Unix seconds)\n"
+		   "      --repair       recover a damaged database (bootwire serve refuses one):\n"
+		   "                     the damaged file is kept as PATH.damaged-TIMESTAMP, every\n"
+		   "                     lease that still reads back is written to a new PATH, and\n"
+		   "                     each lease kept and each row dropped (with why) is listed.\n"
+		   "                     Stop the daemon first; an undamaged database is left alone\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -235,6 +246,180 @@ static int leases_show(const char *db, bool all, bool json)
 	return 0;
 }
 
+/* ---- --repair ---- */
+
+struct leases_repair {
+	struct leases_list kept;
+	size_t n_dropped;
+};
+
+static int leases_repair_kept_cb(const struct bw_lease_rec *rec, void *ctx)
+{
+	return leases_collect_cb(rec, &((struct leases_repair *)ctx)->kept);
+}
+
+static void leases_repair_dropped_cb(const char *where, const char *why, void *ctx)
+{
+	struct leases_repair *rp = ctx;
+
+	printf("  dropped %s: %s\n", where, why);
+	rp->n_dropped++;
+}
+
+/* Whether another process has the database open: every SQLite connection to a WAL database
+ * holds a read lock on byte 128 of its -shm file (SQLite's "DMS" lock) while it is open. */
+static bool leases_db_in_use(const char *db)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+	char shm[4096];
+	bool busy;
+	int fd;
+
+	snprintf(shm, sizeof(shm), "%s-shm", db);
+	fd = open(shm, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	busy = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return busy;
+}
+
+/* Moves db (and its -wal and -journal, which belong to it) to db.damaged-TIMESTAMP[-N];
+ * the -shm is derived and goes. The new name in ret_name. */
+static int leases_move_aside(const char *db, char *ret_name, size_t cap)
+{
+	static const char *const side[] = {"-wal", "-journal"};
+	char stamp[32], from[4200], to[4200];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (unsigned i = 0;; i++) {
+		if (i == 100)
+			return -EEXIST;
+		if (i)
+			snprintf(ret_name, cap, "%s.damaged-%s-%u", db, stamp, i);
+		else
+			snprintf(ret_name, cap, "%s.damaged-%s", db, stamp);
+		if (access(ret_name, F_OK) < 0 && errno == ENOENT)
+			break;
+	}
+	if (rename(db, ret_name) < 0)
+		return -errno;
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(from, sizeof(from), "%s%s", db, side[i]);
+		snprintf(to, sizeof(to), "%s%s", ret_name, side[i]);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			fprintf(stderr, "bootwire leases: cannot move %s to %s: %s\n", from, to,
+				strerror(errno));
+	}
+	snprintf(from, sizeof(from), "%s-shm", db);
+	unlink(from);
+	return 0;
+}
+
+/* The new database's files get the damaged one's owner and mode, so the daemon (perhaps
+ * running as another user) can write it. */
+static void leases_copy_owner(const char *db, const struct stat *st)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[4200];
+
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", db, suffix[i]);
+		if (access(p, F_OK) < 0)
+			continue;
+		if (chown(p, st->st_uid, st->st_gid) < 0 || chmod(p, st->st_mode & 07777) < 0)
+			fprintf(stderr, "bootwire leases: %s: cannot give it the old file's owner "
+				"and mode: %s\n", p, strerror(errno));
+	}
+}
+
+/* Writes the kept leases into a fresh database at db. */
+static int leases_repair_write(const char *db, const struct leases_list *kept,
+			       const struct stat *old)
+{
+	struct bw_store *s;
+	char err[1024];
+	int r;
+
+	if (bw_store_open(db, false, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bootwire leases: %s\n", err);
+		return 1;
+	}
+	r = bw_store_lease_put(s, kept->v, kept->n);
+	bw_store_close(s);
+	if (r < 0) {
+		fprintf(stderr, "bootwire leases: writing the kept leases to %s: %s\n", db,
+			strerror(-r));
+		return 1;
+	}
+	leases_copy_owner(db, old);
+	return 0;
+}
+
+static void leases_print_kept(const struct leases_list *l)
+{
+	char addr[16], mac[18];
+
+	for (size_t i = 0; i < l->n; i++)
+		printf("  kept %s %s %s\n", leases_fmt_addr(l->v[i].addr, addr, sizeof(addr)),
+		       leases_fmt_hex(l->v[i].mac, sizeof(l->v[i].mac), mac, sizeof(mac)),
+		       leases_state_name(&l->v[i], l->now_ms));
+}
+
+/* The process exit status: 0 when db was not damaged or is repaired. */
+static int leases_repair(const char *db)
+{
+	struct leases_repair rp = {.kept = {.all = true}};
+	struct bw_store *s;
+	struct stat st;
+	char err[1024], aside[4200], *cut;
+	const char *what;
+	int r;
+
+	r = bw_store_open(db, true, &s, err, sizeof(err));
+	if (r == 0) {
+		bw_store_close(s);
+		printf("%s: not damaged, nothing to repair\n", db);
+		return 0;
+	}
+	if (r != -EBADMSG && r != -EIO) {
+		fprintf(stderr, "bootwire leases: %s\n", err);
+		return 1;
+	}
+	if (leases_db_in_use(db)) {
+		fprintf(stderr, "bootwire leases: %s is open in another process (bootwire serve?): "
+			"stop it first\n", db);
+		return 1;
+	}
+	if (stat(db, &st) < 0 || (r = leases_move_aside(db, aside, sizeof(aside))) < 0) {
+		fprintf(stderr, "bootwire leases: cannot move %s aside: %s\n", db,
+			strerror(r < 0 ? -r : errno));
+		return 1;
+	}
+	cut = strstr(err, "; bootwire will not start");
+	if (cut)
+		*cut = '\0';
+	what = err;
+	if (!strncmp(what, "cannot open lease database ", 27))
+		what += 27; /* left: "PATH: what is wrong" */
+	printf("%s\n  the damaged file is kept as %s\n", what, aside);
+	rp.kept.now_ms = (int64_t)time(NULL) * 1000;
+	r = bw_store_salvage(aside, leases_repair_kept_cb, leases_repair_dropped_cb, &rp, err,
+			     sizeof(err));
+	if (r < 0)
+		printf("  dropped the whole file: %s\n", err);
+	leases_print_kept(&rp.kept);
+	r = leases_repair_write(db, &rp.kept, &st);
+	if (r == 0)
+		printf("repaired %s: %zu lease row(s) kept, %zu dropped\n", db, rp.kept.n,
+		       rp.n_dropped);
+	free(rp.kept.v);
+	return r;
+}
+
 int bw_cmd_leases(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -242,11 +427,12 @@ int bw_cmd_leases(int argc, char **argv)
 		{"db", required_argument, NULL, 'd'},
 		{"all", no_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},
+		{"repair", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *db = NULL;
-	bool all = false, json = false;
+	bool all = false, json = false, repair = false;
 	char *path;
 	int o, r;
 
@@ -256,20 +442,21 @@ int bw_cmd_leases(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'a': all = true; break;
 		case 'j': json = true; break;
+		case 'r': repair = true; break;
 		case 'h': leases_usage(stdout); return 0;
 		default: leases_usage(stderr); return 2;
 		}
 	}
-	if (!file == !db || optind != argc) {
+	if (!file == !db || optind != argc || (repair && (all || json))) {
 		leases_usage(stderr);
 		return 2;
 	}
 	if (db)
-		return leases_show(db, all, json);
+		return repair ? leases_repair(db) : leases_show(db, all, json);
 	path = leases_db_from_config(file);
 	if (!path)
 		return 1;
-	r = leases_show(path, all, json);
+	r = repair ? leases_repair(path) : leases_show(path, all, json);
 	free(path);
 	return r;
 }

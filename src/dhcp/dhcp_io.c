@@ -75,6 +75,7 @@ struct bw_dhcp_service {
 	struct bw_peers *peers;       /* learns address -> MAC from leases; may be NULL */
 	struct bw_dhcp_server *server;
 	struct bw_store *store;
+	struct bw_store_opts store_opts; /* owner of new database files */
 	struct bw_store_async *async;
 	unsigned n_ifaces;
 	struct dhcp_iface *ifaces;
@@ -306,16 +307,53 @@ static void dhcp_pending_delay(struct dhcp_pending *p)
 	uv_timer_start(&p->timer, dhcp_delay_cb, p->out.delay_ms, 0);
 }
 
+/* A lease that could not be made durable: no reply, and the pool forgets the binding (the
+ * address returns to what it was: free, or the client's previous lease), so a full disk or
+ * a locked database does not leak addresses until a restart. */
+static void dhcp_commit_failed(struct dhcp_pending *p, int status)
+{
+	struct bw_dhcp_service *svc = p->ifc->svc;
+	int u = svc->server ? bw_dhcp_server_unbind(svc->server, &p->out) : -ENOENT;
+	char mac[18];
+
+	/* a database gone fails every commit: the store said so, these lines are the echo */
+	if (status == -ESTALE && !bw_log_ratelimit("lease-db", "gone", bw_now_ms()))
+		return;
+	bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
+	       "%s: not sent: writing the lease failed: %s%s", p->out.verdict,
+	       status == -ESTALE ? "the lease database was deleted or replaced" : strerror(-status),
+	       u == 0 ? "; binding undone" : u == -ESTALE ? "; binding kept (changed since)" : "");
+}
+
+/* With the lease database deleted or replaced (-ESTALE) nothing can be made durable any
+ * more. New bindings get no ACK (above), but a renewal of a lease this server already
+ * holds bound for the same client, unexpired, is answered from memory: that client's
+ * address was promised before the file went and is held in the pool either way, so
+ * refusing would only take the address from a working client at its lease's end, while
+ * handing out nothing new keeps the risk where it was. */
+static bool dhcp_answer_from_memory(const struct dhcp_pending *p, int status)
+{
+	const struct bw_dhcp_pool_undo *u = &p->out.undo;
+	char mac[18];
+
+	if (status != -ESTALE || !u->addr || u->before.state != BW_DHCP_SLOT_BOUND ||
+	    !u->before.has_mac || memcmp(u->before.mac, p->out.chaddr, 6) != 0 ||
+	    u->before.expires_ms <= (uint64_t)p->out.lease.starts_ms)
+		return false;
+	if (bw_log_ratelimit("lease-db", "renewal from memory", bw_now_ms()))
+		bw_log(BW_LOG_WARN, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
+		       "%s: renewal answered from memory: the lease database was deleted or "
+		       "replaced, this lease is not recorded", p->out.verdict);
+	return true;
+}
+
 static void dhcp_committed_cb(void *ctx, int status)
 {
 	struct dhcp_pending *p = ctx;
-	char mac[18];
 
-	if (status < 0) {
+	if (status < 0 && !dhcp_answer_from_memory(p, status)) {
 		/* Not durable: an ACK now could hand the address out twice after a crash. */
-		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(p->out.chaddr, mac),
-		       "%s: not sent: writing the lease failed: %s", p->out.verdict,
-		       strerror(-status));
+		dhcp_commit_failed(p, status);
 	} else if (p->out.delay_ms && !p->ifc->svc->stopping) {
 		dhcp_pending_delay(p);
 		return;
@@ -353,9 +391,7 @@ static void dhcp_defer(struct dhcp_iface *ifc, const struct bw_dhcp_out *out, bo
 	}
 	r = bw_store_async_put(svc->async, &out->lease, dhcp_committed_cb, p);
 	if (r < 0) {
-		bw_log(BW_LOG_ERROR, "dhcp", dhcp_mac_str(out->chaddr, mac),
-		       "%s: not sent: cannot queue the lease write: %s", out->verdict,
-		       strerror(-r));
+		dhcp_commit_failed(p, r);
 		dhcp_pending_done(p);
 	}
 }
@@ -593,7 +629,7 @@ static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
 static int dhcp_store_open(struct bw_dhcp_service *svc)
 {
 	struct dhcp_restore_ctx rc = {.svc = svc, .now = dhcp_wall_ms()};
-	char err[512], dir[4096];
+	char err[1024], dir[4096];
 	size_t purged = 0;
 	char *slash;
 	int r;
@@ -602,10 +638,11 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-			bw_log(BW_LOG_WARN, "dhcp", NULL, "cannot create %s: %s", dir, strerror(errno));
+		if (bw_store_make_dir(dir, &svc->store_opts, err, sizeof(err)) < 0)
+			bw_log(BW_LOG_WARN, "dhcp", NULL, "%s", err);
 	}
-	r = bw_store_open(svc->cfg->lease_db, false, &svc->store, err, sizeof(err));
+	r = bw_store_open_opts(svc->cfg->lease_db, &svc->store_opts, &svc->store, err,
+			       sizeof(err));
 	if (r < 0) {
 		bw_log(BW_LOG_ERROR, "dhcp", NULL, "%s", err);
 		return r;
@@ -624,7 +661,7 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 			const struct bw_profile_set *ps, struct bw_peers *peers,
-			struct bw_dhcp_service **ret)
+			const struct bw_store_opts *store_opts, struct bw_dhcp_service **ret)
 {
 	struct bw_dhcp_service *svc = calloc(1, sizeof(*svc));
 	char err[256];
@@ -635,6 +672,8 @@ int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 	svc->loop = loop;
 	svc->cfg = cfg;
 	svc->peers = peers;
+	if (store_opts)
+		svc->store_opts = *store_opts;
 	svc->msg = malloc(sizeof(*svc->msg));
 	svc->out = malloc(sizeof(*svc->out));
 	svc->ifaces = calloc(cfg->n_interfaces, sizeof(*svc->ifaces));

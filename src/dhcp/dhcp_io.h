@@ -8,6 +8,7 @@
 
 #include "core/http_base.h"
 #include "dhcp/dhcp_config.h"
+#include "store/store.h"
 
 struct bw_dhcp_service;
 struct bw_peers;
@@ -17,10 +18,12 @@ struct bw_profile_set;
  * starts serving. Must run before privileges are dropped (binding port 67, SO_BINDTODEVICE
  * and packet sockets need them). cfg and ps (may be NULL) must outlive the service; ps is
  * set before the leases are read back (machines' addresses are reservations). Errors are
- * logged. peers (may be NULL) learns the address of every lease, read back or granted. */
+ * logged. peers (may be NULL) learns the address of every lease, read back or granted.
+ * store_opts (may be NULL): who owns the lease database's directory and files when they
+ * are created (the user the daemon drops to). */
 int bw_dhcp_service_new(uv_loop_t *loop, const struct bw_dhcp_config *cfg,
 			const struct bw_profile_set *ps, struct bw_peers *peers,
-			struct bw_dhcp_service **ret);
+			const struct bw_store_opts *store_opts, struct bw_dhcp_service **ret);
 
 /* Our HTTP service (NULL: none), for the URLs handed to iPXE and HTTP boot clients. */
 void bw_dhcp_service_set_http(struct bw_dhcp_service *svc, const struct bw_http_base *http);

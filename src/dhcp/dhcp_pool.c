@@ -348,3 +348,64 @@ size_t bw_dhcp_pool_free_count(const struct bw_dhcp_pool *p, uint64_t now)
 			n++;
 	return n;
 }
+
+/* ---- undoing a binding ---- */
+
+void bw_dhcp_pool_undo_prepare(const struct bw_dhcp_pool *p, const uint8_t mac[6],
+			       uint32_t addr, uint64_t until, struct bw_dhcp_pool_undo *ret)
+{
+	const struct bw_dhcp_slot *s = pool_slot(p, addr), *mine = pool_mine(p, mac);
+
+	memset(ret, 0, sizeof(*ret));
+	if (!s)
+		return;
+	ret->addr = addr;
+	memcpy(ret->mac, mac, 6);
+	ret->until = until;
+	ret->before = *s;
+	if (mine && mine != s) {
+		ret->other = p->first + (uint32_t)(mine - p->slots);
+		ret->other_before = *mine;
+	}
+}
+
+/* Puts before back into s, with its MAC's index entry unless that MAC holds another slot
+ * by now (then s is left free and nobody's). */
+static void pool_put_back(struct bw_dhcp_pool *p, struct bw_dhcp_slot *s,
+			  const struct bw_dhcp_slot *before)
+{
+	pool_forget(p, s);
+	*s = *before;
+	if (s->state == BW_DHCP_SLOT_OFFERED) {
+		s->state = BW_DHCP_SLOT_FREE;
+		s->expires_ms = 0;
+	}
+	if (!s->has_mac)
+		return;
+	if (pool_mine(p, s->mac)) {
+		s->has_mac = false;
+		memset(s->mac, 0, 6);
+		if (s->state != BW_DHCP_SLOT_DECLINED) {
+			s->state = BW_DHCP_SLOT_FREE;
+			s->expires_ms = 0;
+		}
+		return;
+	}
+	pool_idx_set(p, s->mac, (uint32_t)(s - p->slots));
+}
+
+int bw_dhcp_pool_unbind(struct bw_dhcp_pool *p, const struct bw_dhcp_pool_undo *u)
+{
+	struct bw_dhcp_slot *s = pool_slot(p, u->addr), *o = pool_slot(p, u->other);
+
+	if (!s)
+		return -ERANGE;
+	if (s->state != BW_DHCP_SLOT_BOUND || !s->has_mac || memcmp(s->mac, u->mac, 6) != 0 ||
+	    s->expires_ms != u->until)
+		return -ESTALE;
+	pool_put_back(p, s, &u->before);
+	/* the address the bind let go, if nobody took it meanwhile */
+	if (o && o->state == BW_DHCP_SLOT_FREE && !o->has_mac)
+		pool_put_back(p, o, &u->other_before);
+	return 0;
+}

@@ -98,4 +98,26 @@ const struct bw_dhcp_slot *bw_dhcp_pool_slot(const struct bw_dhcp_pool *p, uint3
 /* Addresses neither offered, bound nor quarantined at now. */
 size_t bw_dhcp_pool_free_count(const struct bw_dhcp_pool *p, uint64_t now);
 
+/* Undoing a binding whose lease could not be made durable (its commit failed: no ACK went
+ * out, so the pool must not keep the address bound either). Taken just before
+ * bw_dhcp_pool_bind() with the binding's expiry. */
+struct bw_dhcp_pool_undo {
+	uint32_t addr;               /* the address bound; 0: nothing to undo */
+	uint8_t mac[6];
+	uint64_t until;              /* the binding's expires_ms: a later binding is not undone */
+	struct bw_dhcp_slot before;  /* addr's slot before */
+	uint32_t other;              /* mac's other address, which the bind lets go (0: none) */
+	struct bw_dhcp_slot other_before;
+};
+
+/* Records what bw_dhcp_pool_bind(p, mac, addr, now, until - now) is about to change. */
+void bw_dhcp_pool_undo_prepare(const struct bw_dhcp_pool *p, const uint8_t mac[6],
+			       uint32_t addr, uint64_t until, struct bw_dhcp_pool_undo *ret);
+/* Puts the slots back as they were before that bind: a previous lease (a renewal's) is
+ * bound again until its old expiry, a free address is free again; an address that was only
+ * offered becomes free, remembering whose it was (an offer binds nobody). Only while the
+ * slot still holds that very binding: -ESTALE when a later request changed it (it stays
+ * as it is), -ERANGE outside the pool. */
+int bw_dhcp_pool_unbind(struct bw_dhcp_pool *p, const struct bw_dhcp_pool_undo *u);
+
 #endif

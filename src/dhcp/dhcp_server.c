@@ -646,6 +646,29 @@ static void dhcp_on_discover(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 	dhcp_send(x, BW_DHCP_OFFER, addr, out);
 }
 
+/* bw_dhcp_pool_bind, remembering in out->undo what it changed (for a failed commit). */
+static int dhcp_bind_undoable(struct dhcp_subnet_rt *rt, const uint8_t mac[6], uint32_t addr,
+			      uint64_t now, uint32_t lease_ms, struct bw_dhcp_out *out)
+{
+	struct bw_dhcp_pool_undo u;
+	int r;
+
+	bw_dhcp_pool_undo_prepare(&rt->pool, mac, addr, now + lease_ms, &u);
+	r = bw_dhcp_pool_bind(&rt->pool, mac, addr, now, lease_ms);
+	if (r == 0)
+		out->undo = u;
+	return r;
+}
+
+int bw_dhcp_server_unbind(struct bw_dhcp_server *s, const struct bw_dhcp_out *out)
+{
+	struct dhcp_subnet_rt *rt = out->undo.addr ? dhcp_subnet_of(s, out->undo.addr) : NULL;
+
+	if (!rt || !rt->has_pool)
+		return -ENOENT;
+	return bw_dhcp_pool_unbind(&rt->pool, &out->undo);
+}
+
 /* BOOTP (no option 53): a reservation or a pool address, bound at once. */
 static void dhcp_on_bootp(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 {
@@ -659,8 +682,8 @@ static void dhcp_on_bootp(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 		addr = x->fixed;
 	} else if (!rt->has_pool ||
 		   bw_dhcp_pool_offer(&rt->pool, m->hdr.chaddr, 0, x->in->now, &addr) < 0 ||
-		   bw_dhcp_pool_bind(&rt->pool, m->hdr.chaddr, addr, x->in->now,
-				     (uint32_t)lease_ms) < 0) {
+		   dhcp_bind_undoable(rt, m->hdr.chaddr, addr, x->in->now, (uint32_t)lease_ms,
+				      out) < 0) {
 		dhcp_verdict(out, "ignoring BOOTREQUEST: no address for this client");
 		return;
 	}
@@ -706,8 +729,8 @@ static void dhcp_on_request(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 			return;
 		}
 	} else {
-		r = rt->has_pool ? bw_dhcp_pool_bind(&rt->pool, m->hdr.chaddr, addr, x->in->now,
-						     lease_ms)
+		r = rt->has_pool ? dhcp_bind_undoable(rt, m->hdr.chaddr, addr, x->in->now,
+						      lease_ms, out)
 				 : -ERANGE;
 		if (r == -ERANGE) {
 			dhcp_nak(x, out, "address outside the pool");

@@ -12,6 +12,7 @@
 
 #include "core/http_base.h"
 #include "dhcp/dhcp_config.h"
+#include "dhcp/dhcp_pool.h"
 #include "dhcp/dhcp_pxe.h"
 #include "dhcp/dhcp_wire.h"
 #include "store/store.h"
@@ -58,6 +59,7 @@ struct bw_dhcp_out {
 	char boot_file[256];  /* what the client was told to boot, "" when nothing */
 	char profile[64];     /* the profile chosen for it, "" when none */
 	char hostname[64];    /* the host name it was given (option 12), "" when none */
+	struct bw_dhcp_pool_undo undo; /* a pool binding made for lease (addr 0: none) */
 	uint8_t pkt[BW_DHCP_REPLY_CAP]; /* last: step() clears everything before it */
 };
 
@@ -98,6 +100,12 @@ int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_co
  * when the address is reserved or taken (the row is stale). */
 int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *rec,
 			   uint64_t now);
+
+/* The lease of out (a reply of bw_dhcp_server_step) could not be made durable and its reply
+ * was not sent: gives the pool slot back what it held before (bw_dhcp_pool_unbind), so the
+ * address is not held until a restart. 0; -ENOENT when the reply bound nothing in a pool
+ * (a reservation's); -ESTALE when a later request changed the slot (left as it is). */
+int bw_dhcp_server_unbind(struct bw_dhcp_server *s, const struct bw_dhcp_out *out);
 
 /* Decides what to do with one request. Never fails: out->dest is NONE when nothing is
  * sent, with the reason in out->verdict. */

@@ -3,24 +3,38 @@
  * that returned is on disk; the WAL files are kept after close (PERSIST_WAL), so a reader
  * that may not write the directory still finds them.
  * Every call holds the store's mutex: store_async commits on libuv's thread pool while the
- * loop thread may walk or purge. A foreach callback must not call back into the store. */
+ * loop thread may walk or purge. A foreach callback must not call back into the store.
+ * A writer keeps a descriptor of its own on the database file (id_fd) to notice the file
+ * being deleted or replaced under it: each commit first compares fstat(id_fd) with
+ * stat(path). It is closed only after SQLite's connection (closing any descriptor of a file
+ * drops every POSIX lock the process holds on it, SQLite's included). */
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/netaddr.h"
 #include "store/store_decode.h"
+#include "store/store_row.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_WAL_LIMIT "4194304" /* bytes the WAL file is trimmed to after a checkpoint */
+#define STORE_CHECK_MAX 20u      /* problems quick_check reports at most (its SQL says 20) */
+#define STORE_REPAIR_HINT                                                                      \
+	"bootwire will not start on it (its leases would be lost and their addresses offered "  \
+	"to other clients); stop bootwire, then keep a copy and recover what can be read with: " \
+	"bootwire leases --repair --db %s"
 
 /* migrations[v] takes a database from user_version v to v + 1. Append, never edit. */
 static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
@@ -38,10 +52,14 @@ struct bw_store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	struct bw_store_opts opts;
 	pthread_mutex_t lock;
 	sqlite3_stmt *begin, *commit, *rollback; /* NULL when readonly */
 	sqlite3_stmt *put, *purge;               /* NULL when readonly */
 	sqlite3_stmt *walk;
+	int id_fd;        /* the writer's own descriptor of the file (-1: none) */
+	bool gone;        /* the file at path is no longer this one: no more commits */
+	int64_t gone_log_ms; /* last time that was logged (once a minute at most) */
 };
 
 static int store_errno(sqlite3 *db, int rc)
@@ -92,6 +110,10 @@ static int store_open_sqlerr(const struct bw_store *s, char *err, size_t errcap,
 
 	if ((rc & 0xff) == SQLITE_CANTOPEN && e)
 		return store_open_error(s, err, errcap, r, "%s%s", what, strerror(e));
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+		return store_open_error(s, err, errcap, r, "%s%s; " STORE_REPAIR_HINT, what,
+					s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc),
+					s->path);
 	return store_open_error(s, err, errcap, r, "%s%s", what,
 				s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
@@ -203,6 +225,86 @@ static int store_migrate(struct bw_store *s, char *err, size_t errcap)
 	return r;
 }
 
+/* Counts the problems in one quick_check row (one per line, "*** in database main ***"
+ * headers aside) and copies the first into first[] when it is still empty. */
+static unsigned store_check_lines(const char *msg, char *first, size_t cap)
+{
+	unsigned n = 0;
+
+	while (*msg) {
+		size_t len = strcspn(msg, "\n");
+
+		if (len && strncmp(msg, "*** ", 4) != 0 && n++ == 0 && !*first)
+			snprintf(first, cap, "%.*s", (int)len, msg);
+		msg += len;
+		msg += *msg == '\n';
+	}
+	return n;
+}
+
+/* PRAGMA quick_check: 0 when it says "ok"; otherwise the first problem and how many more
+ * into err (-EBADMSG). A database too damaged to be checked fails here too. */
+static int store_quick_check(struct bw_store *s, char *err, size_t errcap)
+{
+	const unsigned char *msg;
+	char first[256] = "";
+	sqlite3_stmt *st;
+	unsigned n = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(20)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		msg = sqlite3_column_text(st, 0);
+		if (msg && strcmp((const char *)msg, "ok") != 0)
+			n += store_check_lines((const char *)msg, first, sizeof(first));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	if (!n)
+		return 0;
+	return store_open_error(s, err, errcap, -EBADMSG,
+				"the file is damaged: quick_check found %u problem(s)%s, the first: "
+				"%s; " STORE_REPAIR_HINT,
+				n, n >= STORE_CHECK_MAX ? " or more" : "", first, s->path);
+}
+
+/* Every row must read back as a lease: a row skipped at start-up would free an address
+ * somebody holds. -EBADMSG with the first bad row and the count in err. */
+static int store_check_rows(struct bw_store *s, char *err, size_t errcap)
+{
+	struct bw_lease_rec rec;
+	const char *bad, *first_bad = NULL;
+	char first_addr[24] = "";
+	sqlite3_stmt *st;
+	size_t n_bad = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT " BW_STORE_ROW_COLUMNS " FROM lease", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bad = bw_store_row_read(st, &rec);
+		if (bad && n_bad++ == 0) {
+			first_bad = bad;
+			bw_store_fmt_addr(sqlite3_column_int64(st, 0), first_addr,
+					  sizeof(first_addr));
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_open_sqlerr(s, err, errcap, rc, "");
+	if (!n_bad)
+		return 0;
+	return store_open_error(s, err, errcap, -EBADMSG,
+				"the file is damaged: %zu lease row(s) cannot be read, the first "
+				"(address %s): %s; " STORE_REPAIR_HINT,
+				n_bad, first_addr, first_bad, s->path);
+}
+
 static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 {
 	const struct {
@@ -210,8 +312,7 @@ static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 		const char *sql;
 		bool write;
 	} t[] = {
-		{&s->walk, "SELECT addr, mac, client_id, hostname, starts_ms, expires_ms, state"
-			   " FROM lease ORDER BY addr", false},
+		{&s->walk, "SELECT " BW_STORE_ROW_COLUMNS " FROM lease ORDER BY addr", false},
 		{&s->begin, "BEGIN IMMEDIATE", true},
 		{&s->commit, "COMMIT", true},
 		{&s->rollback, "ROLLBACK", true},
@@ -233,12 +334,36 @@ static int store_prepare(struct bw_store *s, char *err, size_t errcap)
 	return 0;
 }
 
+/* A writer creates a missing database file itself, 0600 and owned as opts say, before
+ * SQLite opens it: SQLite then gives the -wal and -shm it creates the same mode (and, as
+ * root, the same owner). Closing this descriptor is safe: SQLite holds no lock yet. */
+static int store_create_file(struct bw_store *s, char *err, size_t errcap)
+{
+	int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r = 0;
+
+	if (fd < 0 && errno == EEXIST)
+		return 0;
+	if (fd < 0)
+		return store_open_error(s, err, errcap, -errno, "%s", strerror(errno));
+	if (fchmod(fd, 0600) < 0 ||
+	    (s->opts.set_owner && fchown(fd, s->opts.uid, s->opts.gid) < 0)) {
+		r = store_open_error(s, err, errcap, -errno, "setting its mode or owner: %s",
+				     strerror(errno));
+		unlink(s->path);
+	}
+	close(fd);
+	return r;
+}
+
 static int store_connect(struct bw_store *s, char *err, size_t errcap)
 {
 	int flags = SQLITE_OPEN_NOMUTEX; /* the store's own mutex serialises every call */
 	int rc;
 
 	flags |= s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (!s->readonly && (rc = store_create_file(s, err, errcap)) < 0)
+		return rc;
 	rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
 	if (rc != SQLITE_OK)
 		return store_open_sqlerr(s, err, errcap, rc, "");
@@ -250,9 +375,47 @@ static int store_connect(struct bw_store *s, char *err, size_t errcap)
 	return 0;
 }
 
+/* The file SQLite opened, held so a commit can tell whether path still names it. */
+static int store_keep_identity(struct bw_store *s, char *err, size_t errcap)
+{
+	s->id_fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (s->id_fd < 0)
+		return store_open_error(s, err, errcap, -errno, "%s", strerror(errno));
+	return 0;
+}
+
 int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *err,
 		  size_t errcap)
 {
+	struct bw_store_opts o = {.readonly = readonly};
+
+	return bw_store_open_opts(path, &o, ret, err, errcap);
+}
+
+int bw_store_make_dir(const char *dir, const struct bw_store_opts *opts, char *err,
+		      size_t errcap)
+{
+	if (mkdir(dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	/* mkdir's mode went through the umask: say it exactly */
+	if (chmod(dir, 0700) < 0 ||
+	    (opts->set_owner && chown(dir, opts->uid, opts->gid) < 0)) {
+		int r = -errno;
+
+		snprintf(err, errcap, "%s: setting its mode or owner: %s", dir, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int bw_store_open_opts(const char *path, const struct bw_store_opts *opts,
+		       struct bw_store **ret, char *err, size_t errcap)
+{
+	bool readonly = opts->readonly;
 	struct bw_store *s;
 	int r;
 
@@ -263,14 +426,22 @@ int bw_store_open(const char *path, bool readonly, struct bw_store **ret, char *
 		return -ENOMEM;
 	}
 	s->readonly = readonly;
+	s->opts = *opts;
+	s->id_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	r = store_connect(s, err, errcap);
+	if (r == 0 && !readonly)
+		r = store_keep_identity(s, err, errcap);
+	if (r == 0)
+		r = store_quick_check(s, err, errcap);
 	if (r == 0)
 		r = store_check_schema(s, err, errcap);
 	if (r == 0 && !readonly)
 		r = store_set_journal(s, err, errcap);
 	if (r == 0 && !readonly)
 		r = store_migrate(s, err, errcap);
+	if (r == 0)
+		r = store_check_rows(s, err, errcap);
 	if (r == 0)
 		r = store_prepare(s, err, errcap);
 	if (r < 0) {
@@ -292,6 +463,8 @@ void bw_store_close(struct bw_store *s)
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->purge);
 	sqlite3_close(s->db); /* NULL is a no-op; the last writer checkpoints here */
+	if (s->id_fd >= 0)
+		close(s->id_fd); /* after SQLite's: see the top of the file */
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);
@@ -332,6 +505,91 @@ static int store_put_one(struct bw_store *s, const struct bw_lease_rec *rec)
 	return store_step(s, st, "lease write");
 }
 
+/* Saves what the open connection still reads (the deleted or replaced file lives on while
+ * it is open) as path.orphaned-TIMESTAMP, so the leases acknowledged so far are not lost
+ * with it. Its name in ret (empty on failure). */
+static void store_rescue(struct bw_store *s, char *ret, size_t cap)
+{
+	sqlite3_backup *b;
+	sqlite3 *dst = NULL;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd, rc;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(ret, cap, "%s.orphaned-%s", s->path, stamp);
+	fd = open(ret, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (s->opts.set_owner && fchown(fd, s->opts.uid, s->opts.gid) < 0)
+		bw_log(BW_LOG_WARN, "store", ret, "cannot give it to uid %u: %s",
+		       (unsigned)s->opts.uid, strerror(errno));
+	close(fd);
+	rc = sqlite3_open_v2(ret, &dst, SQLITE_OPEN_READWRITE, NULL);
+	b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", s->db, "main") : NULL;
+	if (b) {
+		sqlite3_backup_step(b, -1);
+		rc = sqlite3_backup_finish(b);
+	} else {
+		rc = SQLITE_ERROR;
+	}
+	sqlite3_close(dst);
+	if (rc == SQLITE_OK)
+		return;
+	unlink(ret);
+fail:
+	*ret = '\0';
+}
+
+/* Whether path still names the file this store has open (the same device and inode, still
+ * linked). Once it does not, every batch fails with -ESTALE: writing on would acknowledge
+ * leases into a file nobody will read again. Logged once a minute at most. */
+static int store_check_path(struct bw_store *s)
+{
+	struct stat fst, pst;
+	const char *why = NULL;
+	char rescued[4200] = "";
+	struct timespec ts;
+	int64_t now;
+
+	if (s->id_fd < 0)
+		return 0;
+	if (!s->gone) {
+		if (fstat(s->id_fd, &fst) < 0)
+			return -errno;
+		if (stat(s->path, &pst) < 0)
+			why = errno != ENOENT ? "made unreachable"
+			      : fst.st_nlink == 0 ? "deleted" : "moved away";
+		else if (pst.st_dev != fst.st_dev || pst.st_ino != fst.st_ino)
+			why = "replaced by another file";
+		else if (fst.st_nlink == 0)
+			why = "deleted"; /* and yet stat found it: a file system that lies */
+		if (!why)
+			return 0;
+		s->gone = true;
+		store_rescue(s, rescued, sizeof(rescued));
+		bw_log(BW_LOG_ERROR, "store", s->path,
+		       "the lease database was %s while bootwire had it open: no lease is written "
+		       "or acknowledged from now on; %s%s%srestart bootwire with the database in "
+		       "place", why, *rescued ? "the leases it held are saved in " : "",
+		       rescued, *rescued ? " (move it to the database's path to keep them); " : "");
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->gone_log_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		return -ESTALE;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - s->gone_log_ms >= 60000) {
+		s->gone_log_ms = now;
+		bw_log(BW_LOG_ERROR, "store", s->path, "the lease database is gone (deleted or "
+		       "replaced while open): leases are not written or acknowledged; restart "
+		       "bootwire with the database in place");
+	}
+	return -ESTALE;
+}
+
 int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t n)
 {
 	int r;
@@ -344,6 +602,9 @@ int bw_store_lease_put(struct bw_store *s, const struct bw_lease_rec *v, size_t 
 		if (!store_rec_is_valid(&v[i]))
 			return -EINVAL;
 	pthread_mutex_lock(&s->lock);
+	r = store_check_path(s);
+	if (r < 0)
+		goto out_unlock;
 	r = store_step(s, s->begin, "lease write (BEGIN)");
 	if (r < 0)
 		goto out_unlock;
@@ -384,9 +645,8 @@ static void store_col_read(sqlite3_stmt *st, int i, struct bw_store_col *c)
 	}
 }
 
-/* Reads the current row of the walk into rec; NULL, or what is wrong with the row. The
- * decoding is store_decode.c's (pure, fuzzed). */
-static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
+/* store_row.h; the decoding is store_decode.c's (pure, fuzzed). */
+const char *bw_store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 {
 	struct bw_store_col cols[BW_STORE_LEASE_NCOLS];
 	const char *why = NULL;
@@ -396,8 +656,7 @@ static const char *store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 	return bw_store_lease_decode(cols, rec, &why) < 0 ? why : NULL;
 }
 
-/* A row's address for a log line: dotted when it is one, the raw number otherwise. */
-static void store_fmt_addr(int64_t v, char *buf, size_t cap)
+void bw_store_fmt_addr(int64_t v, char *buf, size_t cap)
 {
 	char s[BW_IPV4_STRLEN];
 
@@ -419,11 +678,11 @@ int bw_store_lease_foreach(struct bw_store *s,
 
 	pthread_mutex_lock(&s->lock);
 	while ((rc = sqlite3_step(s->walk)) == SQLITE_ROW) {
-		bad = store_row_read(s->walk, &rec);
+		bad = bw_store_row_read(s->walk, &rec);
 		if (bad) {
 			if (n_bad++ == 0) {
 				first_bad = bad;
-				store_fmt_addr(sqlite3_column_int64(s->walk, 0), first_addr,
+				bw_store_fmt_addr(sqlite3_column_int64(s->walk, 0), first_addr,
 					       sizeof(first_addr));
 			}
 			continue;

@@ -119,10 +119,12 @@ static const struct bw_cfg_key tftp_cfg_keys[] = {
 	 .doc = "Largest window granted (RFC 7440)."},
 	{.name = "timeout_ms", .type = BW_CFG_UINT, .off = TFTP_CFG(timeout_ms), .min = 10,
 	 .max = 255000, .def = "1000", .reload_safe = true,
-	 .doc = "First retransmission timeout."},
+	 .doc = "First retransmission timeout, and the ceiling of a download's adaptive one "
+		"(RFC 6298, 5 ms floor; uploads do not adapt)."},
 	{.name = "retries", .type = BW_CFG_UINT, .off = TFTP_CFG(retries), .min = 1, .max = 100,
 	 .def = "5", .reload_safe = true,
-	 .doc = "Retransmissions without progress before giving up."},
+	 .doc = "Retransmissions without progress before giving up; only waits of at least "
+		"timeout_ms count."},
 	{.name = "max_transfers", .type = BW_CFG_UINT, .off = TFTP_CFG(max_transfers), .min = 1,
 	 .max = 100000, .def = "1000", .reload_safe = true, .doc = "Concurrent transfers."},
 	{.name = "max_transfers_per_client", .type = BW_CFG_UINT,

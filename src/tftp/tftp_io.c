@@ -565,6 +565,8 @@ static void tftp_conn_on_packet(struct tftp_conn *c, const uint8_t *buf, size_t 
 	struct bw_tftp_msg m;
 	struct bw_tftp_act a;
 
+	if (c->have_src && c->src.size_pending)
+		return; /* not started: nothing was sent to it yet */
 	if (bw_tftp_parse(buf, len, &m) < 0) {
 		if (tftp_log_allowed((struct sockaddr *)&c->peer, "malformed packet"))
 			bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "dropping a malformed packet");
@@ -809,7 +811,7 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 	struct bw_vfs_req vr = {.path = name, .peer = rq->peer, .local = rq->local,
 				.service = "tftp"};
 	struct bw_blob *blob = NULL;
-	int r, fd;
+	int r;
 
 	r = bw_vfs_open(svc->vfs, &vr, &blob);
 	if (r == 0) {
@@ -819,22 +821,18 @@ static int tftp_open_read(struct tftp_req_ctx *rq, const char *name, bool netasc
 	}
 	if (r != -ENOENT)
 		return r;
-	fd = bw_fspath_open(svc->root_fd, svc->root, name, svc->cfg->case_insensitive,
-			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-	if (fd < 0)
-		return fd;
-	return bw_tftp_src_open_fd(src, &svc->fcache, fd, netascii);
+	return bw_tftp_src_open_path(src, &svc->fcache, svc->root_fd, svc->root, name,
+				     svc->cfg->case_insensitive, netascii);
 }
 
-static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_tsize,
-		       uint64_t tsize)
+static void tftp_start(struct tftp_conn *c, bool have_tsize, uint64_t tsize)
 {
 	struct bw_tftp_xfer_params p = {
-		.is_write = rq->m->op == BW_TFTP_OP_WRQ,
+		.is_write = c->x.is_write,
 		.blksize = c->neg.blksize,
 		.windowsize = c->neg.windowsize,
-		.rto_ms = c->neg.timeout_ok ? c->neg.timeout_s * 1000u : rq->svc->cfg->timeout_ms,
-		.retries_max = rq->svc->cfg->retries,
+		.rto_ms = c->neg.timeout_ok ? c->neg.timeout_s * 1000u : c->svc->cfg->timeout_ms,
+		.retries_max = c->svc->cfg->retries,
 		.size = tsize,
 	};
 	struct bw_tftp_act a;
@@ -845,7 +843,7 @@ static void tftp_start(struct tftp_conn *c, struct tftp_req_ctx *rq, bool have_t
 				       &c->oack_len);
 	bw_tftp_xfer_start(&c->x, &p, bw_now_ms(), &a);
 	bw_log(BW_LOG_DEBUG, "tftp", c->peer_str, "%s %s: blksize=%u windowsize=%u size=%" PRIu64,
-	       bw_tftp_op_name(rq->m->op), c->name, p.blksize, p.windowsize, tsize);
+	       c->x.is_write ? "WRQ" : "RRQ", c->name, p.blksize, p.windowsize, tsize);
 	tftp_conn_execute(c, &a);
 }
 
@@ -864,11 +862,31 @@ static void tftp_refuse_open(struct tftp_req_ctx *rq, int r, bool outside, const
 			    "readable", name, BW_LOG_WARN);
 	else if (r == -EISDIR)
 		tftp_refuse(rq, BW_TFTP_ERR_NOT_FOUND, "not a regular file", name, BW_LOG_INFO);
+	else if (r == -ENODEV) /* checked before opening: tftp_src.h */
+		tftp_refuse(rq, BW_TFTP_ERR_ACCESS, "access violation: not a regular file "
+			    "(device, FIFO or socket)", name, BW_LOG_WARN);
 	else if (r == -EFBIG)
 		tftp_refuse(rq, BW_TFTP_ERR_ILLEGAL_OP, "file too large for netascii mode", name,
 			    BW_LOG_INFO);
 	else
 		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, strerror(-r), name, BW_LOG_WARN);
+}
+
+/* The netascii size of c's file is known (r == 0) or could not be counted. */
+static void tftp_conn_size_cb(struct bw_tftp_src *src, int r, void *data)
+{
+	struct tftp_conn *c = data;
+
+	(void)src;
+	if (c->closing)
+		return;
+	if (r < 0) {
+		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "read error: the file changed");
+		tftp_tx_flush(c->svc);
+		return;
+	}
+	tftp_start(c, c->src.size > 0, c->src.size);
+	tftp_tx_flush(c->svc);
 }
 
 static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outside)
@@ -896,8 +914,14 @@ static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outs
 		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "out of memory");
 		return;
 	}
+	if (c->src.size_pending) {
+		/* netascii: the converted size is counted off the loop (tftp_src.h) */
+		if (bw_tftp_src_size_wait(&c->src, rq->svc->loop, tftp_conn_size_cb, c) < 0)
+			tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "out of resources");
+		return;
+	}
 	/* An empty file's tsize is left out of the OACK: curl (7.88) rejects "tsize 0". */
-	tftp_start(c, rq, src.size > 0, src.size);
+	tftp_start(c, src.size > 0, src.size);
 }
 
 /* Creates the temporary file an upload goes into, next to its final name. */
@@ -965,7 +989,7 @@ static void tftp_handle_wrq(struct tftp_req_ctx *rq, const char *name)
 		return;
 	}
 	/* tsize in a WRQ is echoed with the client's value (RFC 2349). */
-	tftp_start(c, rq, c->neg.tsize_ok, c->neg.tsize_req);
+	tftp_start(c, c->neg.tsize_ok, c->neg.tsize_req);
 }
 
 /* A request from a client port that already has a transfer: the same request again (the
@@ -1007,6 +1031,9 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 	}
 	if (tftp_is_duplicate(rq, name))
 		return;
+	if (req->opt_dropped && tftp_log_allowed(rq->peer, "incomplete option"))
+		bw_log(BW_LOG_DEBUG, "tftp", rq->peer_str, "%s %s: ignoring an incomplete last "
+		       "option (RFC 2347)", bw_tftp_op_name(rq->m->op), name);
 	if (!tftp_admit(rq)) {
 		tftp_refuse(rq, BW_TFTP_ERR_UNDEF, "server busy: too many transfers", name,
 			    BW_LOG_WARN);
@@ -1017,6 +1044,16 @@ static void tftp_handle_request(struct tftp_req_ctx *rq)
 		return;
 	}
 	tftp_handle_rrq(rq, name, outside);
+}
+
+/* ERROR 4 for a request port packet that is no valid request (tftp_wire.h says which). */
+static void tftp_refuse_malformed(struct bw_tftp_service *svc, const struct tftp_req_ctx *rq,
+				  size_t len, const char *msg)
+{
+	tftp_send_error_fd(svc, svc->fd, rq->peer, BW_TFTP_ERR_ILLEGAL_OP, msg);
+	if (tftp_log_allowed(rq->peer, msg))
+		bw_log(BW_LOG_INFO, "tftp", rq->peer_str, "refusing a packet of %zu bytes: %s "
+		       "(ERROR %u)", len, msg, BW_TFTP_ERR_ILLEGAL_OP);
 }
 
 static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf, size_t len,
@@ -1032,6 +1069,10 @@ static void tftp_listener_packet(struct bw_tftp_service *svc, const uint8_t *buf
 		m.op = BW_TFTP_OP_RRQ;
 		tftp_refuse(&rq, BW_TFTP_ERR_ILLEGAL_OP,
 			    "unsupported mode (octet and netascii only)", "", BW_LOG_INFO);
+		return;
+	}
+	if (r < 0 && bw_tftp_request_refusal(buf, len, r)) {
+		tftp_refuse_malformed(svc, &rq, len, bw_tftp_request_refusal(buf, len, r));
 		return;
 	}
 	if (r < 0 || (m.op != BW_TFTP_OP_RRQ && m.op != BW_TFTP_OP_WRQ)) {

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fspath.h"
+
 struct bw_tftp_fentry {
 	struct bw_tftp_fentry *next;
 	dev_t dev;
@@ -17,14 +19,35 @@ struct bw_tftp_fentry {
 	unsigned refs;
 };
 
+/* A size computation for one file identity and the sources waiting for it. */
+struct bw_tftp_najob {
+	struct bw_tftp_najob *next;
+	struct bw_tftp_fcache *cache; /* NULL once the cache is done */
+	uv_work_t work;
+	int fd;                       /* its own descriptor: the worker reads only this */
+	struct bw_tftp_nasize id;     /* na_size is the result */
+	int r;
+	struct bw_tftp_src *waiters;
+};
+
 void bw_tftp_fcache_init(struct bw_tftp_fcache *c)
 {
-	c->head = NULL;
-	c->n = 0;
+	memset(c, 0, sizeof(*c));
 }
 
 void bw_tftp_fcache_done(struct bw_tftp_fcache *c)
 {
+	if (c->jobs && c->job_running) {
+		c->jobs->cache = NULL; /* in the pool: na_after_cb frees it */
+		c->jobs = c->jobs->next;
+	}
+	while (c->jobs) {
+		struct bw_tftp_najob *j = c->jobs;
+		c->jobs = j->next;
+		close(j->fd);
+		free(j);
+	}
+	c->job_running = false;
 	while (c->head) {
 		struct bw_tftp_fentry *e = c->head;
 		c->head = e->next;
@@ -75,34 +98,221 @@ static ssize_t src_pread(struct bw_tftp_src *s, uint64_t off, uint8_t *buf, size
 	return (ssize_t)got;
 }
 
-static int src_netascii_size(struct bw_tftp_src *s)
-{
-	uint8_t buf[16384];
-	uint64_t off = 0, extra = 0;
+/* ---- netascii sizes ---- */
 
-	if (s->raw_size > BW_TFTP_NETASCII_MAX)
-		return -EFBIG;
-	while (off < s->raw_size) {
-		ssize_t n = src_pread(s, off, buf, sizeof(buf));
-		if (n <= 0)
-			return n < 0 ? (int)n : -EIO;
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] == '\n' || buf[i] == '\r')
-				extra++;
+/* The bytes netascii adds to n bytes: one per LF (CR LF) and per CR (CR NUL). */
+static uint64_t na_extra(const uint8_t *p, size_t n)
+{
+	uint64_t extra = 0;
+
+	for (size_t i = 0; i < n; i++)
+		extra += p[i] == '\n' || p[i] == '\r';
+	return extra;
+}
+
+/* Thread pool: reads the whole file through the job's own descriptor. */
+static void na_work_cb(uv_work_t *w)
+{
+	struct bw_tftp_najob *j = w->data;
+	uint8_t buf[16384];
+	uint64_t off = 0, extra = 0, size = (uint64_t)j->id.size;
+
+	j->r = 0;
+	while (off < size) {
+		ssize_t n = pread(j->fd, buf, sizeof(buf), (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			j->r = n < 0 ? -errno : -EIO; /* shrank meanwhile */
+			return;
+		}
+		if ((uint64_t)n > size - off)
+			n = (ssize_t)(size - off); /* grew meanwhile: count what was stat()ed */
+		extra += na_extra(buf, (size_t)n);
 		off += (uint64_t)n;
 	}
-	s->size = s->raw_size + extra;
+	j->id.na_size = size + extra;
+}
+
+static void na_id_of(const struct bw_tftp_fentry *e, struct bw_tftp_nasize *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = e->dev;
+	id->ino = e->ino;
+	id->size = e->size;
+	id->mtime = e->mtime;
+}
+
+static bool na_same(const struct bw_tftp_nasize *a, const struct bw_tftp_nasize *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static const struct bw_tftp_nasize *na_known_find(const struct bw_tftp_fcache *c,
+						  const struct bw_tftp_nasize *id)
+{
+	for (unsigned i = 0; i < c->n_known; i++)
+		if (na_same(&c->known[i], id))
+			return &c->known[i];
+	return NULL;
+}
+
+static void na_known_add(struct bw_tftp_fcache *c, const struct bw_tftp_nasize *id)
+{
+	if (na_known_find(c, id))
+		return;
+	c->known[c->next_known] = *id;
+	c->next_known = (c->next_known + 1) % BW_TFTP_NASIZE_KEEP;
+	if (c->n_known < BW_TFTP_NASIZE_KEEP)
+		c->n_known++;
+}
+
+static void na_after_cb(uv_work_t *w, int status);
+
+/* Starts the oldest queued job when none runs. A job the pool refuses fails its waiters at
+ * once (uv_queue_work fails only for a missing work callback: not here). */
+static void na_kick(struct bw_tftp_fcache *c)
+{
+	while (!c->job_running && c->jobs) {
+		struct bw_tftp_najob *j = c->jobs;
+		int r = uv_queue_work(c->loop, &j->work, na_work_cb, na_after_cb);
+
+		c->job_running = true;
+		if (r == 0)
+			return;
+		j->r = r;
+		na_after_cb(&j->work, 0);
+	}
+}
+
+static void na_after_cb(uv_work_t *w, int status)
+{
+	struct bw_tftp_najob *j = w->data;
+	struct bw_tftp_fcache *c = j->cache;
+	struct bw_tftp_src *s;
+
+	if (status < 0)
+		j->r = status;
+	close(j->fd);
+	if (c) { /* j is the running job, at the head */
+		c->jobs = j->next;
+		c->job_running = false;
+		if (j->r == 0)
+			na_known_add(c, &j->id);
+		na_kick(c);
+	}
+	while ((s = j->waiters)) {
+		j->waiters = s->wnext;
+		s->job = NULL;
+		s->wnext = NULL;
+		if (j->r == 0) {
+			s->size = j->id.na_size;
+			s->size_pending = false;
+		}
+		s->cb(s, j->r, s->cb_data);
+	}
+	free(j);
+}
+
+static struct bw_tftp_najob *na_job_get(struct bw_tftp_fcache *c, const struct bw_tftp_fentry *e)
+{
+	struct bw_tftp_nasize id;
+	struct bw_tftp_najob *j, **tail = &c->jobs;
+
+	na_id_of(e, &id);
+	for (j = c->jobs; j; j = j->next) {
+		if (na_same(&j->id, &id))
+			return j;
+		tail = &j->next;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+	if (j->fd < 0) {
+		free(j);
+		return NULL;
+	}
+	j->id = id;
+	j->cache = c;
+	j->work.data = j;
+	*tail = j;
+	return j;
+}
+
+int bw_tftp_src_size_wait(struct bw_tftp_src *s, uv_loop_t *loop, bw_tftp_src_size_cb cb,
+			  void *data)
+{
+	struct bw_tftp_fcache *c = s->cache;
+	struct bw_tftp_najob *j;
+
+	if (!s->size_pending || !s->file || s->job)
+		return -EINVAL;
+	j = na_job_get(c, s->file);
+	if (!j)
+		return -ENOMEM;
+	c->loop = loop;
+	s->cb = cb;
+	s->cb_data = data;
+	s->job = j;
+	s->wnext = j->waiters;
+	j->waiters = s;
+	na_kick(c);
 	return 0;
+}
+
+/* s stops waiting; a queued job nobody waits for any more is dropped. */
+static void na_unwait(struct bw_tftp_src *s)
+{
+	struct bw_tftp_najob *j = s->job;
+	struct bw_tftp_fcache *c = s->cache;
+
+	for (struct bw_tftp_src **pp = &j->waiters; *pp; pp = &(*pp)->wnext) {
+		if (*pp == s) {
+			*pp = s->wnext;
+			break;
+		}
+	}
+	s->job = NULL;
+	s->wnext = NULL;
+	if (j->waiters || (c->job_running && c->jobs == j))
+		return;
+	for (struct bw_tftp_najob **pp = &c->jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	close(j->fd);
+	free(j);
 }
 
 static int src_finish_open(struct bw_tftp_src *s, bool netascii)
 {
+	const struct bw_tftp_nasize *k;
+	struct bw_tftp_nasize id;
+
 	s->netascii = netascii;
 	s->size = s->raw_size;
 	s->ck_out = s->ck_in = 0;
 	s->ck_pending = -1;
-	if (netascii)
-		return src_netascii_size(s);
+	if (!netascii || s->raw_size == 0)
+		return 0;
+	if (s->raw_size > BW_TFTP_NETASCII_MAX)
+		return -EFBIG;
+	if (s->blob) {
+		s->size += na_extra(s->blob->data, s->blob->len);
+		return 0;
+	}
+	na_id_of(s->file, &id);
+	k = na_known_find(s->cache, &id);
+	if (k) {
+		s->size = k->na_size;
+		return 0;
+	}
+	s->size = 0; /* nothing to read until it is known */
+	s->size_pending = true;
 	return 0;
 }
 
@@ -155,6 +365,44 @@ int bw_tftp_src_open_fd(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int
 	if (r < 0)
 		bw_tftp_src_done(s);
 	return r;
+}
+
+/* -EISDIR for a directory, -ENODEV for anything else that is not a regular file. */
+static int src_check_type(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return 0;
+	return S_ISDIR(mode) ? -EISDIR : -ENODEV;
+}
+
+/* The name is resolved once with O_PATH, which opens nothing (no device open, no FIFO wait),
+ * and its type checked on that. Only then is it opened for reading, by name again (O_PATH
+ * cannot be reopened without /proc): O_NONBLOCK keeps a FIFO swapped in meanwhile from
+ * blocking, and the opened file must be the one checked. */
+int bw_tftp_src_open_path(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int root_fd,
+			  const char *root, const char *name, bool case_insensitive,
+			  bool netascii)
+{
+	struct stat st, st2;
+	int pfd, fd, r;
+
+	pfd = bw_fspath_open(root_fd, root, name, case_insensitive, O_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	r = fstat(pfd, &st) < 0 ? -errno : src_check_type(st.st_mode);
+	close(pfd);
+	if (r < 0)
+		return r;
+	fd = bw_fspath_open(root_fd, root, name, case_insensitive,
+			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+		r = fstat(fd, &st2) < 0 ? -errno : src_check_type(st2.st_mode);
+		close(fd);
+		return r < 0 ? r : -ESTALE; /* replaced between the check and the open */
+	}
+	return bw_tftp_src_open_fd(s, cache, fd, netascii);
 }
 
 int bw_tftp_src_open_blob(struct bw_tftp_src *s, struct bw_blob *blob, bool netascii)
@@ -263,6 +511,8 @@ void bw_tftp_src_release(struct bw_tftp_src *s, uint64_t off)
 
 void bw_tftp_src_done(struct bw_tftp_src *s)
 {
+	if (s->job)
+		na_unwait(s);
 	if (s->file)
 		fcache_put(s->cache, s->file);
 	s->file = NULL;

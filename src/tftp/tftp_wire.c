@@ -27,8 +27,10 @@ static bool tftp_all_nul(const uint8_t *p, size_t n)
 }
 
 /* Reads name/value pairs until the buffer ends. Each must be NUL-terminated; an empty name
- * is malformed, an empty value is kept (negotiation decides). */
-static int tftp_parse_opts(struct bw_cursor *c, struct bw_tftp_opt *opts, unsigned *ret_n)
+ * is malformed, an empty value is kept (negotiation decides). With ret_dropped (requests),
+ * an incomplete last pair is left out and *ret_dropped set instead of -EBADMSG. */
+static int tftp_parse_opts(struct bw_cursor *c, struct bw_tftp_opt *opts, unsigned *ret_n,
+			   bool *ret_dropped)
 {
 	unsigned n = 0;
 
@@ -39,10 +41,14 @@ static int tftp_parse_opts(struct bw_cursor *c, struct bw_tftp_opt *opts, unsign
 		/* Lenient: some PXE ROMs pad requests with NULs after the last option. */
 		if (tftp_all_nul(c->p, c->left))
 			break;
-		if (bw_cur_cstr(c, &name, &name_len) < 0 || name_len == 0)
-			return -EBADMSG;
-		if (bw_cur_cstr(c, &value, &value_len) < 0)
-			return -EBADMSG;
+		if (c->p[0] == 0)
+			return -EBADMSG; /* an empty name */
+		if (bw_cur_cstr(c, &name, &name_len) < 0 || bw_cur_cstr(c, &value, &value_len) < 0) {
+			if (!ret_dropped)
+				return -EBADMSG;
+			*ret_dropped = true; /* the pair ran to the end of the packet */
+			break;
+		}
 		if (n == BW_TFTP_MAX_OPTS)
 			return -EMSGSIZE;
 		opts[n].name = name;
@@ -63,7 +69,7 @@ static int tftp_parse_req(struct bw_cursor *c, struct bw_tftp_req *req)
 		return -EBADMSG;
 	if (bw_cur_cstr(c, &mode, &mode_len) < 0 || mode_len == 0)
 		return -EBADMSG;
-	r = tftp_parse_opts(c, req->opts, &req->n_opts);
+	r = tftp_parse_opts(c, req->opts, &req->n_opts, &req->opt_dropped);
 	if (r < 0)
 		return r;
 	if (strcasecmp(mode, "octet") == 0)
@@ -118,7 +124,7 @@ int bw_tftp_parse(const uint8_t *buf, size_t len, struct bw_tftp_msg *ret_msg)
 	case BW_TFTP_OP_OACK:
 		if (len > BW_TFTP_REQ_MAX)
 			return -EMSGSIZE;
-		r = tftp_parse_opts(&c, m.oack.opts, &m.oack.n_opts);
+		r = tftp_parse_opts(&c, m.oack.opts, &m.oack.n_opts, NULL);
 		break;
 	default:
 		return -EBADMSG;
@@ -127,6 +133,25 @@ int bw_tftp_parse(const uint8_t *buf, size_t len, struct bw_tftp_msg *ret_msg)
 		return r;
 	*ret_msg = m;
 	return 0;
+}
+
+const char *bw_tftp_request_refusal(const uint8_t *buf, size_t len, int r)
+{
+	unsigned op;
+
+	if (len < 2)
+		return NULL;
+	op = (unsigned)buf[0] << 8 | buf[1];
+	if (op == 0 || op > BW_TFTP_OP_OACK)
+		return "illegal TFTP operation: unknown opcode";
+	if (op != BW_TFTP_OP_RRQ && op != BW_TFTP_OP_WRQ)
+		return NULL;
+	if (r == -EMSGSIZE)
+		return len > BW_TFTP_REQ_MAX ? "illegal TFTP operation: request too long"
+					     : "illegal TFTP operation: too many options";
+	if (r == -EBADMSG)
+		return "illegal TFTP operation: malformed request";
+	return NULL;
 }
 
 int bw_tftp_build_ack(uint8_t *buf, size_t cap, uint16_t block, size_t *ret_len)

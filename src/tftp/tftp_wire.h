@@ -54,6 +54,7 @@ struct bw_tftp_req {
 	enum bw_tftp_mode mode;
 	unsigned n_opts;
 	struct bw_tftp_opt opts[BW_TFTP_MAX_OPTS];
+	bool opt_dropped; /* an incomplete option at the end was left out (RFC 2347) */
 };
 
 struct bw_tftp_msg {
@@ -80,16 +81,28 @@ struct bw_tftp_msg {
 };
 
 /* Parses one TFTP packet. ret_msg holds views into buf, valid while buf is.
- * -EBADMSG: malformed (truncated, opcode 0 or > 6, missing NUL, empty filename, option
- *           name without value, empty option name, odd strings).
+ * -EBADMSG: malformed (truncated, opcode 0 or > 6, missing NUL, empty filename, empty
+ *           option name, odd strings; in an OACK an option name without value).
  * -EMSGSIZE: request longer than BW_TFTP_REQ_MAX, DATA longer than BW_TFTP_PKT_MAX, or more
  *           than BW_TFTP_MAX_OPTS options.
  * -EOPNOTSUPP: a request with a mode other than octet/netascii ("mail" or unknown).
  * Mode and option names compare case-insensitively (RFC 1350, RFC 2347).
  * Deliberate leniencies: NUL padding after the mode or the last option value ends the
- * request (some PXE ROMs pad); an ERROR without message or terminator parses with msg "";
+ * request (some PXE ROMs pad); in a request, an incomplete last option (a name without
+ * value, with or without its NUL, or a value without its NUL) is left out and
+ * req.opt_dropped set: RFC 2347 has a server ignore the options it cannot use, and the
+ * rest of the request is fine; an ERROR without message or terminator parses with msg "";
  * bytes after an ACK's block number are ignored. */
 int bw_tftp_parse(const uint8_t *buf, size_t len, struct bw_tftp_msg *ret_msg);
+
+/* The answer to a packet on the request port that bw_tftp_parse() refused with r < 0: the
+ * message of an ERROR 4 (BW_TFTP_ERR_ILLEGAL_OP) for an unknown opcode ("illegal TFTP
+ * operation: unknown opcode") and for an RRQ or WRQ that is too long ("... request too
+ * long"), has too many options ("... too many options") or is malformed ("... malformed
+ * request"); NULL when the packet is dropped unanswered: shorter than an opcode, or a
+ * DATA, ACK, ERROR or OACK (strays of a transfer; an ERROR is never answered with one).
+ * -EOPNOTSUPP (a mode we do not serve) is answered by the caller. Pure. */
+const char *bw_tftp_request_refusal(const uint8_t *buf, size_t len, int r);
 
 /* Builders write into buf (cap bytes), store the packet length in *ret_len and return 0, or
  * return -EMSGSIZE without writing *ret_len when it does not fit. */

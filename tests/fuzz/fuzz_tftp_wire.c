@@ -243,6 +243,22 @@ static void fuzz_check_other(const struct bw_tftp_msg *m, const uint8_t *data, s
 	}
 }
 
+/* A refused packet on the request port: ERROR 4 for unknown opcodes and for requests that
+ * are malformed or too big, silence for the rest (never an answer to an ERROR). */
+static void fuzz_check_refusal(const uint8_t *data, size_t size, int r)
+{
+	const char *msg = bw_tftp_request_refusal(data, size, r);
+	uint16_t op = size >= 2 ? fuzz_be16(data) : 0;
+	bool request = size >= 2 && (op == BW_TFTP_OP_RRQ || op == BW_TFTP_OP_WRQ);
+	bool unknown = size >= 2 && (op == 0 || op > BW_TFTP_OP_OACK);
+
+	if (msg)
+		FUZZ_ASSERT(strncmp(msg, "illegal TFTP operation: ", 24) == 0);
+	FUZZ_ASSERT((msg != NULL) == (unknown || (request && r != -EOPNOTSUPP)));
+	if (size >= 2 && op == BW_TFTP_OP_ERROR)
+		FUZZ_ASSERT(msg == NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bw_tftp_msg m;
@@ -255,6 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == -EOPNOTSUPP)
 			FUZZ_ASSERT(size >= 2 && data[0] == 0 &&
 			            (data[1] == BW_TFTP_OP_RRQ || data[1] == BW_TFTP_OP_WRQ));
+		fuzz_check_refusal(data, size, r);
 		return 0;
 	}
 	FUZZ_ASSERT(r == 0);

@@ -18,13 +18,15 @@
 #   daemon:   `user: nobody` binds port 80, drops privileges and still serves; one log line per
 #             request with status, bytes, range and user agent; a download the client abandons
 #             is logged as cut short with the bytes that reached it; SIGTERM exits 0
+#   (the log is JSON, log.format json, and read with jq)
 #
 # Run: bash tests/system/http_basic.sh   (root; BOOTWIRE=...)
+# shellcheck disable=SC2016 # $names in single quotes are jq's
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bw_require_root
-bw_require_cmds curl openssl sha256sum timeout cmp head tail
+bw_require_cmds curl openssl sha256sum timeout cmp head tail jq
 bw_require_server
 [[ $BW_SERVER == bootwire ]] || bw_skip "the HTTP service is bootwire's own"
 bw_enter_private_netns "$@"
@@ -52,7 +54,7 @@ ln -s "$BW_WORK" "$ROOT/dir-out"
 
 cat >"$BW_WORK/http.yaml" <<YAML
 boot_root: $ROOT
-log: { level: info }
+log: { level: info, format: json }
 tftp: { enabled: false }
 http:
   enabled: true
@@ -262,7 +264,7 @@ else
 	bw_fail "half a request: connection ended after ${el}s (want about 2)"
 fi
 sleep 0.3
-if grep -q "GET /small.bin: request not complete (timeout)\|/small.bin: request not complete (timeout)" "$BW_SRV_LOG"; then
+if bw_jhas "$BW_SRV_LOG" 'svc("http") and says("/small\\.bin: request not complete \\(timeout\\)")'; then
 	bw_pass "half a request: logged as not complete (timeout)"
 else
 	bw_fail "no log line for the timed-out request" "$(bw_log_tail "$BW_SRV_LOG" 4)"
@@ -282,28 +284,35 @@ else
 fi
 
 # ---- log lines ------------------------------------------------------------------------------------
-if grep -q "http 127.0.0.1:[0-9]*: served method=GET path=/big.bin status=200 bytes=$size seconds=[0-9.]* range=- agent=curl/[0-9.]* end=ok" "$BW_SRV_LOG" &&
-	grep -q "served method=GET path=/big.bin status=206 bytes=100 .*range=\"bytes=0-99\"" "$BW_SRV_LOG" &&
-	grep -q "method=POST path=/small.bin status=405" "$BW_SRV_LOG"; then
+# (a request's line: svc http, its peer, msg "served" and the fields)
+F_REQ='svc("http") and (.peer // "" | test("^127\\.0\\.0\\.1:[0-9]+$")) and .method == $m and
+	.path == $p and .status == $st'
+if bw_jhas "$BW_SRV_LOG" "$F_REQ"' and .msg == "served" and .bytes == $size and
+	(.seconds | type) == "number" and .range == "-" and (.agent | test("^curl/[0-9.]+$")) and
+	.end == "ok"' --arg m GET --arg p /big.bin --argjson st 200 --argjson size "$size" &&
+	bw_jhas "$BW_SRV_LOG" "$F_REQ"' and .msg == "served" and .bytes == 100 and
+	.range == "bytes=0-99"' --arg m GET --arg p /big.bin --argjson st 206 &&
+	bw_jhas "$BW_SRV_LOG" "$F_REQ" --arg m POST --arg p /small.bin --argjson st 405; then
 	bw_pass "one log line per request: method, path, status, bytes, seconds, range, agent"
 else
-	bw_fail "log lines" "$(grep ' http ' "$BW_SRV_LOG" | head -n 4)"
+	bw_fail "log lines" "$(bw_jlines "$BW_SRV_LOG" 'svc("http") and has("method")' | head -n 4)"
 fi
 # A client that goes away in the middle of the 64 MiB: its line says the answer was cut short
 # and counts the body bytes that reached it (at least what curl had read), not the file's size.
 cut_got=$(curl -s -o /dev/null --limit-rate 1M --max-time 1 -w '%{size_download}' "$URL/big.bin" 2>/dev/null) || true
-cut_line=
-for _ in $(seq 1 50); do
-	cut_line=$(grep "cut short: [0-9]* of $size bytes method=GET path=/big.bin status=200 bytes=" "$BW_SRV_LOG" | tail -n 1) || true
-	[[ -n $cut_line ]] && break
-	sleep 0.1
-done
-cut_bytes=$(sed -n 's/.* bytes=\([0-9]*\) .*/\1/p' <<<"$cut_line") || true
-if [[ -n $cut_bytes && $cut_bytes -lt $size && $cut_bytes -ge ${cut_got:-0} && $cut_line != *end=ok* ]]; then
-	bw_pass "download cut short by the client (curl read ${cut_got:-?} bytes): logged as cut short with bytes=$cut_bytes, not $size"
+F_CUT='svc("http") and says("^cut short: [0-9]+ of \($size) bytes$") and .method == "GET" and
+	.path == "/big.bin" and .status == 200 and (.bytes | type) == "number"'
+cut_line='' cut_bytes='' cut_end=''
+if bw_jwait "$BW_SRV_LOG" "$F_CUT" 5 --argjson size "$size"; then
+	cut_line=$(bw_jlines "$BW_SRV_LOG" "$F_CUT" --argjson size "$size" | tail -n 1)
+	read -r cut_bytes cut_end < <(bw_jq "$BW_SRV_LOG" "select($F_CUT) | \"\(.bytes) \(.end)\"" \
+		--argjson size "$size" | tail -n 1) || true
+fi
+if [[ -n $cut_bytes && $cut_bytes -lt $size && $cut_bytes -ge ${cut_got:-0} && $cut_end != ok ]]; then
+	bw_pass "download cut short by the client (curl read ${cut_got:-?} bytes): logged as cut short with bytes=$cut_bytes, not $size (end=$cut_end)"
 else
 	bw_fail "download cut short (curl read ${cut_got:-?} bytes): no such log line, or bytes=${cut_bytes:-?}" \
-		"${cut_line:-$(grep 'path=/big.bin' "$BW_SRV_LOG" | tail -n 2 || true)}"
+		"${cut_line:-$(bw_jlines "$BW_SRV_LOG" 'svc("http") and .path == "/big.bin"' | tail -n 2)}"
 fi
 bw_stop_server
 
@@ -313,10 +322,12 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
 	>"$BW_WORK/openssl.log" 2>&1; then
 	cat >"$BW_WORK/https.yaml" <<YAML
 boot_root: $ROOT
+log: { format: json }
 tftp: { enabled: false }
 http: { enabled: true, listen: 127.0.0.1, port: 8443, tls_cert: $BW_WORK/cert.pem, tls_key: $BW_WORK/key.pem }
 YAML
-	if bw_start_serve "$BW_WORK/https.yaml" 8443 && grep -q "listening on 127.0.0.1:8443 (https)" "$BW_SRV_LOG"; then
+	if bw_start_serve "$BW_WORK/https.yaml" 8443 &&
+		bw_jhas "$BW_SRV_LOG" 'svc("http") and msg_has("listening on 127.0.0.1:8443 (https)")'; then
 		hget tls https://127.0.0.1:8443/big.bin --cacert "$BW_WORK/cert.pem"
 		bw_check_download "HTTPS (self-signed, openssl req; curl --cacert): 64 MiB byte-exact" "$CRC" "$ROOT/big.bin" "$BW_WORK/tls.body" "$BW_WORK/tls.err"
 		hget tlsr https://127.0.0.1:8443/big.bin --cacert "$BW_WORK/cert.pem" -H "Range: bytes=-100"
@@ -352,6 +363,7 @@ fi
 cat >"$BW_WORK/nobody.yaml" <<YAML
 boot_root: $ROOT
 user: nobody
+log: { format: json }
 tftp: { enabled: false }
 http: { enabled: true, listen: 127.0.0.1, port: 80 }
 YAML
@@ -370,7 +382,7 @@ if bw_wait_ready "$BW_SRV_PID" "$BW_SRV_LOG" "" 80; then
 	fi
 	bw_stop_server
 else
-	bw_fail "serve with user: nobody did not start" "$(cat "$BW_WORK/nobody.log")"
+	bw_fail "serve with user: nobody did not start" "$(bw_log_text <"$BW_WORK/nobody.log")"
 fi
 
 bw_summary

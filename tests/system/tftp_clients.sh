@@ -10,14 +10,15 @@
 #   netascii: tftp-hpa and tftp_get in netascii mode get back the LF text file, bare CR
 #          included (the client decodes CR LF and CR NUL)
 #   also: blksize/windowsize above the limits are clamped in the OACK; a missing file is
-#          ERROR 1 for every client; one log line per completed transfer
+#          ERROR 1 for every client; one log line per completed transfer (bootwire's log is
+#          JSON, --log-format json, read with jq)
 #
 # Run: bash tests/system/tftp_clients.sh   (root; BOOTWIRE=..., BW_SERVER=tftpd-hpa|atftpd)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bw_require_root
-bw_require_cmds curl tftp atftp sha256sum ss unshare timeout
+bw_require_cmds curl tftp atftp sha256sum ss unshare timeout jq
 bw_require_server
 bw_require_tools tftp_get
 bw_enter_private_netns "$@"
@@ -112,7 +113,8 @@ done >"$ROOT/text-lf.txt"
 printf 'a bare\rcarriage return\nand\r\rtwo, and a CR at the end\r' >"$ROOT/text-cr.txt"
 chmod 0644 "$ROOT"/*
 
-bw_start_tftp "$ROOT" "$ADDR" "$PORT" --blksize-max 1468 --windowsize-max 64 ||
+# (peers ignore --log-format)
+bw_start_tftp "$ROOT" "$ADDR" "$PORT" --blksize-max 1468 --windowsize-max 64 --log-format json ||
 	{ bw_fail "server starts" "see log above"; bw_summary; }
 
 for s in "${SIZES[@]}"; do
@@ -184,12 +186,15 @@ fi
 if [[ $BW_SERVER == bootwire ]]; then
 	# One log line per transfer end: the completed downloads' lines name the file and bytes.
 	sleep 0.3
-	n=$(grep -c 'sent file=' "$BW_SRV_LOG" || true)
+	sent='svc("tftp") and .msg == "sent" and has("file") and has("bytes")'
+	n=$(bw_jcount "$BW_SRV_LOG" "$sent")
 	if [[ $n == "$N_OK_DOWNLOADS" ]]; then
-		bw_pass "one 'sent file=' log line per completed download ($n)"
+		bw_pass "one 'sent' log line with file and bytes per completed download ($n)"
 	else
-		bw_fail "one 'sent file=' log line per completed download" \
-			"expected $N_OK_DOWNLOADS lines, got $n" "$(bw_log_tail "$BW_SRV_LOG" 10)"
+		bw_fail "one 'sent' log line with file and bytes per completed download" \
+			"expected $N_OK_DOWNLOADS lines, got $n; the last transfer end lines:" \
+			"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and (.msg == "sent" or says("failed"))' |
+				tail -n 10)"
 	fi
 fi
 

@@ -4,7 +4,8 @@
 #   privileges: as root without `user` it refuses to start (and says how to fix it);
 #          --allow-root runs with a warning; `user: nobody` switches uid/gid after binding
 #          port 69 and still serves files
-#   logs:  log.format json writes one JSON object per line, with the transfer's fields
+#   logs:  log.format json writes one JSON object per line, with the transfer's fields (every
+#          log is JSON here, --log-format json or log.format, and read with jq)
 #   TIDs:  a packet from a foreign port gets ERROR 5 and the transfer completes (tftp_tid)
 #   stop:  SIGTERM during an upload exits 0 and leaves no partial file behind
 #   cli:   --help of every subcommand; check-config rejects a bad file with file:line
@@ -14,7 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bw_require_root
-bw_require_cmds curl timeout
+bw_require_cmds curl timeout jq
 bw_require_server
 [[ $BW_SERVER == bootwire ]] || bw_skip "daemon checks are about bootwire itself"
 bw_require_tools tftp_tid
@@ -40,20 +41,23 @@ done
 
 # root without user: refused, with the fix in the message
 rc=0
-timeout 10 "$BOOTWIRE" tftp --root "$ROOT" --listen 127.0.0.1 --port 6901 >"$BW_WORK/root.log" 2>&1 || rc=$?
-if [[ $rc != 0 ]] && grep -q "refusing to run as root" "$BW_WORK/root.log"; then
+timeout 10 "$BOOTWIRE" tftp --root "$ROOT" --listen 127.0.0.1 --port 6901 --log-format json \
+	>"$BW_WORK/root.log" 2>&1 || rc=$?
+if [[ $rc != 0 ]] && bw_jhas "$BW_WORK/root.log" '.level == "error" and says("^refusing to run as root")'; then
 	bw_pass "as root without a user: refuses to start (exit $rc)"
 else
-	bw_fail "as root without a user: exit $rc" "$(cat "$BW_WORK/root.log")"
+	bw_fail "as root without a user: exit $rc" "$(bw_log_text <"$BW_WORK/root.log")"
 fi
 
 # --allow-root: runs, warns
-bw_spawn "" "$BW_WORK/allow.log" "$BOOTWIRE" tftp --root "$ROOT" --listen 127.0.0.1 --port 6902 --allow-root
+bw_spawn "" "$BW_WORK/allow.log" "$BOOTWIRE" tftp --root "$ROOT" --listen 127.0.0.1 --port 6902 \
+	--allow-root --log-format json
 pid=$BW_LAST_PID
-if bw_wait_ready "$pid" "$BW_WORK/allow.log" "" 6902 && grep -q "warn.*running as root" "$BW_WORK/allow.log"; then
+if bw_wait_ready "$pid" "$BW_WORK/allow.log" "" 6902 &&
+	bw_jhas "$BW_WORK/allow.log" '.level == "warn" and says("^running as root")'; then
 	bw_pass "--allow-root: runs and warns"
 else
-	bw_fail "--allow-root" "$(cat "$BW_WORK/allow.log")"
+	bw_fail "--allow-root" "$(bw_log_text <"$BW_WORK/allow.log")"
 fi
 bw_stop "$pid" 10 || true
 
@@ -86,7 +90,7 @@ if bw_wait_ready "$pid" "$BW_WORK/nobody.log" "" 69; then
 	if curl -s -o "$BW_WORK/got.bin" tftp://127.0.0.1:69/file.bin && cmp -s "$BW_WORK/got.bin" "$ROOT/file.bin"; then
 		bw_pass "user: nobody: a download is byte-exact"
 	else
-		bw_fail "user: nobody: download failed" "$(tail -n 5 "$BW_WORK/nobody.log")"
+		bw_fail "user: nobody: download failed" "$(bw_log_tail "$BW_WORK/nobody.log" 5)"
 	fi
 	if "$(bw_tool tftp_tid)" 127.0.0.1 69 file.bin 300000 >"$BW_WORK/tid.log" 2>&1; then
 		bw_pass "a foreign port gets ERROR 5 and the transfer completes"
@@ -117,11 +121,17 @@ if bw_wait_ready "$pid" "$BW_WORK/nobody.log" "" 69; then
 	else
 		bw_fail "files left in the upload dir" "$(ls -la "$ROOT/up")"
 	fi
-	bad_json=$(grep -cv '^{"ts":"[^"]*","level":"[a-z]*".*}$' "$BW_WORK/nobody.log" || true)
-	if [[ $bad_json == 0 ]] && grep -q '"service":"tftp".*"msg":"sent".*"file":"file.bin","bytes":300000' "$BW_WORK/nobody.log"; then
+	# every line an object with a string ts and level first (jq keeps the key order)
+	bad_json=$(jq -R -r 'try (fromjson | select(type != "object" or (keys_unsorted[0:2] !=
+		["ts", "level"]) or (.ts | type) != "string" or (.level | test("^[a-z]+$") | not)) |
+		"bad") catch "bad"' "$BW_WORK/nobody.log" | wc -l)
+	sent=$(bw_jlines "$BW_WORK/nobody.log" 'svc("tftp") and .msg == "sent" and
+		.file == "file.bin" and .bytes == 300000 and (.seconds | type) == "number"')
+	if [[ $bad_json == 0 && -n $sent ]]; then
 		bw_pass "log.format json: every line is a JSON object; the transfer line has its fields"
 	else
-		bw_fail "JSON log lines" "$(head -n 8 "$BW_WORK/nobody.log")"
+		bw_fail "JSON log lines ($bad_json not JSON objects with ts and level first)" \
+			"$(head -n 8 "$BW_WORK/nobody.log")"
 	fi
 else
 	bw_fail "serve with user: nobody did not start" "$(cat "$BW_WORK/nobody.log")"

@@ -2,14 +2,14 @@
 # tftp_large: a file past 4 GiB at blksize 65464 (block numbers roll over at 65535 blocks =
 # 4 GiB) transfers byte-exact with curl, lock-step and with our windowed client. The file
 # is sparse with marker bytes around the 4 GiB boundary and at its end, so it costs no disk;
-# the download streams into cmp, so nothing is written either.
+# the download streams into cmp, so nothing is written either. The log is JSON (jq).
 #
 # Run: bash tests/system/tftp_large.sh   (root; BOOTWIRE=..., BW_TOOLS_DIR=...)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bw_require_root
-bw_require_cmds curl cmp truncate timeout
+bw_require_cmds curl cmp truncate timeout jq
 bw_require_server
 [[ $BW_SERVER == bootwire ]] || bw_skip "blksize 65464 needs bootwire's blksize_max"
 bw_require_tools tftp_get
@@ -30,7 +30,7 @@ done
 truncate -s "$SIZE" "$F" # the last marker may have run past the end
 chmod 0644 "$F"
 
-bw_start_tftp "$ROOT" 127.0.0.1 6969 --blksize-max 65464 --log-level info
+bw_start_tftp "$ROOT" 127.0.0.1 6969 --blksize-max 65464 --log-level info --log-format json
 for client in curl tftp_get; do
 	rc=0
 	case $client in
@@ -46,10 +46,13 @@ for client in curl tftp_get; do
 		bw_log_tail "$BW_SRV_LOG" 10
 	fi
 done
-if grep -q "sent file=big.img bytes=$SIZE" "$BW_SRV_LOG"; then
+# shellcheck disable=SC2016 # $size is jq's
+if bw_jhas "$BW_SRV_LOG" 'svc("tftp") and .msg == "sent" and .file == "big.img" and .bytes == $size' \
+	--argjson size "$SIZE"; then
 	bw_pass "the log reports $SIZE bytes sent"
 else
-	bw_fail "no log line with bytes=$SIZE" "$(tail -n 3 "$BW_SRV_LOG")"
+	bw_fail "no 'sent' log line for big.img with bytes=$SIZE" \
+		"$(bw_jlines "$BW_SRV_LOG" 'svc("tftp") and has("file")' | tail -n 3)"
 fi
 bw_stop "$BW_SRV_PID" 10 || true
 bw_summary

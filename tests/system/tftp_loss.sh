@@ -15,13 +15,17 @@
 #            duplicates 5% and reorders 5% of packets both ways (seeded), and follows the
 #            server's transfer port. Same clients through it.
 #   after:   the server is still running and exits cleanly.
+# After each phase the server's transfer end lines (its log is JSON, read with jq) are summed
+# up: retransmitted blocks and bytes, timeouts, fast retransmits, spurious ones (no check:
+# loss is random; a transfer whose final ACK was lost has no end line yet, it backs off up to
+# 8 s and ends with "timed out" later, or "server shutting down" at the end).
 #
 # Sizes can be scaled down with BW_LOSS_SCALE=2 (halves them) for slow peers.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bw_require_root
-bw_require_cmds ip nft curl tftp sha256sum ss timeout
+bw_require_cmds ip nft curl tftp sha256sum ss timeout jq
 bw_require_server
 bw_require_tools tftp_get impair_relay
 bw_setup_trap
@@ -49,7 +53,7 @@ bw_mkfile "$ROOT/one.bin" $((1 * MIB / SCALE))
 bw_mkfile "$ROOT/medium.bin" $((2 * MIB / SCALE))
 bw_mkfile "$ROOT/large.bin" $((4 * MIB / SCALE))
 
-bw_start_tftp "$ROOT" 0.0.0.0 "$PORT" --timeout-ms 100 --retries 10 ||
+bw_start_tftp "$ROOT" 0.0.0.0 "$PORT" --timeout-ms 100 --retries 10 --log-format json ||
 	{ bw_fail "server starts" "see log above"; bw_summary; }
 
 # dl LABEL FILE CMD...: one download in the client namespace (@OUT@ in CMD is the local
@@ -105,6 +109,21 @@ run_clients()
 		"$3" "$4" | tftp "$1" "$2"' tftp-hpa "$host" "$port" small.bin @OUT@
 }
 
+# server_stats TAG: the sums over bootwire's transfer end lines written since the last call.
+STATS_FROM=1
+server_stats()
+{
+	[[ $BW_SERVER == bootwire ]] || return 0
+	local n ends
+	n=$(wc -l <"$BW_SRV_LOG")
+	ends=$(sed -n "${STATS_FROM},${n}p" "$BW_SRV_LOG" | bw_jsel - 'svc("tftp") and has("rexmit_blocks")')
+	STATS_FROM=$((n + 1))
+	# shellcheck disable=SC2016 # jq's $k
+	bw_say "$1 server end lines written in this phase: $(jq -s -r '"\(length) (\(map(select(.msg == "sent")) | length) sent)" +
+		([("rexmit_blocks", "rexmit_bytes", "timeouts", "fast_rexmits", "spurious") as $k |
+		" \($k)=\(map(.[$k]) | add // 0)"] | join(""))' <<<"$ends")"
+}
+
 # nft_counter NS FAMILY TABLE COUNTER: packets counted.
 nft_counter()
 {
@@ -148,6 +167,7 @@ table netdev bwt_loss_out {
 EOF
 fi
 run_clients "10% loss:" "$BW_SRV_ADDR" "$PORT"
+server_stats "10% loss:"
 in_drop=$(nft_counter "$BW_SRV_NS" inet bwt_loss dropped)
 out_drop=$(nft_counter "$OUT_NS" netdev bwt_loss_out dropped)
 if [[ ${in_drop:-0} -gt 0 && ${out_drop:-0} -gt 0 ]]; then
@@ -187,6 +207,7 @@ EOF
 		bw_fail "nftables output hook dropped packets of the server" "counter: $n"
 	fi
 	ip netns exec "$BW_SRV_NS" nft delete table inet bwt_senderr
+	server_stats "send errors:"
 }
 if bw_server_has send-errors; then
 	phase_send_errors
@@ -205,6 +226,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.05
 done
 run_clients "relay:" 127.0.0.1 "$RELAY_PORT"
+server_stats "relay:"
 bw_stop "$RELAY_PID" 5 || true
 sed 's/^/       /' "$LOGS/relay.log"
 if grep -qE 'server->client: .*dropped=[1-9].*duplicated=[1-9].*reordered=[1-9]' \
@@ -217,4 +239,5 @@ else
 fi
 
 bw_stop_server
+server_stats "shutdown:"
 bw_summary

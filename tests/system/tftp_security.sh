@@ -15,13 +15,15 @@
 #           refused with ERROR 3 (announced by tsize, or found mid-transfer), exactly
 #           max_size accepted; writes outside an upload directory, via .., or through a
 #           symlink leaving the root refused with ERROR 2; an abandoned upload leaves
-#           nothing behind; remap and \ mapping cannot be used to leave the root.
+#           nothing behind and its log line has the bytes received (5 blocks), and the
+#           size only when the client announced a tsize; remap and \ mapping cannot be used to leave the root.
 #   part C  limits (--max-transfers 6 --max-transfers-per-client 3): a client with 3 active
 #           transfers gets ERROR 0 for a 4th; with 6 active in all, a new client gets
 #           ERROR 0; the active transfers complete byte-exact.
 #   part D  flood: tftp_flood sends 10,000 RRQs from 500 sockets on 50 source addresses
 #           that never ACK (once at 5,000/s, once as fast as possible) while curl, tftp-hpa
 #           and tftp_get download 1 MiB: all byte-exact; the daemon is alive afterwards.
+# bootwire logs JSON (--log-format json, log.format json); failure reports show it as text.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -151,7 +153,7 @@ tree_state()
 bw_say "part A: $BW_SERVER with no upload directories"
 SRV_ADDR=$ADDR
 SRV_PORT=6969
-bw_start_tftp "$ROOT" "$SRV_ADDR" "$SRV_PORT" || { bw_fail "server starts"; bw_summary; }
+bw_start_tftp "$ROOT" "$SRV_ADDR" "$SRV_PORT" --log-format json || { bw_fail "server starts"; bw_summary; }
 
 for name in ../etc/passwd ../outside.txt a/../../outside.txt files/../../outside.txt \
 	/etc/passwd //etc/passwd "$T/outside.txt" "$ROOT/../outside.txt" "${ROOT}2/file.txt" \
@@ -184,7 +186,7 @@ if bw_server_has upload-dirs; then
 	SRV_PORT=6970
 	cat >"$T/bootwire.yaml" <<EOF
 boot_root: $ROOT
-log: { level: debug, format: text }
+log: { level: debug, format: json }
 tftp:
   listen: $SRV_ADDR
   port: $SRV_PORT
@@ -299,6 +301,30 @@ EOF
 			"files changed, 3 s later:" "$(diff <(echo "$before") <(tree_state) | grep '^[<>]')" \
 			"$(bw_log_tail "$BW_SRV_LOG" 5)"
 	fi
+	# its end line: timed out, with the bytes received in order (5 blocks of 512) and no size
+	# (the client announced no tsize)
+	# shellcheck disable=SC2016 # jq's $f
+	abandoned='svc("tftp") and .file == $f and verdict("upload failed:")'
+	if bw_jwait "$BW_SRV_LOG" "$abandoned" 5 --arg f uploads/abandoned.bin &&
+		bw_jhas "$BW_SRV_LOG" "$abandoned"' and .msg == "upload failed: timed out" and
+		.level == "warn" and .bytes == 2560 and (has("size") | not)' --arg f uploads/abandoned.bin; then
+		bw_pass "the abandoned upload's log line: upload failed: timed out, bytes=2560, no size"
+	else
+		bw_fail "the abandoned upload's log line: upload failed: timed out, bytes=2560, no size" \
+			"$(bw_jlines "$BW_SRV_LOG" "$abandoned" --arg f uploads/abandoned.bin)" \
+			"$(bw_log_tail "$BW_SRV_LOG" 5)"
+	fi
+	# the same with tsize announced: the line has it as the size
+	put uploads/abandoned-tsize.bin "$T/up-max.bin" --stop-after 5 -s
+	if bw_jwait "$BW_SRV_LOG" "$abandoned" 5 --arg f uploads/abandoned-tsize.bin &&
+		bw_jhas "$BW_SRV_LOG" "$abandoned"' and .msg == "upload failed: timed out" and
+		.bytes == 2560 and .size == 102400' --arg f uploads/abandoned-tsize.bin; then
+		bw_pass "an abandoned upload with tsize 102400: its log line has bytes=2560 size=102400"
+	else
+		bw_fail "an abandoned upload with tsize 102400: its log line has bytes=2560 size=102400" \
+			"$(bw_jlines "$BW_SRV_LOG" "$abandoned" --arg f uploads/abandoned-tsize.bin)" \
+			"$(bw_log_tail "$BW_SRV_LOG" 5)"
+	fi
 	bw_stop_server
 else
 	bw_skip_check "part B: uploads, remap, backslash mapping" "bootwire's config only"
@@ -309,7 +335,8 @@ if bw_server_has limits; then
 	bw_say "part C: --max-transfers 6 --max-transfers-per-client 3"
 	SRV_PORT=6971
 	bw_start_tftp "$ROOT" 0.0.0.0 "$SRV_PORT" --max-transfers 6 \
-		--max-transfers-per-client 3 --log-level info || { bw_fail "server starts"; bw_summary; }
+		--max-transfers-per-client 3 --log-level info --log-format json ||
+		{ bw_fail "server starts"; bw_summary; }
 	bw_mkfile "$ROOT/slow.bin" 40000 # 79 blocks of 512, ACKed every 40 ms: ~3 s
 	slow_pids=()
 	slow_start()
@@ -365,7 +392,7 @@ if bw_server_has flood; then
 	SRV_PORT=6972
 	bw_mkfile "$ROOT/legit.bin" 1048576
 	bw_mkfile "$ROOT/flood.bin" 1048576
-	bw_start_tftp "$ROOT" 0.0.0.0 "$SRV_PORT" --log-level info ||
+	bw_start_tftp "$ROOT" 0.0.0.0 "$SRV_PORT" --log-level info --log-format json ||
 		{ bw_fail "server starts"; bw_summary; }
 	rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$BW_SRV_PID/status" 2>/dev/null || echo '?'; }
 	rss0=$(rss_kib)

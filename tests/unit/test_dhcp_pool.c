@@ -187,6 +187,79 @@ static void test_reserve_restore(void)
 	bw_dhcp_pool_done(&p);
 }
 
+/* bind with its undo taken first, as the server does */
+static int bind_undoable(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
+			 uint64_t now, uint32_t lease_ms, struct bw_dhcp_pool_undo *u)
+{
+	bw_dhcp_pool_undo_prepare(p, mac, addr, now + lease_ms, u);
+	return bw_dhcp_pool_bind(p, mac, addr, now, lease_ms);
+}
+
+/* A commit that failed: the binding is undone, the address is what it was before. The
+ * issue's figure: 30 failed commits left 30 addresses bound until a restart. */
+static void test_unbind(void)
+{
+	struct bw_dhcp_pool p;
+	struct bw_dhcp_pool_undo u, u2;
+	enum bw_dhcp_slot_state st;
+	uint32_t a = 0, x = 0;
+	uint64_t now = 1000;
+
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 49), 5000, 60000);
+	/* 30 clients: DISCOVER, REQUEST, commit fails; every address is free again */
+	for (unsigned i = 0; i < 30; i++) {
+		uint8_t m[6] = {0x52, 0x54, 1, 0, 0, (uint8_t)i};
+
+		CHECK_EQ_INT(bw_dhcp_pool_offer(&p, m, 0, now, &a), 0);
+		CHECK_EQ_INT(bind_undoable(&p, m, a, now, 3600000, &u), 0);
+		CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+		/* the offer is not kept either: the address is free, its client remembered */
+		CHECK_EQ_INT(bw_dhcp_pool_find(&p, m, now, &x, NULL), -ENOENT);
+	}
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now), 40);
+	/* the client that retries gets its address again */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, (uint8_t[6]){0x52, 0x54, 1, 0, 0, 7}, 0, now, &x), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 17));
+	/* a free address bound without an offer (INIT-REBOOT) is free again */
+	CHECK_EQ_INT(bind_undoable(&p, A, IP(10, 0, 0, 40), now, 3600000, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 40))->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now), 39); /* 17 is offered */
+	/* a renewal that failed: the previous lease stands, with its old expiry */
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, IP(10, 0, 0, 40), now, 60000), 0);
+	CHECK_EQ_INT(bind_undoable(&p, A, IP(10, 0, 0, 40), now + 30000, 60000, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, A, now + 30000, &x, &st), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 40));
+	CHECK_EQ_INT(st, BW_DHCP_SLOT_BOUND);
+	CHECK_EQ_U64(bw_dhcp_pool_slot(&p, x)->expires_ms, now + 60000);
+	/* a client moving to another address gets its old lease back, and the new one is free */
+	CHECK_EQ_INT(bind_undoable(&p, A, IP(10, 0, 0, 41), now + 30000, 60000, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 40))->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, A, now + 30000, &x, NULL), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 40));
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 41))->state, BW_DHCP_SLOT_FREE);
+	/* a later binding of the same client is not undone by the earlier one's failure */
+	CHECK_EQ_INT(bind_undoable(&p, B, IP(10, 0, 0, 42), now, 60000, &u), 0);
+	CHECK_EQ_INT(bind_undoable(&p, B, IP(10, 0, 0, 42), now + 1, 60000, &u2), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), -ESTALE);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 42))->state, BW_DHCP_SLOT_BOUND);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u2), 0); /* back to B's first binding */
+	CHECK_EQ_U64(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 42))->expires_ms, now + 60000);
+	/* an address taken from another client's offer goes back to free, not to that offer */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, IP(10, 0, 0, 45), now, &x), 0);
+	CHECK_EQ_U64(x, IP(10, 0, 0, 45));
+	CHECK_EQ_INT(bind_undoable(&p, D, x, now, 60000, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, D, now, &x, NULL), -ENOENT);
+	/* nothing to undo outside the pool */
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), -ERANGE);
+	bw_dhcp_pool_done(&p);
+}
+
 int main(void)
 {
 	test_init();
@@ -195,5 +268,6 @@ int main(void)
 	test_offer_and_bind();
 	test_offers_expire();
 	test_release_and_decline();
+	test_unbind();
 	return check_summary();
 }

@@ -783,6 +783,57 @@ out:
 	bw_config_free(p2);
 }
 
+/* A lease whose commit failed (dhcp_io sends no ACK): bw_dhcp_server_unbind gives the
+ * address back, so the pool does not fill up with bindings nobody was told about. Before,
+ * each failed commit left its address bound until a restart. */
+static void test_unbind_failed_commit(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	struct bw_dhcp_out acked;
+	uint8_t mac[6] = {0x52, 0x54, 2, 0, 0, 0};
+
+	if (!s)
+		return;
+	/* the pool has 4 addresses (one reserved): 3 clients whose commits fail, one by one */
+	for (uint8_t i = 0; i < 3; i++) {
+		mac[5] = i;
+		step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = mac, .arch = -1});
+		CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+		step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = mac, .arch = -1,
+				     .req_ip = ntohl(reply.hdr.yiaddr), .server_id = SERVER});
+		if (!CHECK_EQ_INT(out.type, BW_DHCP_ACK) || !CHECK(out.persist))
+			break;
+		CHECK_EQ_U64(out.undo.addr, out.lease.addr);
+		CHECK_EQ_INT(bw_dhcp_server_unbind(s, &out), 0);
+	}
+	/* a fourth client still finds the first address free, and gets it bound */
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_C, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), IP(10, 0, 0, 100));
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 100), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	acked = out;
+	/* its renewal fails to commit: the first lease stands (nobody else gets the address) */
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+				.ciaddr = IP(10, 0, 0, 100)}, false, NOW + 1000);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK_EQ_INT(bw_dhcp_server_unbind(s, &out), 0);
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 100), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	/* the first binding's failure after a later renewal changes nothing */
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_C, .arch = -1,
+				.ciaddr = IP(10, 0, 0, 100)}, false, NOW + 2000);
+	CHECK_EQ_INT(bw_dhcp_server_unbind(s, &acked), -ESTALE);
+	/* a reservation binds no pool slot: nothing to undo */
+	step(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_R, .arch = -1,
+			     .req_ip = IP(10, 0, 0, 101), .server_id = SERVER});
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK_EQ_INT(bw_dhcp_server_unbind(s, &out), -ENOENT);
+	bw_dhcp_server_free(s);
+}
+
 int main(void)
 {
 	test_dora();
@@ -797,6 +848,7 @@ int main(void)
 	test_machines_without_profiles();
 	test_machine_restore();
 	test_machine_reload();
+	test_unbind_failed_commit();
 	pt_cleanup();
 	return check_summary();
 }

@@ -1,6 +1,7 @@
 /* The lease store: SQLite round trips, replace, purge, a reader beside a writer, corrupt rows,
  * errors, and group commit on a real libuv loop. Each test gets its own temporary directory. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 #include <uv.h>
@@ -400,6 +401,379 @@ out:
 	tdir_remove(&t);
 }
 
+/* ---- damaged files: refused at open, salvaged row by row ---- */
+
+/* A database with n bound leases 10.9.0.1.. written through the store, then closed. */
+static bool damaged_make(const char *db, unsigned n)
+{
+	struct bw_lease_rec v[16];
+	struct bw_store *s = store_open_ok(db, false);
+	int r;
+
+	if (!s)
+		return false;
+	for (unsigned i = 0; i < n && i < 16; i++)
+		v[i] = rec_make(IP(10, 9, 0, 1) + i, (uint8_t)i, BW_LEASE_BOUND, 1900000000000);
+	r = bw_store_lease_put(s, v, n < 16 ? n : 16);
+	bw_store_close(s);
+	return CHECK_EQ_INT(r, 0);
+}
+
+/* bw_store_open refuses with want_r, and the message names the file and the repair. */
+static void damaged_refused(const char *db, int want_r, const char *what)
+{
+	char err[1024] = "", hint[512];
+	struct bw_store *s = NULL;
+
+	snprintf(hint, sizeof(hint), "bootwire leases --repair --db %s", db);
+	for (int ro = 0; ro < 2; ro++) {
+		check_context = ro ? "read-only" : "read-write";
+		CHECK_EQ_INT(bw_store_open(db, ro, &s, err, sizeof(err)), want_r);
+		CHECK(s == NULL);
+		if (!CHECK(strstr(err, db) && strstr(err, what) && strstr(err, hint)))
+			fprintf(stderr, "\t%s\n", err);
+	}
+	check_context = NULL;
+}
+
+struct salv {
+	struct rows kept;
+	char dropped[8][160];
+	unsigned n_dropped;
+};
+
+static int salv_kept_cb(const struct bw_lease_rec *rec, void *ctx)
+{
+	return rows_cb(rec, &((struct salv *)ctx)->kept);
+}
+
+static void salv_dropped_cb(const char *where, const char *why, void *ctx)
+{
+	struct salv *sv = ctx;
+
+	if (sv->n_dropped < 8)
+		snprintf(sv->dropped[sv->n_dropped], sizeof(sv->dropped[0]), "%s: %s", where, why);
+	sv->n_dropped++;
+}
+
+static void salv_run(const char *db, struct salv *sv)
+{
+	char err[512];
+
+	memset(sv, 0, sizeof(*sv));
+	CHECK_EQ_INT(bw_store_salvage(db, salv_kept_cb, salv_dropped_cb, sv, err, sizeof(err)),
+		     0);
+}
+
+/* The issue's case: a database truncated to 5,000 bytes used to load "skipping 5 corrupt
+ * rows" and start empty. Now open refuses it (quick_check), the salvage reads what is left
+ * (nothing: the lease page is past the cut) and a new database at the same path works. */
+static void test_damaged_truncated(void)
+{
+	struct tdir t;
+	struct salv sv;
+	struct bw_store *s;
+
+	if (!tdir_make(&t))
+		return;
+	if (!damaged_make(t.db, 5) || !CHECK_EQ_INT(truncate(t.db, 5000), 0))
+		goto out;
+	damaged_refused(t.db, -EBADMSG, "the file is damaged: quick_check found");
+	salv_run(t.db, &sv);
+	CHECK_EQ_U64(sv.kept.n, 0);
+	CHECK(sv.n_dropped >= 1);
+	free(sv.kept.v);
+	/* a fresh database in its place serves again */
+	unlink(t.db);
+	s = store_open_ok(t.db, false);
+	if (s) {
+		struct bw_lease_rec r = rec_make(IP(10, 9, 0, 9), 9, BW_LEASE_BOUND, 1);
+
+		CHECK_EQ_INT(bw_store_lease_put(s, &r, 1), 0);
+	}
+	bw_store_close(s);
+out:
+	tdir_remove(&t);
+}
+
+/* Garbage where the database should be: refused with the repair hint; nothing to salvage. */
+static void test_damaged_garbage(void)
+{
+	struct tdir t;
+	struct salv sv;
+	char junk[8192];
+	FILE *f;
+
+	if (!tdir_make(&t))
+		return;
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7919u >> 3);
+	f = fopen(t.db, "w");
+	if (!CHECK(f != NULL))
+		goto out;
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+	damaged_refused(t.db, -EIO, "file is not a database");
+	salv_run(t.db, &sv);
+	CHECK_EQ_U64(sv.kept.n, 0);
+	CHECK_EQ_INT(sv.n_dropped, 1);
+	CHECK(strstr(sv.dropped[0], "the whole file: ") != NULL);
+	free(sv.kept.v);
+out:
+	tdir_remove(&t);
+}
+
+/* quick_check failing on an intact table: the header's free-list page count (offset 36,
+ * big-endian) says 7 pages where there are none. */
+static void test_damaged_quick_check(void)
+{
+	static const uint8_t seven[4] = {0, 0, 0, 7};
+	struct tdir t;
+	struct salv sv;
+	FILE *f;
+
+	if (!tdir_make(&t))
+		return;
+	if (!damaged_make(t.db, 3))
+		goto out;
+	f = fopen(t.db, "r+b");
+	if (!CHECK(f != NULL))
+		goto out;
+	CHECK_EQ_INT(fseek(f, 36, SEEK_SET), 0);
+	CHECK_EQ_INT(fwrite(seven, 1, 4, f), 4);
+	fclose(f);
+	damaged_refused(t.db, -EBADMSG, "the file is damaged: quick_check found 1 problem(s), "
+					"the first: ");
+	salv_run(t.db, &sv);
+	CHECK_EQ_U64(sv.kept.n, 3); /* the table itself is whole */
+	CHECK_EQ_INT(sv.n_dropped, 0);
+	free(sv.kept.v);
+out:
+	tdir_remove(&t);
+}
+
+/* A row with bad fields: open refuses (it would have been skipped, freeing the address);
+ * the salvage keeps the good rows and names the bad one and why. */
+static void test_damaged_bad_row(void)
+{
+	struct tdir t;
+	struct salv sv;
+	sqlite3 *db;
+
+	if (!tdir_make(&t))
+		return;
+	if (!damaged_make(t.db, 3) || !CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK))
+		goto out;
+	CHECK_EQ_INT(sqlite3_exec(db, "UPDATE lease SET mac = x'5254' WHERE addr = 168361986",
+				  NULL, NULL, NULL),
+		     SQLITE_OK); /* 10.9.0.2 */
+	sqlite3_close(db);
+	damaged_refused(t.db, -EBADMSG, "1 lease row(s) cannot be read, the first (address "
+					"10.9.0.2): mac is not 6 bytes");
+	salv_run(t.db, &sv);
+	if (CHECK_EQ_U64(sv.kept.n, 2)) {
+		CHECK_EQ_U64(sv.kept.v[0].addr, IP(10, 9, 0, 1));
+		CHECK_EQ_U64(sv.kept.v[1].addr, IP(10, 9, 0, 3));
+	}
+	CHECK_EQ_INT(sv.n_dropped, 1);
+	CHECK_EQ_STR(sv.dropped[0], "10.9.0.2: mac is not 6 bytes");
+	free(sv.kept.v);
+out:
+	tdir_remove(&t);
+}
+
+/* ---- the file deleted or replaced while open; a commit that fails ---- */
+
+/* The path of the first file in t's directory whose name starts with prefix ("" none). */
+static void tdir_find(const struct tdir *t, const char *prefix, char *ret, size_t cap)
+{
+	DIR *d = opendir(t->dir);
+	struct dirent *e;
+
+	*ret = '\0';
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)) && !strstr(e->d_name, "-wal") &&
+		    !strstr(e->d_name, "-shm")) {
+			snprintf(ret, cap, "%.63s/%.128s", t->dir, e->d_name);
+			break;
+		}
+	if (d)
+		closedir(d);
+}
+
+/* The rescue copy holds the n leases written before the file went. */
+static void orphan_check(const struct tdir *t, size_t n)
+{
+	char path[256];
+	struct bw_store *o;
+	struct rows rs = {0};
+
+	tdir_find(t, "leases.db.orphaned-", path, sizeof(path));
+	if (!CHECK(*path != '\0'))
+		return;
+	o = store_open_ok(path, true);
+	if (o)
+		CHECK_EQ_U64(rows_load(o, &rs), n);
+	bw_store_close(o);
+	free(rs.v);
+}
+
+/* The issue: with the database deleted while running, 5 more leases were acknowledged and
+ * a restart found 0 of 8. Now the next commit fails (-ESTALE, so dhcp_io sends no ACK), and
+ * so does every later one, and the leases written before are saved beside the path. */
+static void test_unlinked_while_open(void)
+{
+	struct tdir t;
+	struct bw_store *s;
+	struct bw_lease_rec v[3];
+
+	if (!tdir_make(&t))
+		return;
+	s = store_open_ok(t.db, false);
+	if (!s)
+		goto out;
+	for (unsigned i = 0; i < 3; i++)
+		v[i] = rec_make(IP(10, 3, 0, 1) + i, (uint8_t)i, BW_LEASE_BOUND, 1900000000000);
+	CHECK_EQ_INT(bw_store_lease_put(s, v, 3), 0);
+	CHECK_EQ_INT(unlink(t.db), 0);
+	CHECK_EQ_INT(bw_store_lease_put(s, &v[0], 1), -ESTALE);
+	CHECK_EQ_INT(bw_store_lease_put(s, &v[1], 1), -ESTALE);
+	bw_store_close(s);
+	orphan_check(&t, 3);
+	/* a fresh database at the path (a restart) works */
+	s = store_open_ok(t.db, false);
+	if (s)
+		CHECK_EQ_INT(bw_store_lease_put(s, v, 3), 0);
+	bw_store_close(s);
+out:
+	tdir_remove(&t);
+}
+
+/* Another database renamed over the path: its inode differs, the store stops writing. */
+static void test_replaced_while_open(void)
+{
+	struct tdir t;
+	struct bw_store *s, *other;
+	struct bw_lease_rec a = rec_make(IP(10, 3, 0, 1), 1, BW_LEASE_BOUND, 1900000000000);
+	char path[256];
+
+	if (!tdir_make(&t))
+		return;
+	snprintf(path, sizeof(path), "%s/other.db", t.dir);
+	s = store_open_ok(t.db, false);
+	other = store_open_ok(path, false);
+	if (!s || !other)
+		goto out;
+	CHECK_EQ_INT(bw_store_lease_put(s, &a, 1), 0);
+	bw_store_close(other);
+	other = NULL;
+	CHECK_EQ_INT(rename(path, t.db), 0);
+	CHECK_EQ_INT(bw_store_lease_put(s, &a, 1), -ESTALE);
+	orphan_check(&t, 1);
+out:
+	bw_store_close(other);
+	bw_store_close(s);
+	tdir_remove(&t);
+}
+
+/* A commit that cannot take the write lock (another connection holds it past the busy
+ * timeout): -EBUSY, nothing written; once the lock goes, the next commit succeeds. */
+static void test_commit_locked(void)
+{
+	struct tdir t;
+	struct bw_store *s;
+	struct bw_lease_rec a = rec_make(IP(10, 4, 0, 1), 1, BW_LEASE_BOUND, 1900000000000);
+	struct rows rs = {0};
+	sqlite3 *db = NULL;
+
+	if (!tdir_make(&t))
+		return;
+	s = store_open_ok(t.db, false);
+	if (!s || !CHECK_EQ_INT(sqlite3_open(t.db, &db), SQLITE_OK))
+		goto out;
+	CHECK_EQ_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(bw_store_lease_put(s, &a, 1), -EBUSY);
+	CHECK_EQ_INT(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_U64(rows_load(s, &rs), 0);
+	CHECK_EQ_INT(bw_store_lease_put(s, &a, 1), 0);
+	CHECK_EQ_U64(rows_load(s, &rs), 1);
+out:
+	sqlite3_close(db);
+	bw_store_close(s);
+	free(rs.v);
+	tdir_remove(&t);
+}
+
+/* ---- modes and owners of what the store creates ---- */
+
+static unsigned mode_of(const char *dir, const char *name, uid_t *ret_uid)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (stat(p, &st) < 0)
+		return 01000000; /* absent */
+	*ret_uid = st.st_uid;
+	return st.st_mode & 07777;
+}
+
+/* The state directory 0700, the database and its -wal and -shm 0600; with set_owner (the
+ * daemon opening as root before the drop) all of them belong to that user. */
+static void test_modes_and_owner(void)
+{
+	struct tdir t;
+	struct bw_store_opts o = {.set_owner = true, .uid = 65534, .gid = 65534};
+	struct bw_lease_rec a = rec_make(IP(10, 5, 0, 1), 1, BW_LEASE_BOUND, 1900000000000);
+	struct bw_store *s = NULL;
+	char dir[128], db[192], err[512];
+	uid_t uid = 0;
+	mode_t old = umask(022);
+
+	if (!tdir_make(&t))
+		return;
+	if (geteuid() != 0)
+		o.set_owner = false; /* only root gives files away */
+	snprintf(dir, sizeof(dir), "%s/state", t.dir);
+	snprintf(db, sizeof(db), "%s/leases.db", dir);
+	CHECK_EQ_INT(bw_store_make_dir(dir, &o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(bw_store_make_dir(dir, &o, err, sizeof(err)), 0); /* exists: fine */
+	CHECK_EQ_INT(mode_of(t.dir, "state", &uid), 0700);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	if (!CHECK_EQ_INT(bw_store_open_opts(db, &o, &s, err, sizeof(err)), 0)) {
+		fprintf(stderr, "\t%s\n", err);
+		goto out;
+	}
+	CHECK_EQ_INT(bw_store_lease_put(s, &a, 1), 0);
+	CHECK_EQ_INT(mode_of(dir, "leases.db", &uid), 0600);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	CHECK_EQ_INT(mode_of(dir, "leases.db-wal", &uid), 0600);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	CHECK_EQ_INT(mode_of(dir, "leases.db-shm", &uid), 0600);
+	if (o.set_owner)
+		CHECK_EQ_INT(uid, 65534);
+	bw_store_close(s);
+	s = NULL;
+	/* an existing database keeps its mode */
+	CHECK_EQ_INT(chmod(db, 0640), 0);
+	s = store_open_ok(db, false);
+	CHECK_EQ_INT(mode_of(dir, "leases.db", &uid), 0640);
+out:
+	bw_store_close(s);
+	umask(old);
+	for (unsigned i = 0; i < 3; i++) {
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s%s", db, (const char *[]){"", "-wal", "-shm"}[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	tdir_remove(&t);
+}
+
 /* ---- group commit ---- */
 
 struct async_test {
@@ -628,6 +1002,14 @@ int main(void)
 	test_open_errors();
 	test_big_batch();
 	test_corrupt_rows();
+	test_damaged_truncated();
+	test_damaged_garbage();
+	test_damaged_quick_check();
+	test_damaged_bad_row();
+	test_unlinked_while_open();
+	test_replaced_while_open();
+	test_commit_locked();
+	test_modes_and_owner();
 	test_async();
 	return check_summary();
 }

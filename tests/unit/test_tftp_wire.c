@@ -500,30 +500,15 @@ static void test_malformed_requests(void)
 	struct bw_tftp_msg m;
 	int r;
 
-	/* Missing NULs. */
+	/* Missing NULs of the filename and the mode (an incomplete option: test_option_dropped). */
 	CHECK_EQ_INT(parse(B("\0\1pxelinux.0"), &m), -EBADMSG);
 	CHECK_EQ_INT(parse(B("\0\1pxelinux.0\0octet"), &m), -EBADMSG);
-	CHECK_EQ_INT(parse(B("\0\1pxelinux.0\0octet\0blksize"), &m), -EBADMSG);
-	CHECK_EQ_INT(parse(B("\0\1pxelinux.0\0octet\0blksize\0"
-	                     "1468"),
-	                   &m),
-	             -EBADMSG);
-	CHECK_EQ_INT(parse(B("\0\2pxelinux.0\0octet\0tsize\0"
-	                     "0\0blksize\0"
-	                     "1468"),
-	                   &m),
-	             -EBADMSG);
 	/* Only the filename, no mode. */
 	CHECK_EQ_INT(parse(B("\0\1pxelinux.0\0"), &m), -EBADMSG);
 	/* Empty filename. */
 	CHECK_EQ_INT(parse(B("\0\1\0octet\0"), &m), -EBADMSG);
 	CHECK_EQ_INT(parse(B("\0\2\0octet\0"), &m), -EBADMSG);
-	/* Option name without value, empty option name, a stray NUL after the mode. */
-	CHECK_EQ_INT(parse(B("\0\1f\0octet\0blksize\0"), &m), -EBADMSG);
-	CHECK_EQ_INT(parse(B("\0\1f\0octet\0tsize\0"
-	                     "0\0blksize\0"),
-	                   &m),
-	             -EBADMSG);
+	/* Empty option name, a stray NUL after the mode. */
 	CHECK_EQ_INT(parse(B("\0\1f\0octet\0\0"
 	                     "512\0"),
 	                   &m),
@@ -552,6 +537,121 @@ static void test_malformed_requests(void)
 	/* An empty mode: malformed or unsupported, but never accepted. */
 	r = parse(B("\0\1f\0\0"), &m);
 	CHECK(r == -EBADMSG || r == -EOPNOTSUPP);
+}
+
+/* RFC 2347: an option the server cannot use is ignored. An incomplete last option (name
+ * without value, with or without its NUL; value without its NUL) is left out, the rest of the
+ * request stands. In an OACK (what a server sent) it stays malformed. */
+static void test_option_dropped(void)
+{
+	static const struct {
+		const char *what;
+		const char *pkt;
+		size_t len;
+		unsigned n_opts; /* kept: the first is checked against name/value */
+		const char *name, *value;
+	} cases[] = {
+#define C(w, p, n, nm, v) {w, p, sizeof(p) - 1, n, nm, v}
+	    C("name without NUL", "\0\1pxelinux.0\0octet\0blksize", 0, NULL, NULL),
+	    C("name, no value", "\0\1f\0octet\0blksize\0", 0, NULL, NULL),
+	    C("value without NUL", "\0\1pxelinux.0\0octet\0blksize\0" "1468", 0, NULL, NULL),
+	    C("after tsize, name no value", "\0\1f\0octet\0tsize\0" "0\0blksize\0", 1, "tsize", "0"),
+	    C("after tsize, value no NUL", "\0\2pxelinux.0\0octet\0tsize\0" "0\0blksize\0" "1468", 1,
+	      "tsize", "0"),
+	    C("after blksize, tsize without value", "\0\1small.bin\0octet\0blksize\0" "1024\0tsize\0",
+	      1, "blksize", "1024"),
+	    C("netascii, single letter", "\0\1f\0netascii\0t", 0, NULL, NULL),
+#undef C
+	};
+	struct bw_tftp_msg m;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_context = cases[i].what;
+		if (!CHECK_EQ_INT(parse((const uint8_t *)cases[i].pkt, cases[i].len, &m), 0))
+			continue;
+		CHECK(m.req.opt_dropped);
+		if (CHECK_EQ_INT(m.req.n_opts, cases[i].n_opts) && cases[i].n_opts) {
+			CHECK_EQ_STR(m.req.opts[0].name, cases[i].name);
+			CHECK_EQ_STR(m.req.opts[0].value, cases[i].value);
+		}
+	}
+	check_context = NULL;
+	/* complete requests do not say so */
+	if (CHECK_EQ_INT(parse(B("\0\1f\0octet\0blksize\0" "1468\0"), &m), 0))
+		CHECK(!m.req.opt_dropped);
+	if (CHECK_EQ_INT(parse(B("\0\1f\0octet\0blksize\0\0\0"), &m), 0)) /* empty value, padding */
+		CHECK(!m.req.opt_dropped);
+	/* an OACK with a dangling name is still malformed */
+	CHECK_EQ_INT(parse(B("\0\6blksize\0" "1468\0tsize\0"), &m), -EBADMSG);
+	CHECK_EQ_INT(parse(B("\0\6blksize\0" "1468"), &m), -EBADMSG);
+}
+
+/* What the request port answers to what bw_tftp_parse() refuses (byte fixtures per case). */
+static void test_request_refusal(void)
+{
+	static uint8_t big[BW_TFTP_REQ_MAX + 400];
+	static const struct {
+		const char *what;
+		const char *pkt;
+		size_t len;
+		const char *want; /* NULL: dropped unanswered */
+	} cases[] = {
+#define C(w, p, want) {w, p, sizeof(p) - 1, want}
+	    C("empty", "", NULL),
+	    C("one byte", "\1", NULL),
+	    C("opcode 0", "\0\0f\0octet\0", "illegal TFTP operation: unknown opcode"),
+	    C("opcode 0 alone", "\0\0", "illegal TFTP operation: unknown opcode"),
+	    C("opcode 7", "\0\7f\0octet\0", "illegal TFTP operation: unknown opcode"),
+	    C("opcode 0x0101", "\1\1f\0octet\0", "illegal TFTP operation: unknown opcode"),
+	    C("opcode 0xffff", "\377\377\0\1", "illegal TFTP operation: unknown opcode"),
+	    C("RRQ opcode only", "\0\1", "illegal TFTP operation: malformed request"),
+	    C("RRQ no mode NUL", "\0\1f\0octet", "illegal TFTP operation: malformed request"),
+	    C("WRQ empty filename", "\0\2\0octet\0", "illegal TFTP operation: malformed request"),
+	    C("RRQ empty option name", "\0\1f\0octet\0\0" "512\0",
+	      "illegal TFTP operation: malformed request"),
+	    C("DATA short", "\0\3\0", NULL),
+	    C("ACK short", "\0\4\0", NULL),
+	    C("ERROR short", "\0\5\0", NULL),
+	    C("OACK dangling", "\0\6blksize\0", NULL),
+#undef C
+	};
+	struct bw_tftp_msg m;
+	int r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_context = cases[i].what;
+		r = parse((const uint8_t *)cases[i].pkt, cases[i].len, &m);
+		if (!CHECK(r < 0))
+			continue;
+		const char *got = bw_tftp_request_refusal(g_pkt, cases[i].len, r);
+		if (cases[i].want)
+			CHECK_EQ_STR(got, cases[i].want);
+		else
+			CHECK(got == NULL);
+	}
+	check_context = "RRQ of 1025 and of 1424 bytes";
+	for (size_t len = BW_TFTP_REQ_MAX + 1; len < sizeof(big); len += 399) {
+		memset(big, 'a', len);
+		big[0] = 0;
+		big[1] = BW_TFTP_OP_RRQ;
+		memcpy(big + len - 7, "\0octet\0", 7);
+		r = parse(big, len, &m);
+		CHECK_EQ_INT(r, -EMSGSIZE);
+		CHECK_EQ_STR(bw_tftp_request_refusal(big, len, r),
+		             "illegal TFTP operation: request too long");
+	}
+	check_context = "17 options";
+	static const char many[] = "\0\1f\0octet\0a\0" "1\0b\0" "1\0c\0" "1\0d\0" "1\0e\0" "1\0f\0" "1\0"
+	                           "g\0" "1\0h\0" "1\0i\0" "1\0j\0" "1\0k\0" "1\0l\0" "1\0m\0" "1\0n\0" "1\0"
+	                           "o\0" "1\0p\0" "1\0q\0" "1\0";
+	r = parse(B(many), &m);
+	CHECK_EQ_INT(r, -EMSGSIZE);
+	CHECK_EQ_STR(bw_tftp_request_refusal(g_pkt, sizeof(many) - 1, r),
+	             "illegal TFTP operation: too many options");
+	check_context = "unsupported mode: the caller answers it";
+	r = parse(B("\0\1f\0mail\0"), &m);
+	CHECK(bw_tftp_request_refusal(g_pkt, 8, r) == NULL);
+	check_context = NULL;
 }
 
 static void test_malformed_short_and_opcodes(void)
@@ -585,8 +685,8 @@ static void test_malformed_short_and_opcodes(void)
 	}
 }
 
-/* Every prefix of a valid request parses to the complete pairs it holds when it ends right
- * after the mode or an option value, and is -EBADMSG otherwise. */
+/* Every prefix of a valid request that holds the mode parses to the complete pairs it holds
+ * (an incomplete last one dropped), and is -EBADMSG before the mode's NUL. */
 static void check_truncations(const char *name, const uint8_t *pkt, size_t len)
 {
 	size_t ends[2 + 2 * BW_TFTP_MAX_OPTS];
@@ -606,15 +706,19 @@ static void check_truncations(const char *name, const uint8_t *pkt, size_t len)
 		bool valid = false;
 		for (unsigned s = 0; s < n_ends && ends[s] <= l; s++)
 			complete = s + 1;
-		/* valid: ends after the mode (2 strings) or after a value (an even count). */
-		if (complete >= 2 && complete % 2 == 0 && ends[complete - 1] == l)
+		/* valid: ends after the mode (2 strings); an incomplete last option is dropped
+		 * unless it ends right after a value (an even count). */
+		if (complete >= 2)
 			valid = true;
+		bool dropped = valid && !(complete % 2 == 0 && ends[complete - 1] == l);
 		snprintf(ctx, sizeof(ctx), "%s truncated to %zu of %zu bytes", name, l, len);
 		check_context = ctx;
 		int r = parse(pkt, l, &m);
 		if (valid) {
-			if (CHECK_EQ_INT(r, 0))
+			if (CHECK_EQ_INT(r, 0)) {
 				CHECK_EQ_INT(m.req.n_opts, (complete - 2) / 2);
+				CHECK_EQ_INT(m.req.opt_dropped, dropped);
+			}
 		} else {
 			CHECK_EQ_INT(r, -EBADMSG);
 		}
@@ -1005,6 +1109,8 @@ int main(void)
 	test_oack();
 	test_malformed_requests();
 	test_malformed_short_and_opcodes();
+	test_option_dropped();
+	test_request_refusal();
 	test_truncated();
 	test_limits();
 	test_builders_exact();
