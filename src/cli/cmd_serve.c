@@ -314,9 +314,11 @@ out_loop:
 	uv_loop_close(run.loop);
 	run_remove_pid(&run);
 out:
+	/* every service is stopped (HTTP's threads joined): nothing asks the vfs any more */
+	bw_profile_vfs_unregister_live(&run.vfs);
+	bw_peers_free(run.peers);
 	bw_config_unref(run.first);
 	bw_cfg_live_free(run.live);
-	/* the profile provider keeps a pointer: it lives as long as the process (no free) */
 	return r;
 }
 
