@@ -282,7 +282,8 @@ int bw_cli_run(struct bw_config *cfg, const struct bw_run_opts *opts)
 
 	run_apply_log(&run, cfg);
 	signal(SIGPIPE, SIG_IGN);
-	if (bw_priv_prepare(core->user, opts->allow_root, &priv) < 0 ||
+	/* restrict before any service starts: its threads inherit it */
+	if (bw_priv_prepare(core->user, opts->allow_root, &priv) < 0 || bw_priv_restrict() < 0 ||
 	    bw_cfg_live_new(cfg, &run.live) < 0) {
 		bw_config_unref(cfg);
 		return 1;

@@ -19,7 +19,18 @@ struct bw_priv {
  * - running as root without user: refused (-EPERM) unless allow_root, then a warning.
  * Logs its own errors. */
 int bw_priv_prepare(const char *user, bool allow_root, struct bw_priv *ret);
-/* Switches to the prepared user (groups, gid, uid) and checks root cannot be regained. */
+/* Takes what no service needs, before any starts (threads they create inherit it; these
+ * are per-thread attributes): no_new_privs (nothing it could exec gains privileges), every
+ * capability out of the bounding set (when permitted: it needs CAP_SETPCAP) and out of the
+ * ambient and inheritable sets. The permitted and effective sets are untouched: the
+ * services still bind their ports. Logs its own errors. */
+int bw_priv_restrict(void);
+/* Once every port is bound and every file that needs root is open: switches to the prepared
+ * user (groups, gid, uid) and checks root cannot be regained. Nothing after the start needs
+ * a capability (the packet socket is open, the ports are bound, socket buffers are sized),
+ * so a process that is not root afterwards (a prepared user, or a start without root with
+ * file capabilities) keeps none in its permitted and effective sets; root by --allow-root
+ * keeps root's. */
 int bw_priv_apply(const struct bw_priv *p);
 
 /* Names the capabilities a start without root lacks for what the config asks (ports below

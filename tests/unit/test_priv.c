@@ -1,0 +1,145 @@
+/* The daemon's lockdown, each case in a child process (it cannot be undone): what
+ * bw_priv_restrict() and bw_priv_apply() leave in /proc/self/status (root only: skipped
+ * otherwise). */
+#include "check.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/priv.h"
+
+/* The hex value of a "Key:\t..." line of a /proc status file; ~0 when absent. */
+static unsigned long long status_hex(const char *path, const char *key)
+{
+	char line[256];
+	unsigned long long v = ~0ull;
+	size_t n = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtoull(line + n + 1, NULL, 16);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* The first decimal number of such a line (Uid:, NoNewPrivs:, Seccomp:). */
+static long status_num(const char *path, const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Runs fn in a child with stderr into a file; returns the child's wait status and leaves
+ * what it wrote in out (NUL-terminated). fn returns the child's exit code. */
+static int in_child(int (*fn)(void), char *out, size_t cap)
+{
+	char path[] = "/tmp/bw-test-priv.XXXXXX";
+	int fd = mkstemp(path), status = -1;
+	ssize_t n;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (!CHECK(fd >= 0))
+		return -1;
+	unlink(path);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, STDERR_FILENO);
+		_exit(fn());
+	}
+	if (CHECK(pid > 0))
+		waitpid(pid, &status, 0);
+	n = pread(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return status;
+}
+
+static void *thread_status(void *arg)
+{
+	char path[64];
+	long *ret = arg;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/status", (long)syscall(SYS_gettid));
+	ret[0] = status_num(path, "NoNewPrivs");
+	ret[1] = (long)status_hex(path, "CapBnd");
+	return NULL;
+}
+
+/* ---- bw_priv_restrict + bw_priv_apply as root, to nobody ---- */
+
+static int child_drop(void)
+{
+	struct bw_priv p;
+	pthread_t t;
+	long th[2] = {-1, -1};
+	const char *st = "/proc/self/status";
+	struct passwd *pw = getpwnam("nobody");
+
+	if (!pw || bw_priv_prepare("nobody", false, &p) < 0 || bw_priv_restrict() < 0)
+		return 10;
+	/* a service thread started between the two, as HTTP's are */
+	if (pthread_create(&t, NULL, thread_status, th) != 0)
+		return 11;
+	pthread_join(t, NULL);
+	if (bw_priv_apply(&p) < 0)
+		return 12;
+	CHECK_EQ_INT(status_num(st, "NoNewPrivs"), 1);
+	CHECK_EQ_U64(status_hex(st, "CapBnd"), 0);
+	CHECK_EQ_U64(status_hex(st, "CapAmb"), 0);
+	CHECK_EQ_U64(status_hex(st, "CapInh"), 0);
+	CHECK_EQ_U64(status_hex(st, "CapPrm"), 0);
+	CHECK_EQ_U64(status_hex(st, "CapEff"), 0);
+	CHECK_EQ_INT(status_num(st, "Uid"), pw->pw_uid);
+	CHECK_EQ_INT(status_num(st, "Gid"), pw->pw_gid);
+	CHECK_EQ_INT(th[0], 1);
+	CHECK_EQ_INT(th[1], 0);
+	CHECK(setuid(0) < 0);
+	return check_n_failed ? 1 : 0;
+}
+
+static void test_drop(void)
+{
+	char out[4096];
+	int status;
+
+	if (geteuid() != 0) {
+		printf("skip: test_drop needs root\n");
+		return;
+	}
+	status = in_child(child_drop, out, sizeof(out));
+	if (!CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		fprintf(stderr, "\tchild status 0x%x, its stderr:\n%s", status, out);
+}
+
+int main(void)
+{
+	test_drop();
+	return check_summary();
+}
