@@ -1690,6 +1690,9 @@ static void core_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw
 	ctx->user = c->user;
 }
 
+/* in the order of enum bw_seccomp_mode */
+static const char *const core_seccomp_choices[] = {"enforce", "log", "off", NULL};
+
 static const struct bw_cfg_key core_cfg_keys[] = {
 	{.name = "boot_root", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, boot_root),
 	 .def = "/srv/bootwire", .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory); not /, not writable by all users."},
@@ -1698,6 +1701,9 @@ static const struct bw_cfg_key core_cfg_keys[] = {
 	{.name = "pid_file", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, pid_file),
 	 .def = "/run/bootwire.pid",
 	 .doc = "File holding the daemon's process id (for bootwire reload); '' for none."},
+	{.name = "seccomp", .type = BW_CFG_ENUM, .off = offsetof(struct bw_core_config, seccomp),
+	 .choices = core_seccomp_choices, .def = "enforce",
+	 .doc = "System call filter after the start: enforce (others fail with EPERM, logged), log (others run, the kernel logs them) or off."},
 };
 
 const struct bw_cfg_section bw_core_cfg_section = {
