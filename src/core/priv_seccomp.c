@@ -8,9 +8,10 @@
  * reloads (the config file read again: openat, newfstatat/statx, readlink for realpath)
  * and SIGTERM; the calls made after the privilege drop are the list below, plus the few
  * that libraries make only on paths those runs did not take (named where they appear).
- * Left out on purpose: exec (execve, execveat), new privileges (setuid & co, capset,
- * ptrace, mount, bpf, kexec, modules, keyctl), and packet sockets: socket() is allowed for
- * AF_UNIX (syslog), AF_INET, AF_INET6 (TFTP's per-transfer sockets) and AF_NETLINK
+ * Left out on purpose: exec (execve, execveat), new processes (clone without
+ * CLONE_THREAD: fork), signals to other processes (kill; tgkill to ourselves only), new
+ * privileges (setuid & co, capset, ptrace, mount, bpf, kexec, modules, keyctl), and packet
+ * sockets: socket() is allowed for AF_UNIX (syslog), AF_INET, AF_INET6 and AF_NETLINK
  * (getifaddrs) only.
  *
  * A denied call in enforce mode is trapped (SCMP_ACT_TRAP) rather than failed silently
@@ -19,6 +20,7 @@
  * so the daemon goes on serving and the operator knows which call to report (or to run
  * with `seccomp: log` meanwhile). The first BW_SECCOMP_LOG_MAX denials are written. */
 #include <errno.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -59,11 +61,12 @@ static const char *const seccomp_allowed[] = {
 	/* the loops: libuv's epoll, MHD's per-thread epoll, wake-ups */
 	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
 	"epoll_pwait2", "poll", "ppoll", "select", "pselect6", "eventfd2", "pipe", "pipe2",
-	/* signals: libuv's signal pipe, SIGHUP/SIGTERM, abort(), this file's SIGSYS return */
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill", "getpid",
+	/* signals: libuv's signal pipe, SIGHUP/SIGTERM, this file's SIGSYS return (tgkill, for
+	 * abort() and pthread_kill, is allowed below for this process only) */
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "getpid",
 	"gettid",
-	/* threads: HTTP's, the store's thread pool (glibc 2.36 creates them with clone3) */
-	"clone", "clone3", "futex", "set_robust_list", "get_robust_list", "rseq",
+	/* threads: HTTP's, the store's thread pool (clone with CLONE_THREAD only, below) */
+	"futex", "set_robust_list", "get_robust_list", "rseq",
 	"set_tid_address", "sched_yield", "sched_getaffinity", "exit", "exit_group",
 	"membarrier",
 	/* time and randomness (mostly vDSO; the calls when it is not mapped; GnuTLS) */
@@ -238,9 +241,29 @@ static void seccomp_fill_names(void)
 			seccomp_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 }
 
-static int seccomp_add_rules(scmp_filter_ctx ctx)
+/* Threads but no new process: clone() only with CLONE_THREAD; clone3(), whose flags are in
+ * memory a filter cannot read, answers ENOSYS (not logged), so glibc (2.34 and later tries
+ * it first) falls back to clone(). And signals only to this process (tgkill). */
+static int seccomp_add_process_rules(scmp_filter_ctx ctx)
 {
 	int r;
+
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	return r;
+}
+
+static int seccomp_add_rules(scmp_filter_ctx ctx)
+{
+	int r = seccomp_add_process_rules(ctx);
+
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < sizeof(seccomp_allowed) / sizeof(seccomp_allowed[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(seccomp_allowed[i]);
@@ -324,9 +347,9 @@ int bw_priv_seccomp_install(enum bw_seccomp_mode mode)
 		       "`seccomp: off` to run without it)", strerror(-r));
 		return r;
 	}
-	bw_log(BW_LOG_INFO, "core", NULL, "seccomp: %s: %zu system calls allowed (socket, prctl, ioctl for some arguments)%s",
+	bw_log(BW_LOG_INFO, "core", NULL, "seccomp: %s: %zu system calls allowed (socket, prctl, ioctl, clone, tgkill for some arguments)%s",
 	       mode == BW_SECCOMP_LOG ? "log" : "enforce",
-	       sizeof(seccomp_allowed) / sizeof(seccomp_allowed[0]) + 3,
+	       sizeof(seccomp_allowed) / sizeof(seccomp_allowed[0]) + 5,
 	       mode == BW_SECCOMP_LOG ? ", others run and the kernel logs them"
 	       : deny == SCMP_ACT_TRAP ? ", others fail with EPERM and are logged"
 				       : ", others fail with EPERM");

@@ -1,8 +1,9 @@
 /* The daemon's lockdown, each case in a child process (it cannot be undone): what
  * bw_priv_restrict() and bw_priv_apply() leave in /proc/self/status (root only: skipped
  * otherwise), and that the seccomp filter of bw_priv_seccomp_install() refuses what the
- * daemon never does (execve, a packet socket, setuid) with EPERM and one line naming the
- * call, keeps the process alive, and lets through what it does (sockets, files, threads).
+ * daemon never does (execve, a packet socket, setuid, fork, signalling another process) with
+ * EPERM and one line naming the call, keeps the process alive, and lets through what it
+ * does (sockets, files, threads).
  * The test calls the install function itself: the daemon has no hook to be asked for it. */
 #include "check.h"
 
@@ -162,6 +163,7 @@ static int child_enforce(void)
 	pthread_t t;
 	char buf[64];
 	long thst[3] = {-1, -1, -1};
+	pid_t getppid_real = getppid();
 
 	if (bw_priv_seccomp_install(BW_SECCOMP_ENFORCE) < 0)
 		return 10;
@@ -180,7 +182,16 @@ static int child_enforce(void)
 	errno = 0;
 	CHECK_EQ_INT(syscall(SYS_getppid), -1);
 	CHECK_EQ_INT(errno, EPERM);
+	/* no new process: fork() is clone() without CLONE_THREAD */
+	errno = 0;
+	CHECK_EQ_INT(fork(), -1);
+	CHECK_EQ_INT(errno, EPERM);
+	/* signals to another process */
+	errno = 0;
+	CHECK_EQ_INT(syscall(SYS_tgkill, getppid_real, getppid_real, 0), -1);
+	CHECK_EQ_INT(errno, EPERM);
 	/* what the daemon does goes through */
+	CHECK_EQ_INT(syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0), 0);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	CHECK(fd >= 0);
 	close(fd);
@@ -213,6 +224,9 @@ static void test_enforce(void)
 	CHECK(strstr(out, "seccomp: denied system call socket (") != NULL);
 	CHECK(strstr(out, "seccomp: denied system call setuid (") != NULL);
 	CHECK(strstr(out, "seccomp: denied system call getppid (") != NULL);
+	CHECK(strstr(out, "seccomp: denied system call clone (") != NULL);
+	CHECK(strstr(out, "seccomp: denied system call tgkill (") != NULL);
+	CHECK(strstr(out, "clone3") == NULL); /* ENOSYS, quietly: glibc falls back to clone */
 }
 
 static int child_json(void)
