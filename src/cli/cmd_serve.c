@@ -54,7 +54,6 @@ struct bw_run {
 	struct bw_http_base http;
 	bool has_http;
 	struct bw_peers *peers;
-	struct bw_priv priv; /* who we become after the start */
 	const struct bw_service *rows[RUN_MAX_SERVICES];
 	void *svc[RUN_MAX_SERVICES];
 	unsigned n;     /* rows started */
@@ -84,8 +83,6 @@ static void run_env(struct bw_run *run, struct bw_config *cfg, struct bw_service
 		.vfs = &run->vfs,
 		.http = run->has_http ? &run->http : NULL,
 		.peers = run->peers,
-		.run_uid = run->priv.drop ? run->priv.uid : (uid_t)-1,
-		.run_gid = run->priv.drop ? run->priv.gid : (gid_t)-1,
 	};
 }
 
@@ -286,12 +283,13 @@ int bw_cli_run(struct bw_config *cfg, const struct bw_run_opts *opts)
 	const struct bw_core_config *core = bw_config_get(cfg, &bw_core_cfg_section);
 	const struct bw_http_config *hc = bw_config_get(cfg, &bw_http_cfg_section);
 	struct bw_run run = {.opts = opts, .loop = uv_default_loop()};
+	struct bw_priv priv;
 	int r = 1;
 
 	run_apply_log(&run, cfg);
 	signal(SIGPIPE, SIG_IGN);
 	/* restrict before any service starts: its threads inherit it */
-	if (bw_priv_prepare(core->user, opts->allow_root, &run.priv) < 0 || bw_priv_restrict() < 0 ||
+	if (bw_priv_prepare(core->user, opts->allow_root, &priv) < 0 || bw_priv_restrict() < 0 ||
 	    bw_cfg_live_new(cfg, &run.live) < 0) {
 		bw_config_unref(cfg);
 		return 1;
@@ -311,7 +309,7 @@ int bw_cli_run(struct bw_config *cfg, const struct bw_run_opts *opts)
 	if (run_start_all(&run, cfg) < 0)
 		goto out_loop;
 	run_write_pid(&run, cfg); /* as root still: /run is not writable afterwards */
-	if (bw_priv_apply(&run.priv) < 0) {
+	if (bw_priv_apply(&priv) < 0) {
 		run_stop_all(&run);
 		goto out_loop;
 	}

@@ -10,7 +10,6 @@
 #define BW_SERVICE_H
 
 #include <stdbool.h>
-#include <sys/types.h>
 #include <uv.h>
 
 #include "core/config.h"
@@ -32,11 +31,6 @@ struct bw_service_env {
 	const struct bw_vfs *vfs;        /* providers read the live snapshot per request */
 	const struct bw_http_base *http; /* our HTTP service, NULL when it is off */
 	struct bw_peers *peers;          /* address -> MAC (core/peers.h), any thread */
-	/* Who the process runs as once every service has started (`user`, core/priv.h):
-	 * what a service creates at start as root and writes to later (the lease database,
-	 * its directory) is handed to it (chown). (uid_t)-1 / (gid_t)-1: it stays who it is. */
-	uid_t run_uid;
-	gid_t run_gid;
 };
 
 struct bw_service {
