@@ -1650,6 +1650,46 @@ int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *
 
 /* ---- the core's own sections ---- */
 
+/* boot_root is what TFTP and HTTP hand to any machine that asks and what those machines
+ * boot, so nobody but its owner may decide its content: '/' would serve every file the
+ * user can read; a directory writable by all (sticky or not: anyone may add files) lets any
+ * local user choose what boots; so does a parent writable by all without the sticky bit
+ * (anyone may rename boot_root away and put another in its place). dir: resolved. */
+static void core_cfg_check_boot_root(struct bw_cfg_ctx *ctx, char **field, const char *dir,
+				     const struct stat *st)
+{
+	char up[PATH_MAX];
+	struct stat pst;
+	char *slash;
+
+	if (!strcmp(dir, "/")) {
+		bw_cfg_error_at(ctx, field, "boot_root: '/' is the whole file system: give the "
+				"directory that holds the boot files");
+		return;
+	}
+	if (st->st_mode & S_IWOTH) {
+		bw_cfg_error_at(ctx, field, "boot_root: '%s' is writable by every user (mode %04o): "
+				"anyone could change what machines boot (chmod o-w)", dir,
+				(unsigned)(st->st_mode & 07777));
+		return;
+	}
+	snprintf(up, sizeof(up), "%s", dir);
+	while ((slash = strrchr(up, '/')) != NULL) {
+		slash[slash == up] = '\0'; /* "/srv" -> "/" */
+		if (stat(up, &pst) < 0)
+			return; /* an ancestor we cannot stat: nothing to judge */
+		if ((pst.st_mode & S_IWOTH) && !(pst.st_mode & S_ISVTX)) {
+			bw_cfg_error_at(ctx, field, "boot_root: '%s': its parent '%s' is writable by "
+					"every user without the sticky bit (mode %04o): anyone could "
+					"move boot_root away and put another in its place (chmod o-w "
+					"or +t)", dir, up, (unsigned)(pst.st_mode & 07777));
+			return;
+		}
+		if (slash == up)
+			break;
+	}
+}
+
 static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
 {
 	struct bw_core_config *c = p;
@@ -1675,6 +1715,7 @@ static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 				c->boot_root);
 		return;
 	}
+	core_cfg_check_boot_root(ctx, &c->boot_root, resolved, &st);
 	bw_cfg_set_str(ctx, &c->boot_root, resolved);
 }
 
@@ -1699,14 +1740,20 @@ static void core_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw
 	ctx->user = c->user;
 }
 
+/* in the order of enum bw_seccomp_mode */
+static const char *const core_seccomp_choices[] = {"enforce", "log", "off", NULL};
+
 static const struct bw_cfg_key core_cfg_keys[] = {
 	{.name = "boot_root", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, boot_root),
-	 .def = "/srv/bootwire", .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory)."},
+	 .def = "/srv/bootwire", .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory); not /, not writable by all users."},
 	{.name = "user", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, user),
 	 .doc = "User to switch to after binding the ports."},
 	{.name = "pid_file", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, pid_file),
 	 .def = "/run/bootwire.pid",
 	 .doc = "File holding the daemon's process id (for bootwire reload); '' for none."},
+	{.name = "seccomp", .type = BW_CFG_ENUM, .off = offsetof(struct bw_core_config, seccomp),
+	 .choices = core_seccomp_choices, .def = "enforce",
+	 .doc = "System call filter after the start: enforce (others fail with EPERM, logged), log (others run, the kernel logs them) or off."},
 };
 
 const struct bw_cfg_section bw_core_cfg_section = {

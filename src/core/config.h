@@ -140,6 +140,7 @@ struct bw_core_config {
 	char *boot_root; /* absolute and resolved after validation */
 	char *user;
 	char *pid_file;  /* "" or NULL: none */
+	int seccomp;     /* enum bw_seccomp_mode (core/priv.h) */
 };
 struct bw_log_config {
 	int level;  /* enum bw_log_level */
