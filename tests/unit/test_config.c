@@ -427,8 +427,8 @@ static void test_set(void)
  * is quoted in its message as \xNN, so every message stays one line. */
 static void test_load_buf(void)
 {
-	static const char ok[] = "boot_root: /\ntftp: {port: 6969}\n";
-	static const char bad[] = "boot_root: /\nmachines:\n  - { uuid: \"8f3e\\n\\rx\" }\n";
+	static const char ok[] = "boot_root: /srv\ntftp: {port: 6969}\n";
+	static const char bad[] = "boot_root: /srv\nmachines:\n  - { uuid: \"8f3e\\n\\rx\" }\n";
 	struct bw_config *cfg = NULL;
 	char err[1024];
 
