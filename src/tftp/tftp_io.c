@@ -83,11 +83,11 @@ struct tftp_conn {
 	struct tftp_conn *prev, *next;
 	struct tftp_conn *hnext; /* bucket chain */
 	uv_timer_t timer;
-	int fd;                  /* the transfer's own socket: its port is the server's TID */
+	int fd;                    /* the transfer's own socket: its port is the server's TID */
 	uv_poll_t poll;
 	unsigned pending_closes;
 	bool closing;
-	bool tx_blocked;         /* blocks wait for fd to become writable */
+	bool tx_blocked;           /* blocks wait for fd to become writable */
 	uint64_t tx_next, tx_last; /* read: blocks still to send, in wbuf (none: next > last) */
 	struct sockaddr_storage peer;
 	struct {
