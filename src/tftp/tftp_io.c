@@ -929,11 +929,9 @@ static void tftp_conn_size_cb(struct bw_tftp_src *src, int r, void *data)
 		return;
 	if (r < 0) {
 		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "read error: the file changed");
-		tftp_tx_flush(c->svc);
 		return;
 	}
-	tftp_start(c, c->src.size > 0, c->src.size);
-	tftp_tx_flush(c->svc);
+	tftp_start(c, c->src.size > 0, c->src.size); /* sends on c's own socket */
 }
 
 static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outside)
