@@ -1,10 +1,11 @@
 # Thin wrapper over CMake. The README's two commands are `make demo` and `make test`.
 BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
+ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 120
 
-.PHONY: all build deps test unit bench bench-tftp bench-dhcp bench-http bench-loss fuzz demo clean
+.PHONY: all build deps test test-asan unit bench bench-tftp bench-dhcp bench-http bench-loss fuzz demo clean
 
 all: build
 
@@ -15,9 +16,15 @@ build:
 deps:
 	bash scripts/install-deps.sh
 
-# Every test: unit, config, fuzz corpus replay plus a short fuzz run, system tests.
+# Every test: unit, config, fuzz corpus replay plus a short fuzz run, system tests; then the
+# unit tests, the fuzz replays and the parser-facing system tests again under ASan and UBSan.
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j 1
+	bash scripts/test-asan.sh $(ASAN_BUILD)
+
+# The sanitizer part of `make test` alone (a tree of its own: $(ASAN_BUILD)).
+test-asan: deps
+	bash scripts/test-asan.sh $(ASAN_BUILD)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
@@ -47,4 +54,4 @@ demo: deps build
 	bash scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(ASAN_BUILD)

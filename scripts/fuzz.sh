@@ -30,6 +30,10 @@ target_max_len() {
 	case $1 in
 	# BW_DHCP_MAX_LEN is 4096; a few bytes past it reach the -EMSGSIZE path
 	fuzz_dhcp_wire) echo 4200 ;;
+	# a configuration with a few sections, lists and profiles
+	fuzz_config) echo 4096 ;;
+	# request-targets up to BW_HTTP_URI_MAX (4096) and past it, with headers
+	fuzz_http_request) echo 8192 ;;
 	*) echo "$max_len" ;;
 	esac
 }

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libuv1-dev libyaml-dev libsqlite3-dev
-	libmicrohttpd-dev)
+	libmicrohttpd-dev libseccomp-dev)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 TEST_PKGS=(curl atftp tftp-hpa nftables iproute2 coreutils procps util-linux jq tcpdump
 	isc-dhcp-client busybox python3 python3-scapy qemu-system-x86 ipxe-qemu ovmf ipxe

@@ -81,13 +81,37 @@ void *bw_config_get(const struct bw_config *cfg, const struct bw_cfg_section *se
 
 /* ---- messages and lines ---- */
 
+/* Writes msg into out (cap bytes, cut if need be) with its control bytes as \xNN: messages
+ * quote values from the file, and a newline in one must not start a line of its own (each
+ * line is one `file:line: message`; a reload logs them). */
+static void cfg_msg_clean(const char *msg, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *msg && o + 5 < cap; msg++) {
+		unsigned char c = (unsigned char)*msg;
+
+		if (c >= 0x20 && c != 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 15];
+	}
+	out[o] = '\0';
+}
+
 static void cfg_vreport(struct bw_cfg_ctx *ctx, unsigned line, const char *fmt, va_list ap)
 {
 	size_t room = ctx->errcap - ctx->errlen;
-	char msg[512];
+	char raw[512], msg[512];
 	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	cfg_msg_clean(raw, msg, sizeof(msg));
 	ctx->nerr++;
 	if (!ctx->err || ctx->errlen + 1 >= ctx->errcap)
 		return;
@@ -1290,15 +1314,23 @@ int bw_config_validate(struct bw_config *cfg, char *err, size_t errcap)
 	return r;
 }
 
-/* Parses and validates the file f into cfg. Validation runs after parse errors too. */
-static int cfg_load_file(struct bw_cfg_ctx *ctx, FILE *f, struct bw_config *cfg)
+/* Parses and validates the YAML of f (or, when f is NULL, of the len bytes at buf) into
+ * cfg. Validation runs after parse errors too. */
+static int cfg_load_yaml(struct bw_cfg_ctx *ctx, FILE *f, const void *buf, size_t len,
+			 struct bw_config *cfg)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int r = -EINVAL;
 
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_initialize(&parser)) {
+		cfg_oom(ctx);
+		return -ENOMEM;
+	}
+	if (f)
+		yaml_parser_set_input_file(&parser, f);
+	else
+		yaml_parser_set_input_string(&parser, buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		cfg_report(ctx, (unsigned)parser.problem_mark.line + 1, "YAML syntax error: %s%s%s",
 			   parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
@@ -1320,31 +1352,24 @@ int bw_config_load(const char *path, struct bw_config **ret, char *err, size_t e
 	return bw_config_load_flags(path, 0, ret, err, errcap);
 }
 
-int bw_config_load_flags(const char *path, unsigned flags, struct bw_config **ret, char *err,
-			 size_t errcap)
+/* The one load path of bw_config_load_flags and bw_config_load_buf: f, or buf when f is
+ * NULL, loaded as the file named path. */
+static int cfg_load(const char *path, FILE *f, const void *buf, size_t len, unsigned flags,
+		    struct bw_config **ret, char *err, size_t errcap)
 {
 	struct bw_cfg_ctx ctx;
 	struct bw_config *cfg;
-	FILE *f;
 	int r;
 
 	cfg_ctx_init(&ctx, path, err, errcap);
 	ctx.flags = flags;
-	f = fopen(path, "rb");
-	if (!f) {
-		r = -errno;
-		cfg_report(&ctx, 0, "cannot open: %s", strerror(errno));
-		return r;
-	}
 	cfg = bw_config_new_defaults();
 	if (!cfg || !(cfg->file = strdup(path))) {
 		cfg_oom(&ctx);
 		bw_config_free(cfg);
-		fclose(f);
 		return -ENOMEM;
 	}
-	r = cfg_load_file(&ctx, f, cfg);
-	fclose(f);
+	r = cfg_load_yaml(&ctx, f, buf, len, cfg);
 	free(ctx.lines);
 	free(ctx.rejects);
 	if (r < 0) {
@@ -1353,6 +1378,31 @@ int bw_config_load_flags(const char *path, unsigned flags, struct bw_config **re
 	}
 	*ret = cfg;
 	return 0;
+}
+
+int bw_config_load_flags(const char *path, unsigned flags, struct bw_config **ret, char *err,
+			 size_t errcap)
+{
+	struct bw_cfg_ctx ctx;
+	FILE *f;
+	int r;
+
+	f = fopen(path, "rb");
+	if (!f) {
+		r = -errno;
+		cfg_ctx_init(&ctx, path, err, errcap);
+		cfg_report(&ctx, 0, "cannot open: %s", strerror(-r));
+		return r;
+	}
+	r = cfg_load(path, f, NULL, 0, flags, ret, err, errcap);
+	fclose(f);
+	return r;
+}
+
+int bw_config_load_buf(const char *name, const void *buf, size_t len, unsigned flags,
+		       struct bw_config **ret, char *err, size_t errcap)
+{
+	return cfg_load(name, NULL, buf, len, flags, ret, err, errcap);
 }
 
 int bw_config_set(struct bw_config *cfg, const char *origin, const char *section,
@@ -1600,6 +1650,46 @@ int bw_config_restart_keys(const struct bw_config *old, const struct bw_config *
 
 /* ---- the core's own sections ---- */
 
+/* boot_root is what TFTP and HTTP hand to any machine that asks and what those machines
+ * boot, so nobody but its owner may decide its content: '/' would serve every file the
+ * user can read; a directory writable by all (sticky or not: anyone may add files) lets any
+ * local user choose what boots; so does a parent writable by all without the sticky bit
+ * (anyone may rename boot_root away and put another in its place). dir: resolved. */
+static void core_cfg_check_boot_root(struct bw_cfg_ctx *ctx, char **field, const char *dir,
+				     const struct stat *st)
+{
+	char up[PATH_MAX];
+	struct stat pst;
+	char *slash;
+
+	if (!strcmp(dir, "/")) {
+		bw_cfg_error_at(ctx, field, "boot_root: '/' is the whole file system: give the "
+				"directory that holds the boot files");
+		return;
+	}
+	if (st->st_mode & S_IWOTH) {
+		bw_cfg_error_at(ctx, field, "boot_root: '%s' is writable by every user (mode %04o): "
+				"anyone could change what machines boot (chmod o-w)", dir,
+				(unsigned)(st->st_mode & 07777));
+		return;
+	}
+	snprintf(up, sizeof(up), "%s", dir);
+	while ((slash = strrchr(up, '/')) != NULL) {
+		slash[slash == up] = '\0'; /* "/srv" -> "/" */
+		if (stat(up, &pst) < 0)
+			return; /* an ancestor we cannot stat: nothing to judge */
+		if ((pst.st_mode & S_IWOTH) && !(pst.st_mode & S_ISVTX)) {
+			bw_cfg_error_at(ctx, field, "boot_root: '%s': its parent '%s' is writable by "
+					"every user without the sticky bit (mode %04o): anyone could "
+					"move boot_root away and put another in its place (chmod o-w "
+					"or +t)", dir, up, (unsigned)(pst.st_mode & 07777));
+			return;
+		}
+		if (slash == up)
+			break;
+	}
+}
+
 static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_config *cfg)
 {
 	struct bw_core_config *c = p;
@@ -1625,6 +1715,7 @@ static void core_cfg_validate(struct bw_cfg_ctx *ctx, void *p, const struct bw_c
 				c->boot_root);
 		return;
 	}
+	core_cfg_check_boot_root(ctx, &c->boot_root, resolved, &st);
 	bw_cfg_set_str(ctx, &c->boot_root, resolved);
 }
 
@@ -1649,14 +1740,20 @@ static void core_cfg_check_host(struct bw_cfg_ctx *ctx, void *p, const struct bw
 	ctx->user = c->user;
 }
 
+/* in the order of enum bw_seccomp_mode */
+static const char *const core_seccomp_choices[] = {"enforce", "log", "off", NULL};
+
 static const struct bw_cfg_key core_cfg_keys[] = {
 	{.name = "boot_root", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, boot_root),
-	 .def = "/srv/bootwire", .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory)."},
+	 .def = "/srv/bootwire", .doc = "Directory served by TFTP and HTTP (relative: to the config file's directory); not /, not writable by all users."},
 	{.name = "user", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, user),
 	 .doc = "User to switch to after binding the ports."},
 	{.name = "pid_file", .type = BW_CFG_STR, .off = offsetof(struct bw_core_config, pid_file),
 	 .def = "/run/bootwire.pid",
 	 .doc = "File holding the daemon's process id (for bootwire reload); '' for none."},
+	{.name = "seccomp", .type = BW_CFG_ENUM, .off = offsetof(struct bw_core_config, seccomp),
+	 .choices = core_seccomp_choices, .def = "enforce",
+	 .doc = "System call filter after the start: enforce (others fail with EPERM, logged), log (others run, the kernel logs them) or off."},
 };
 
 const struct bw_cfg_section bw_core_cfg_section = {

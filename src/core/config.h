@@ -140,6 +140,7 @@ struct bw_core_config {
 	char *boot_root; /* absolute and resolved after validation */
 	char *user;
 	char *pid_file;  /* "" or NULL: none */
+	int seccomp;     /* enum bw_seccomp_mode (core/priv.h) */
 };
 struct bw_log_config {
 	int level;  /* enum bw_log_level */
@@ -162,6 +163,11 @@ int bw_config_load(const char *path, struct bw_config **ret, char *err, size_t e
 				  * mistake (check-config): see bw_cfg_strict() */
 int bw_config_load_flags(const char *path, unsigned flags, struct bw_config **ret, char *err,
 			 size_t errcap);
+/* The same for the len bytes of YAML at buf (not NUL-terminated), as if they were the file
+ * name: messages say `name:line: message` and relative paths are relative to name's
+ * directory. For tests and fuzzing: the load path of check-config without a file. */
+int bw_config_load_buf(const char *name, const void *buf, size_t len, unsigned flags,
+		       struct bw_config **ret, char *err, size_t errcap);
 /* Validates an already-built config (defaults plus overrides from the command line). */
 int bw_config_validate(struct bw_config *cfg, char *err, size_t errcap);
 void bw_config_free(struct bw_config *cfg);

@@ -47,11 +47,25 @@ static void log_timestamp(char *buf, size_t cap)
 		 (int)(tv.tv_usec / 1000));
 }
 
-/* Appends s as a JSON string body (without quotes). */
-static size_t log_json_str(char *out, size_t o, size_t cap, const char *s)
+/* Bytes the JSON line needs after the n fields' keys with empty strings and the widest
+ * numbers, and its closing brace: what a string before them must leave room for, so a line
+ * cut short (a long request-target) is still one well-formed object. */
+static size_t log_json_tail(const struct bw_log_field *fields, unsigned n)
+{
+	size_t t = 1; /* } */
+
+	for (unsigned i = 0; i < n; i++)
+		t += strlen(fields[i].key) + 4 + (fields[i].type == BW_LF_STR ? 2 : 32);
+	return t;
+}
+
+/* Appends s as a JSON string body (without quotes), leaving at least keep bytes of cap
+ * (and one for the closing quote): a value that does not fit is cut before an escape. */
+static size_t log_json_str(char *out, size_t o, size_t cap, size_t keep, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 
+	cap = cap > keep + 1 ? cap - keep - 1 : 0;
 	for (; s && *s && o + 7 < cap; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -104,13 +118,15 @@ static size_t log_field_text(char *out, size_t o, size_t cap, const struct bw_lo
 	}
 }
 
-static size_t log_field_json(char *out, size_t o, size_t cap, const struct bw_log_field *f)
+/* keep: what the fields after f need (log_json_tail). */
+static size_t log_field_json(char *out, size_t o, size_t cap, const struct bw_log_field *f,
+			     size_t keep)
 {
 	o = log_put(out, o, cap, ",\"%s\":", f->key);
 	switch (f->type) {
 	case BW_LF_STR:
 		o = log_put(out, o, cap, "\"");
-		o = log_json_str(out, o, cap, f->s);
+		o = log_json_str(out, o, cap, keep, f->s);
 		return log_put(out, o, cap, "\"");
 	case BW_LF_U64:
 		return log_put(out, o, cap, "%llu", (unsigned long long)f->u);
@@ -137,16 +153,19 @@ static void log_emit(enum bw_log_level level, const char *service, const char *p
 		o = log_put(line, o, cap, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, log_names[level]);
 		if (service)
 			o = log_put(line, o, cap, ",\"service\":\"%s\"", service);
+		size_t keep = log_json_tail(fields, n);
+
 		if (peer) {
 			o = log_put(line, o, cap, ",\"peer\":\"");
-			o = log_json_str(line, o, cap, peer);
+			o = log_json_str(line, o, cap, keep + strlen(",\"msg\":\"\""), peer);
 			o = log_put(line, o, cap, "\"");
 		}
 		o = log_put(line, o, cap, ",\"msg\":\"");
-		o = log_json_str(line, o, cap, msg);
+		o = log_json_str(line, o, cap, keep, msg);
 		o = log_put(line, o, cap, "\"");
 		for (unsigned i = 0; i < n; i++)
-			o = log_field_json(line, o, cap, &fields[i]);
+			o = log_field_json(line, o, cap, &fields[i],
+					   log_json_tail(fields + i + 1, n - i - 1));
 		o = log_put(line, o, cap, "}");
 	} else {
 		o = log_put(line, o, cap, "%s %-5s %s%s%s%s%s", ts, log_names[level],

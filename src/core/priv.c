@@ -2,9 +2,12 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -44,10 +47,63 @@ int bw_priv_prepare(const char *user, bool allow_root, struct bw_priv *ret)
 	return 0;
 }
 
-int bw_priv_apply(const struct bw_priv *p)
+/* The highest capability number the kernel knows. */
+static unsigned priv_last_cap(void)
 {
-	if (!p->drop)
-		return 0;
+	unsigned last = 0;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+
+	if (f) {
+		if (fscanf(f, "%u", &last) != 1)
+			last = 0;
+		fclose(f);
+	}
+	if (!last) /* no /proc: probe the bounding set */
+		while (last < 63 && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
+			last++;
+	return last;
+}
+
+/* Empties the bounding set. Without CAP_SETPCAP (a start without root) it cannot be done
+ * and is left: no_new_privs already stops an exec from using it. */
+static int priv_drop_bounding(void)
+{
+	unsigned last = priv_last_cap();
+
+	for (unsigned c = 0; c <= last; c++) {
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL) /* a capability this kernel does not have */
+			continue;
+		if (errno == EPERM && c == 0) {
+			bw_log(BW_LOG_DEBUG, "core", NULL, "no CAP_SETPCAP: the capability "
+			       "bounding set stays as it is (no_new_privs is set)");
+			return 0;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
+/* Clears the inheritable set, and the permitted and effective ones unless keep. This thread's
+ * only: capabilities are per-thread. */
+static int priv_set_caps(bool keep)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (unsigned i = 0; i < 2; i++) {
+		d[i].inheritable = 0;
+		if (!keep)
+			d[i].permitted = d[i].effective = 0;
+	}
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+static int priv_switch_user(const struct bw_priv *p)
+{
 	if (initgroups(p->user, p->gid) < 0 || setgid(p->gid) < 0 || setuid(p->uid) < 0) {
 		int r = -errno;
 		bw_log(BW_LOG_ERROR, "core", NULL, "cannot switch to user \"%s\": %s", p->user,
@@ -58,8 +114,55 @@ int bw_priv_apply(const struct bw_priv *p)
 		bw_log(BW_LOG_ERROR, "core", NULL, "could regain root after dropping it");
 		return -EPERM;
 	}
-	bw_log(BW_LOG_INFO, "core", NULL, "running as user %s (uid %u)", p->user,
-	       (unsigned)p->uid);
+	return 0;
+}
+
+int bw_priv_restrict(void)
+{
+	int r;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		bw_log(BW_LOG_ERROR, "core", NULL, "cannot set no_new_privs: %s", strerror(-r));
+		return r;
+	}
+	r = priv_drop_bounding();
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "core", NULL, "cannot empty the capability bounding set: %s",
+		       strerror(-r));
+		return r;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+		r = -errno;
+		bw_log(BW_LOG_ERROR, "core", NULL, "cannot clear the ambient capabilities: %s",
+		       strerror(-r));
+		return r;
+	}
+	r = priv_set_caps(true);
+	if (r < 0)
+		bw_log(BW_LOG_ERROR, "core", NULL, "cannot clear the inheritable capabilities: %s",
+		       strerror(-r));
+	return r;
+}
+
+int bw_priv_apply(const struct bw_priv *p)
+{
+	int r;
+
+	if (p->drop && (r = priv_switch_user(p)) < 0)
+		return r;
+	if (geteuid() != 0) {
+		/* setuid() away from root cleared them already; file capabilities remain */
+		r = priv_set_caps(false);
+		if (r < 0) {
+			bw_log(BW_LOG_ERROR, "core", NULL, "cannot drop capabilities: %s",
+			       strerror(-r));
+			return r;
+		}
+	}
+	if (p->drop)
+		bw_log(BW_LOG_INFO, "core", NULL, "running as user %s (uid %u)", p->user,
+		       (unsigned)p->uid);
 	return 0;
 }
 

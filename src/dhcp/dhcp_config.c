@@ -455,6 +455,14 @@ static const struct bw_cfg_key dhcp_cfg_keys[] = {
 	{.name = "decline_hold_s", .type = BW_CFG_UINT, .off = DHCP_CFG(decline_hold_s), .min = 1,
 	 .max = 86400, .def = "600", .reload_safe = true,
 	 .doc = "How long a declined address stays out of the pool."},
+	{.name = "decline_max_per_mac", .type = BW_CFG_UINT, .off = DHCP_CFG(decline_max_per_mac),
+	 .min = 1, .max = 65536, .def = "2", .reload_safe = true,
+	 .doc = "Declined addresses one client may hold in quarantine; its next DECLINE releases "
+		"its oldest."},
+	{.name = "decline_max_percent", .type = BW_CFG_UINT, .off = DHCP_CFG(decline_max_percent),
+	 .min = 1, .max = 100, .def = "25", .reload_safe = true,
+	 .doc = "Share of a pool (at least one address) that may be quarantined; past it a "
+		"DECLINE releases the oldest."},
 	{.name = "rate_per_mac", .type = BW_CFG_UINT, .off = DHCP_CFG(rate_per_mac), .min = 1,
 	 .max = 100000, .def = "20", .reload_safe = true,
 	 .doc = "Packets per second accepted from one MAC address."},

@@ -47,6 +47,8 @@ struct bw_dhcp_config {
 	char *lease_db;               /* absolute after validation */
 	uint32_t offer_timeout_ms;
 	uint32_t decline_hold_s;
+	uint32_t decline_max_per_mac; /* addresses one client's DECLINEs may hold in quarantine */
+	uint32_t decline_max_percent; /* share of a pool that may be quarantined at once */
 	uint32_t rate_per_mac;        /* packets per second accepted from one MAC (burst 2x) */
 	char *http_base;              /* NULL: iPXE clients get boot_files.ipxe over TFTP */
 	struct bw_dhcp_boot_files_cfg boot_files;

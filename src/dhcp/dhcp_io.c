@@ -41,6 +41,14 @@
 
 struct dhcp_iface;
 
+/* Who a queued reply is for, to name it when the kernel refuses it. */
+struct dhcp_txmeta {
+	uint8_t mac[6];
+	uint32_t xid;
+	enum bw_dhcp_msg_type type;
+	uint32_t yiaddr;
+};
+
 /* Replies waiting for the next sendmmsg: flushed at the end of each read batch and, for
  * replies released by a lease commit, from the loop's check phase. */
 struct dhcp_txq {
@@ -48,6 +56,7 @@ struct dhcp_txq {
 	struct mmsghdr mm[DHCP_TX_SLOTS];
 	struct iovec iov[DHCP_TX_SLOTS];
 	struct sockaddr_in to[DHCP_TX_SLOTS];
+	struct dhcp_txmeta meta[DHCP_TX_SLOTS];
 	uint8_t buf[DHCP_TX_SLOTS][BW_DHCP_REPLY_CAP];
 };
 
@@ -155,8 +164,29 @@ static int dhcp_send_hw(struct dhcp_iface *ifc, const struct bw_dhcp_out *out)
 	return 0;
 }
 
-/* Sends every queued reply of sk with one sendmmsg (a few when the socket buffer is full;
- * what still does not fit is dropped: the clients retransmit). */
+/* A queued reply the kernel refused (EPERM from a firewall rule, EHOSTUNREACH, ...): said
+ * once per client and reason, and at most a burst per second for the interface. */
+static void dhcp_txq_refused(struct dhcp_sock *sk, unsigned i, int err)
+{
+	const struct dhcp_txmeta *m = &sk->txq->meta[i];
+	uint64_t now = bw_now_ms();
+	char mac[18], a[16];
+
+	dhcp_mac_str(m->mac, mac);
+	if (!bw_log_ratelimit(mac, "reply refused", now) ||
+	    !bw_log_ratelimit(sk->ifc->name, "reply refused", now))
+		return;
+	bw_ipv4_format(m->yiaddr, a);
+	bw_log(BW_LOG_WARN, "dhcp", mac, "xid=0x%08x iface=%s: %s%s%s not sent: %s; dropping it "
+	       "(the other replies go on)", m->xid, sk->ifc->name,
+	       m->type == BW_DHCP_NONE ? "BOOTREPLY" : bw_dhcp_type_name(m->type),
+	       m->yiaddr ? " " : "", m->yiaddr ? a : "", strerror(err));
+}
+
+/* Sends every queued reply of sk with one sendmmsg (a few when one fails). A datagram the
+ * kernel refuses is skipped (sendmmsg stops at it: the ones before it went, it did not) and
+ * the rest are sent; only a full socket buffer (EAGAIN, ENOBUFS) drops what is left, for
+ * the clients retransmit. */
 static void dhcp_txq_flush(struct dhcp_sock *sk)
 {
 	struct dhcp_txq *q = sk->txq;
@@ -164,16 +194,20 @@ static void dhcp_txq_flush(struct dhcp_sock *sk)
 
 	if (!q || !q->n)
 		return;
-	while (done < q->n) {
+	for (unsigned guard = 0; done < q->n && guard < 2 * DHCP_TX_SLOTS; guard++) {
 		int r = sendmmsg(sk->fd, q->mm + done, q->n - done, MSG_DONTWAIT);
+		int err = r < 0 ? errno : 0;
 
-		if (r <= 0) {
+		if (r > 0) {
+			done += (unsigned)r;
+		} else if (err == EAGAIN || err == ENOBUFS) {
 			if (bw_log_ratelimit(sk->ifc->name, "sendmmsg", bw_now_ms()))
 				bw_log(BW_LOG_WARN, "dhcp", NULL, "iface=%s: %u replies not sent: %s",
-				       sk->ifc->name, q->n - done, strerror(errno));
+				       sk->ifc->name, q->n - done, strerror(err));
 			break;
+		} else if (err != EINTR) {
+			dhcp_txq_refused(sk, done++, err);
 		}
-		done += (unsigned)r;
 	}
 	q->n = 0;
 }
@@ -209,6 +243,9 @@ static int dhcp_send_udp(struct dhcp_sock *sk, const struct bw_dhcp_out *out, ui
 					.sin_addr.s_addr = htonl(addr)};
 	q->mm[i].msg_hdr = (struct msghdr){.msg_name = &q->to[i], .msg_namelen = sizeof(q->to[i]),
 					   .msg_iov = &q->iov[i], .msg_iovlen = 1};
+	q->meta[i] = (struct dhcp_txmeta){.xid = out->xid, .type = out->type,
+					  .yiaddr = out->yiaddr};
+	memcpy(q->meta[i].mac, out->chaddr, 6);
 	return 0;
 }
 
@@ -414,6 +451,19 @@ static void dhcp_log_drop(const struct bw_dhcp_out *out, const struct bw_dhcp_ms
 	       out->verdict);
 }
 
+/* What the server wants the operator to know (a cap reached): at most a burst per second
+ * per client and per interface. */
+static void dhcp_log_warn(const struct bw_dhcp_out *out, struct dhcp_iface *ifc)
+{
+	uint64_t now = bw_now_ms();
+	char mac[18];
+
+	dhcp_mac_str(out->chaddr, mac);
+	if (bw_log_ratelimit(mac, "dhcp warn", now) && bw_log_ratelimit(ifc->name, "dhcp warn", now))
+		bw_log(BW_LOG_WARN, "dhcp", mac, "xid=0x%08x iface=%s: %s", out->xid, ifc->name,
+		       out->warn);
+}
+
 static void dhcp_rx_one(struct dhcp_sock *sk, const struct sockaddr_in *from,
 			const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -445,6 +495,8 @@ static void dhcp_rx_one(struct dhcp_sock *sk, const struct sockaddr_in *from,
 		.quiet = !bw_log_enabled(BW_LOG_INFO),
 	};
 	bw_dhcp_server_step(svc->server, &in, out);
+	if (out->warn[0])
+		dhcp_log_warn(out, ifc);
 	if (out->persist || out->delay_ms)
 		dhcp_defer(ifc, out, sk->boot_port);
 	else if (out->dest != BW_DHCP_DEST_NONE)
@@ -624,6 +676,16 @@ static int dhcp_restore_cb(const struct bw_lease_rec *rec, void *ctx)
 	return 0;
 }
 
+/* Applies the quarantine caps to what is held (restored rows, a lowered cap). */
+static void dhcp_trim(struct bw_dhcp_service *svc, const char *where)
+{
+	unsigned n = bw_dhcp_server_trim(svc->server, dhcp_wall_ms());
+
+	if (n)
+		bw_log(BW_LOG_WARN, "dhcp", NULL, "%u quarantined addresses %s were over "
+		       "dhcp.decline_max_per_mac or decline_max_percent: released early", n, where);
+}
+
 /* Opens the lease database (creating its directory when it is the default one) and puts
  * its leases back into the pools. */
 static int dhcp_store_open(struct bw_dhcp_service *svc)
@@ -656,6 +718,7 @@ static int dhcp_store_open(struct bw_dhcp_service *svc)
 	}
 	bw_log(BW_LOG_INFO, "dhcp", NULL, "lease database %s: %u active leases, %u stale rows "
 	       "ignored, %zu old rows purged", svc->cfg->lease_db, rc.bound, rc.stale, purged);
+	dhcp_trim(svc, "in the lease database");
 	return bw_store_async_new(svc->loop, svc->store, &svc->async);
 }
 
@@ -795,6 +858,7 @@ void bw_dhcp_service_reload(struct bw_dhcp_service *svc, const struct bw_dhcp_co
 
 	bw_dhcp_server_reconfigure(svc->server, cfg, &kept);
 	bw_dhcp_server_set_profiles(svc->server, ps);
+	dhcp_trim(svc, "after the reload");
 	if (kept)
 		bw_log(BW_LOG_WARN, "dhcp", NULL,
 		       "%u subnet(s) changed network, range or interface, or are new: they keep "

@@ -164,6 +164,7 @@ static void pool_assign(struct bw_dhcp_pool *p, struct bw_dhcp_slot *s, const ui
 	s->expires_ms = until;
 	if (state == BW_DHCP_SLOT_OFFERED)
 		s->offer_seq = p->offer_seq++;
+	s->taken_over = false;
 	pool_idx_set(p, mac, i);
 }
 
@@ -219,6 +220,9 @@ int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t re
 	s = pool_oldest_offer(p, now);
 	if (!s)
 		return -ENOSPC;
+	pool_assign(p, s, mac, BW_DHCP_SLOT_OFFERED, now + p->offer_ms);
+	s->taken_over = true;
+	goto found;
 hold:
 	pool_assign(p, s, mac, BW_DHCP_SLOT_OFFERED, now + p->offer_ms);
 found:
@@ -233,8 +237,12 @@ int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t add
 
 	if (!s)
 		return -ERANGE;
-	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now) && s->state != BW_DHCP_SLOT_OFFERED)
-		return -EACCES;
+	if (!pool_is_free(s, now) && !pool_held_by(s, mac, now)) {
+		if (s->state != BW_DHCP_SLOT_OFFERED)
+			return -EACCES;
+		if (!s->taken_over)
+			return -EBUSY;
+	}
 	pool_assign(p, s, mac, BW_DHCP_SLOT_BOUND, now + lease_ms);
 	return 0;
 }
@@ -255,19 +263,133 @@ int bw_dhcp_pool_release(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t 
 	return 0;
 }
 
+/* ---- the quarantine ---- */
+
+struct pool_q {
+	uint64_t expires;
+	uint32_t slot;
+	uint8_t mac[6];
+};
+
+/* Oldest first: the quarantine that ends first, then the lower address. */
+static int pool_q_by_age(const void *a, const void *b)
+{
+	const struct pool_q *x = a, *y = b;
+
+	if (x->expires != y->expires)
+		return x->expires < y->expires ? -1 : 1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* By client, each client's newest first. */
+static int pool_q_by_client(const void *a, const void *b)
+{
+	const struct pool_q *x = a, *y = b;
+	int c = memcmp(x->mac, y->mac, 6);
+
+	return c ? c : -pool_q_by_age(a, b);
+}
+
+static bool pool_is_quarantined(const struct bw_dhcp_slot *s, uint64_t now)
+{
+	return s->state == BW_DHCP_SLOT_DECLINED && s->expires_ms > now;
+}
+
+static void pool_q_release(struct bw_dhcp_pool *p, struct pool_q *e, unsigned *count,
+			   struct bw_dhcp_trim *t)
+{
+	struct bw_dhcp_slot *s = &p->slots[e->slot];
+
+	s->state = BW_DHCP_SLOT_FREE;
+	s->expires_ms = 0;
+	e->expires = 0; /* marks it released in the list */
+	(*count)++;
+	if (!t->first)
+		t->first = p->first + e->slot;
+}
+
+static unsigned pool_cap(const struct bw_dhcp_pool *p)
+{
+	uint64_t cap = (uint64_t)p->n * p->decline_percent / 100;
+
+	return !p->decline_percent ? (unsigned)p->n : cap ? (unsigned)cap : 1;
+}
+
+/* Releases the oldest of q (k entries, oldest first; released ones have expires 0) until
+ * the pool holds no more than its cap. */
+static void pool_trim_pool(struct bw_dhcp_pool *p, struct pool_q *q, size_t k,
+			   struct bw_dhcp_trim *t)
+{
+	size_t held = 0;
+
+	for (size_t i = 0; i < k; i++)
+		held += q[i].expires != 0;
+	for (size_t i = 0; i < k && held > t->pool_cap; i++) {
+		if (!q[i].expires)
+			continue;
+		pool_q_release(p, &q[i], &t->by_pool, t);
+		held--;
+	}
+	t->held = (unsigned)held;
+}
+
+int bw_dhcp_pool_trim_quarantine(struct bw_dhcp_pool *p, uint64_t now,
+				 struct bw_dhcp_trim *ret_trim)
+{
+	struct bw_dhcp_trim t = {.pool_cap = pool_cap(p)};
+	struct pool_q *q;
+	size_t k = 0, run = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		k += pool_is_quarantined(&p->slots[i], now);
+	q = malloc((k ? k : 1) * sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	k = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct bw_dhcp_slot *s = &p->slots[i];
+
+		if (!pool_is_quarantined(s, now))
+			continue;
+		q[k] = (struct pool_q){.expires = s->expires_ms, .slot = (uint32_t)i};
+		memcpy(q[k++].mac, s->decliner, 6);
+	}
+	qsort(q, k, sizeof(*q), pool_q_by_client);
+	for (size_t i = 0; p->decline_per_mac && i < k; i++) {
+		run = i && !memcmp(q[i].mac, q[i - 1].mac, 6) ? run + 1 : 1;
+		if (run > p->decline_per_mac)
+			pool_q_release(p, &q[i], &t.by_client, &t);
+	}
+	qsort(q, k, sizeof(*q), pool_q_by_age);
+	pool_trim_pool(p, q, k, &t);
+	free(q);
+	if (ret_trim)
+		*ret_trim = t;
+	return 0;
+}
+
 int bw_dhcp_pool_decline(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
-			 uint64_t now)
+			 uint64_t now, struct bw_dhcp_trim *ret_trim)
 {
 	struct bw_dhcp_slot *s = pool_slot(p, addr);
 
 	if (!s)
 		return -ERANGE;
-	if (!pool_held_by(s, mac, now))
+	if (s->state != BW_DHCP_SLOT_BOUND || !pool_held_by(s, mac, now))
 		return -EACCES;
 	pool_forget(p, s);
 	s->state = BW_DHCP_SLOT_DECLINED;
 	s->expires_ms = now + p->quarantine_ms;
+	memcpy(s->decliner, mac, 6);
+	if (bw_dhcp_pool_trim_quarantine(p, now, ret_trim) < 0 && ret_trim)
+		*ret_trim = (struct bw_dhcp_trim){0}; /* over the cap until the next DECLINE */
 	return 0;
+}
+
+void bw_dhcp_pool_set_decline_caps(struct bw_dhcp_pool *p, uint32_t per_mac, uint32_t percent)
+{
+	p->decline_per_mac = per_mac;
+	p->decline_percent = percent;
 }
 
 int bw_dhcp_pool_reserve(struct bw_dhcp_pool *p, uint32_t addr)
@@ -314,6 +436,7 @@ int bw_dhcp_pool_restore(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t 
 		pool_forget(p, s);
 		s->state = BW_DHCP_SLOT_DECLINED;
 		s->expires_ms = expires_ms;
+		memcpy(s->decliner, mac, 6);
 		return 0;
 	}
 	if (expires_ms <= now) {

@@ -27,6 +27,8 @@ struct bw_dhcp_slot {
 	uint8_t mac[6];
 	uint64_t expires_ms; /* OFFERED, BOUND, DECLINED: when the state lapses */
 	uint32_t offer_seq;  /* OFFERED: order of the offers, to find the oldest */
+	bool taken_over;     /* OFFERED: made by taking over another client's pending offer */
+	uint8_t decliner[6]; /* DECLINED: the client whose DECLINE put it there */
 };
 
 /* MAC -> slot index (open addressing, linear probing, at most half full). */
@@ -48,6 +50,18 @@ struct bw_dhcp_pool {
 	struct bw_dhcp_pool_idx *idx;
 	size_t idx_mask;        /* idx has idx_mask + 1 entries, a power of two >= 2n */
 	uint32_t offer_seq;
+	uint32_t decline_per_mac; /* addresses one client's DECLINEs may hold out; 0: no cap */
+	uint32_t decline_percent; /* share of the pool that may be quarantined; 0: no cap */
+};
+
+/* What bw_dhcp_pool_trim_quarantine() (and a DECLINE) released early to stay within the
+ * caps: quarantined addresses, oldest first (the one whose quarantine ends first). */
+struct bw_dhcp_trim {
+	unsigned by_client;  /* released because their client was over decline_per_mac */
+	unsigned by_pool;    /* released because the pool was over decline_percent */
+	uint32_t first;      /* the first address released, 0 when none */
+	unsigned held;       /* quarantined addresses afterwards */
+	unsigned pool_cap;   /* how many the pool may hold */
 };
 
 /* first..last in host byte order. -EINVAL for an empty or reversed range, -E2BIG above
@@ -66,17 +80,30 @@ void bw_dhcp_pool_done(struct bw_dhcp_pool *p);
 int bw_dhcp_pool_offer(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t requested,
 		       uint64_t now, uint32_t *ret_addr);
 /* Binds addr to mac until now + lease_ms (a REQUEST). -ERANGE outside the pool, -EACCES
- * when another client is bound to it, it is quarantined or reserved. An address merely
- * offered to another client is taken: offers bind nobody, and the first client to REQUEST
- * wins (a DISCOVER flood recycling offers cannot starve a client that REQUESTs). Any other
- * address mac held in this pool is let go. */
+ * when another client is bound to it, it is quarantined or reserved, -EBUSY while it is
+ * offered to another client: an offer stands until it times out, so the client it was made
+ * to gets its ACK. Only an offer that itself took over a pending one (the pool was full) goes
+ * to the first client that REQUESTs the address: under a DISCOVER flood every offer is such
+ * a take-over, and a client that REQUESTs at once is not starved by the flood's offers. Any
+ * other address mac held in this pool is let go. */
 int bw_dhcp_pool_bind(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
 		      uint64_t now, uint32_t lease_ms);
 /* RELEASE: frees addr if mac holds it; -EACCES otherwise, -ERANGE outside the pool. */
 int bw_dhcp_pool_release(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr);
-/* DECLINE: quarantines addr for quarantine_ms if mac holds it. */
+/* DECLINE: quarantines addr for quarantine_ms if it is bound to mac (-EACCES otherwise: an
+ * offer is no binding, -ERANGE outside the pool), then keeps the quarantine within the caps
+ * as bw_dhcp_pool_trim_quarantine() does (*ret_trim says what it released; may be NULL). */
 int bw_dhcp_pool_decline(struct bw_dhcp_pool *p, const uint8_t mac[6], uint32_t addr,
-			 uint64_t now);
+			 uint64_t now, struct bw_dhcp_trim *ret_trim);
+/* Caps on the quarantine (a reload; 0: none): at most per_mac addresses declined by one
+ * client, at most percent of the pool's addresses (at least one) in all. */
+void bw_dhcp_pool_set_decline_caps(struct bw_dhcp_pool *p, uint32_t per_mac, uint32_t percent);
+/* Releases quarantined addresses past the caps, oldest first: a client's own first when it is
+ * over per_mac, then the pool's when it is over percent. The newest evidence of a conflict
+ * wins: a DECLINE storm cannot take more than the cap out of the pool, and a genuine conflict
+ * reported late is still quarantined. -ENOMEM (nothing released). */
+int bw_dhcp_pool_trim_quarantine(struct bw_dhcp_pool *p, uint64_t now,
+				 struct bw_dhcp_trim *ret_trim);
 /* Takes addr out of dynamic allocation (a static reservation). -ERANGE outside the pool. */
 int bw_dhcp_pool_reserve(struct bw_dhcp_pool *p, uint32_t addr);
 /* Gives a reserved addr back to dynamic allocation (a reservation removed by a reload);

@@ -141,10 +141,14 @@ int bw_dhcp_server_reconfigure(struct bw_dhcp_server *s, const struct bw_dhcp_co
 	dhcp_reserve_all(s, false);
 	s->cfg = cfg;
 	dhcp_reserve_all(s, true);
-	for (unsigned i = 0; i < s->n_subnets; i++)
-		if (s->subnets[i].has_pool)
-			bw_dhcp_pool_set_times(&s->subnets[i].pool, cfg->offer_timeout_ms,
-					       cfg->decline_hold_s * 1000u);
+	for (unsigned i = 0; i < s->n_subnets; i++) {
+		if (!s->subnets[i].has_pool)
+			continue;
+		bw_dhcp_pool_set_times(&s->subnets[i].pool, cfg->offer_timeout_ms,
+				       cfg->decline_hold_s * 1000u);
+		bw_dhcp_pool_set_decline_caps(&s->subnets[i].pool, cfg->decline_max_per_mac,
+					      cfg->decline_max_percent);
+	}
 	s->files = (struct bw_pxe_boot_files){cfg->boot_files.bios, cfg->boot_files.efi_x64,
 					      cfg->boot_files.efi_ia32, cfg->boot_files.efi_arm64,
 					      cfg->boot_files.ipxe};
@@ -200,6 +204,8 @@ int bw_dhcp_server_new(const struct bw_dhcp_config *cfg, struct bw_dhcp_server *
 				      cfg->offer_timeout_ms, cfg->decline_hold_s * 1000u);
 		if (r < 0)
 			goto fail;
+		bw_dhcp_pool_set_decline_caps(&rt->pool, cfg->decline_max_per_mac,
+					      cfg->decline_max_percent);
 		rt->has_pool = true;
 	}
 	dhcp_reserve_all(s, true);
@@ -301,6 +307,20 @@ int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *
 	st = rec->state == BW_LEASE_DECLINED ? BW_DHCP_SLOT_DECLINED : BW_DHCP_SLOT_BOUND;
 	return bw_dhcp_pool_restore(&rt->pool, rec->mac, rec->addr, st,
 				    rec->expires_ms > 0 ? (uint64_t)rec->expires_ms : 0, now);
+}
+
+unsigned bw_dhcp_server_trim(struct bw_dhcp_server *s, uint64_t now)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->n_subnets; i++) {
+		struct bw_dhcp_trim t;
+
+		if (s->subnets[i].has_pool &&
+		    bw_dhcp_pool_trim_quarantine(&s->subnets[i].pool, now, &t) == 0)
+			n += t.by_client + t.by_pool;
+	}
+	return n;
 }
 
 /* ---- who is asking ---- */
@@ -736,6 +756,10 @@ static void dhcp_on_request(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 			dhcp_nak(x, out, "address outside the pool");
 			return;
 		}
+		if (r == -EBUSY) {
+			dhcp_nak(x, out, "address offered to another client");
+			return;
+		}
 		if (r < 0) {
 			dhcp_nak(x, out, "address in use by another client");
 			return;
@@ -745,12 +769,32 @@ static void dhcp_on_request(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 	dhcp_send(x, BW_DHCP_ACK, addr, out);
 }
 
+/* A DECLINE taken: the verdict, and a warning when a cap released another address early. */
+static void dhcp_decline_verdict(const struct dhcp_subnet_rt *rt, uint32_t addr,
+				 const struct bw_dhcp_trim *t, struct bw_dhcp_out *out)
+{
+	char a[16], b[16];
+
+	dhcp_ip(addr, a);
+	dhcp_ip(t->first, b);
+	if (t->by_client)
+		snprintf(out->warn, sizeof(out->warn), "quarantine cap reached: this client "
+			 "already had %u declined addresses quarantined (dhcp.decline_max_per_mac): "
+			 "%s released early", rt->pool.decline_per_mac, b);
+	else if (t->by_pool)
+		snprintf(out->warn, sizeof(out->warn), "quarantine cap reached: %u of the pool's "
+			 "%zu addresses are quarantined (dhcp.decline_max_percent %u): %s released "
+			 "early", t->held, rt->pool.n, rt->pool.decline_percent, b);
+	dhcp_verdict(out, "DECLINE %s: quarantined%s%s", a, out->warn[0] ? "; " : "", out->warn);
+}
+
 static void dhcp_on_decline_release(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)
 {
 	const struct bw_dhcp_msg *m = x->in->msg;
 	struct dhcp_subnet_rt *rt = (struct dhcp_subnet_rt *)x->rt;
 	bool decline = m->type == BW_DHCP_DECLINE;
 	uint32_t sid = 0, addr = ntohl(m->hdr.ciaddr), req;
+	struct bw_dhcp_trim trim = {0};
 	char a[16];
 	int r;
 
@@ -759,10 +803,14 @@ static void dhcp_on_decline_release(struct dhcp_reply_ctx *x, struct bw_dhcp_out
 			     bw_dhcp_type_name(m->type));
 		return;
 	}
-	if (decline && bw_dhcp_opt_addr(m, BW_DHCP_OPT_REQUESTED_IP, &req))
+	if (decline && !bw_dhcp_opt_addr(m, BW_DHCP_OPT_REQUESTED_IP, &req)) {
+		dhcp_verdict(out, "ignoring DECLINE: no requested address (option 50)");
+		return;
+	}
+	if (decline) /* RFC 2131 table 5: option 50 is the address, ciaddr is 0 */
 		addr = ntohl(req);
 	r = rt->has_pool ? (decline ? bw_dhcp_pool_decline(&rt->pool, m->hdr.chaddr, addr,
-							    x->in->now)
+							    x->in->now, &trim)
 				    : bw_dhcp_pool_release(&rt->pool, m->hdr.chaddr, addr))
 			 : -ERANGE;
 	if (r < 0) {
@@ -772,8 +820,10 @@ static void dhcp_on_decline_release(struct dhcp_reply_ctx *x, struct bw_dhcp_out
 	}
 	dhcp_set_lease(x, addr, decline ? BW_LEASE_DECLINED : BW_LEASE_RELEASED,
 		       decline ? x->in->now + x->s->cfg->decline_hold_s * 1000ull : x->in->now, out);
-	dhcp_verdict(out, "%s %s%s", bw_dhcp_type_name(m->type), dhcp_ip(addr, a),
-		     decline ? ": quarantined" : "");
+	if (decline)
+		dhcp_decline_verdict(rt, addr, &trim, out);
+	else
+		dhcp_verdict(out, "RELEASE %s", dhcp_ip(addr, a));
 }
 
 static void dhcp_on_inform(struct dhcp_reply_ctx *x, struct bw_dhcp_out *out)

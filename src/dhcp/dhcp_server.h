@@ -55,6 +55,7 @@ struct bw_dhcp_out {
 	uint32_t delay_ms;    /* send after this long (firmware quirk), 0: at once */
 	bool drop_debug;      /* the verdict is a routine drop: log it at debug level only */
 	char verdict[200];    /* one line for the log: what was decided and why */
+	char warn[160];       /* for the operator, logged rate-limited ("": none): a cap reached */
 	struct bw_pxe_client pxe;
 	char boot_file[256];  /* what the client was told to boot, "" when nothing */
 	char profile[64];     /* the profile chosen for it, "" when none */
@@ -106,6 +107,11 @@ int bw_dhcp_server_restore(struct bw_dhcp_server *s, const struct bw_lease_rec *
  * address is not held until a restart. 0; -ENOENT when the reply bound nothing in a pool
  * (a reservation's); -ESTALE when a later request changed the slot (left as it is). */
 int bw_dhcp_server_unbind(struct bw_dhcp_server *s, const struct bw_dhcp_out *out);
+
+/* Releases quarantined addresses past dhcp.decline_max_per_mac and decline_max_percent,
+ * oldest first (after the store's rows are restored, after a reload that lowered a cap).
+ * Returns how many. */
+unsigned bw_dhcp_server_trim(struct bw_dhcp_server *s, uint64_t now);
 
 /* Decides what to do with one request. Never fails: out->dest is NONE when nothing is
  * sent, with the reason in out->verdict. */

@@ -118,6 +118,9 @@ struct bw_peers;
  * proxyDHCP ever learns of a machine's address). */
 int bw_profile_vfs_register_live(struct bw_vfs *vfs, struct bw_cfg_live *live,
 				 const struct bw_http_base *http, struct bw_peers *peers);
+/* Removes that provider from vfs and frees it; only once no service asks vfs any more (the
+ * HTTP threads are joined). A vfs without it is left as it is. */
+void bw_profile_vfs_unregister_live(struct bw_vfs *vfs);
 
 /* The URL DHCP hands an iPXE client for its script, already saying who asks, in the form
  * the provider above parses: "BASE SCRIPT?mac=aa:bb:cc:dd:ee:ff&arch=efi_x64". base is our

@@ -57,7 +57,7 @@ int bw_profile_vfs_register_live(struct bw_vfs *vfs, struct bw_cfg_live *live,
 	struct profile_live *pl = calloc(1, sizeof(*pl));
 	int r;
 
-	/* Lives as long as the process: the vfs cannot unregister providers. */
+	/* Lives until bw_profile_vfs_unregister_live(), once no service asks the vfs. */
 	if (!pl)
 		return -ENOMEM;
 	pl->live = live;
@@ -69,5 +69,18 @@ int bw_profile_vfs_register_live(struct bw_vfs *vfs, struct bw_cfg_live *live,
 	if (r < 0)
 		free(pl);
 	return r;
+}
+
+void bw_profile_vfs_unregister_live(struct bw_vfs *vfs)
+{
+	for (unsigned i = 0; i < vfs->n; i++) {
+		if (vfs->providers[i].fn != profile_live_open)
+			continue;
+		free(vfs->providers[i].ctx);
+		memmove(&vfs->providers[i], &vfs->providers[i + 1],
+			(vfs->n - i - 1) * sizeof(vfs->providers[0]));
+		vfs->n--;
+		return;
+	}
 }
 

@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/netaddr.h"
+#include "store/store_decode.h"
 #include "store/store_row.h"
 
 #define STORE_SCHEMA_VERSION 1
@@ -619,53 +620,40 @@ out_unlock:
 	return r;
 }
 
+/* Column i of the walk's current row, as SQLite has it (type first, then the value: the
+ * order sqlite3_column_type() asks for). */
+static void store_col_read(sqlite3_stmt *st, int i, struct bw_store_col *c)
+{
+	*c = (struct bw_store_col){.type = BW_STORE_COL_NULL};
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		c->type = BW_STORE_COL_INT;
+		c->i = sqlite3_column_int64(st, i);
+		break;
+	case SQLITE_FLOAT: c->type = BW_STORE_COL_REAL; break;
+	case SQLITE_TEXT:
+		c->type = BW_STORE_COL_TEXT;
+		c->p = sqlite3_column_text(st, i);
+		c->len = (size_t)sqlite3_column_bytes(st, i);
+		break;
+	case SQLITE_BLOB:
+		c->type = BW_STORE_COL_BLOB;
+		c->p = sqlite3_column_blob(st, i);
+		c->len = (size_t)sqlite3_column_bytes(st, i);
+		break;
+	default: break;
+	}
+}
+
+/* store_row.h; the decoding is store_decode.c's (pure, fuzzed). */
 const char *bw_store_row_read(sqlite3_stmt *st, struct bw_lease_rec *rec)
 {
-	const void *p;
-	int64_t v;
-	int len;
+	struct bw_store_col cols[BW_STORE_LEASE_NCOLS];
+	const char *why = NULL;
 
-	memset(rec, 0, sizeof(*rec));
-	v = sqlite3_column_int64(st, 0);
-	if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || v < 0 || v > UINT32_MAX)
-		return "address out of range";
-	rec->addr = (uint32_t)v;
-	if (sqlite3_column_type(st, 1) != SQLITE_BLOB)
-		return "mac is not a blob";
-	p = sqlite3_column_blob(st, 1);
-	if (sqlite3_column_bytes(st, 1) != (int)sizeof(rec->mac))
-		return "mac is not 6 bytes";
-	memcpy(rec->mac, p, sizeof(rec->mac));
-	if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-		if (sqlite3_column_type(st, 2) != SQLITE_BLOB)
-			return "client_id is not a blob";
-		p = sqlite3_column_blob(st, 2);
-		len = sqlite3_column_bytes(st, 2);
-		if (len > BW_LEASE_CLIENT_ID_MAX)
-			return "client_id too long";
-		memcpy(rec->client_id, p, (size_t)len);
-		rec->client_id_len = (uint8_t)len;
-	}
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-		if (sqlite3_column_type(st, 3) != SQLITE_TEXT)
-			return "hostname is not text";
-		p = sqlite3_column_text(st, 3);
-		len = sqlite3_column_bytes(st, 3);
-		if (len >= BW_LEASE_HOSTNAME_MAX || memchr(p, '\0', (size_t)len))
-			return "hostname too long or with a NUL";
-		memcpy(rec->hostname, p, (size_t)len);
-	}
-	if (sqlite3_column_type(st, 4) != SQLITE_INTEGER ||
-	    sqlite3_column_type(st, 5) != SQLITE_INTEGER)
-		return "times are not integers";
-	rec->starts_ms = sqlite3_column_int64(st, 4);
-	rec->expires_ms = sqlite3_column_int64(st, 5);
-	v = sqlite3_column_int64(st, 6);
-	if (sqlite3_column_type(st, 6) != SQLITE_INTEGER || v < BW_LEASE_BOUND ||
-	    v > BW_LEASE_DECLINED)
-		return "unknown state";
-	rec->state = (enum bw_lease_state)v;
-	return NULL;
+	for (int i = 0; i < BW_STORE_LEASE_NCOLS; i++)
+		store_col_read(st, i, &cols[i]);
+	return bw_store_lease_decode(cols, rec, &why) < 0 ? why : NULL;
 }
 
 void bw_store_fmt_addr(int64_t v, char *buf, size_t cap)

@@ -33,7 +33,7 @@ struct bw_tftp_uploads {
 
 struct bw_tftp_config {
 	bool enabled;
-	char **listen;            /* addresses to bind (one transfer socket each) */
+	char **listen;            /* addresses to bind (one listener each) */
 	unsigned n_listen;
 	uint32_t port;
 	uint32_t blksize_max;

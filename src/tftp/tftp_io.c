@@ -1,9 +1,14 @@
-/* TFTP on the libuv loop. Two non-blocking UDP sockets watched with uv_poll: the request
- * socket (port 69) and one transfer socket on an ephemeral port shared by every transfer
- * (the server's TID; transfers are told apart by the client's address and port, as
- * dnsmasq's --tftp-single-port does). Datagrams of all transfers are read with one
- * recvmmsg and sent with one sendmmsg per loop turn, so a syscall serves many clients.
- * The state machine (tftp_xfer) decides; this file carries out its actions and logs. */
+/* TFTP on the libuv loop. Non-blocking UDP sockets watched with uv_poll: the request socket
+ * (port 69) and one socket per transfer, bound by the kernel to a port of its own (bind
+ * port 0) on the address the request arrived on: the server's TID of RFC 1350, which a
+ * client learns only by receiving the server's first packet. A blind attacker who sends an
+ * RRQ with someone else's address cannot guess it, so his ACKs never reach the transfer and
+ * his victim gets the first answer (OACK or block 1) and its bounded retransmissions only.
+ * A datagram from another address or port on a transfer's socket gets ERROR 5 (RFC 1350),
+ * never data. Batching stays per transfer: a window leaves in one sendmmsg on the
+ * transfer's socket, and what a socket has queued (a window of an upload's DATA, ACKs) is
+ * read with one recvmmsg. The state machine (tftp_xfer) decides; this file carries out its
+ * actions and logs. */
 #include "tftp/tftp_io.h"
 
 #include <errno.h>
@@ -29,8 +34,9 @@
 #include "tftp/tftp_xfer.h"
 
 #define TFTP_RX_BATCH 256           /* datagrams read per readiness callback, at most */
-#define TFTP_RX_SLOTS 32            /* datagrams read by one recvmmsg on the transfer socket */
-#define TFTP_TXQ 256                /* datagrams queued for one sendmmsg */
+#define TFTP_RX_SLOTS 32            /* datagrams read by one recvmmsg on a transfer socket */
+#define TFTP_TXQ 256                /* datagrams sent by one sendmmsg, at most */
+#define TFTP_SOCKBUF_MIN (256u << 10) /* a transfer socket's buffers hold a window, at least */
 #define TFTP_HASH 4096              /* buckets of the peer -> transfer table */
 #define TFTP_WINDOW_BYTES_MAX (1u << 20)
 #define TFTP_PATH_MAX 1024
@@ -48,10 +54,7 @@ struct bw_tftp_service {
 	int root_fd;
 	int fd;
 	uv_poll_t poll;
-	int xfd;          /* the transfer socket */
-	uv_poll_t xpoll;
-	bool x_wildcard;  /* xfd is bound to 0.0.0.0 or ::: each datagram names its source */
-	bool tx_blocked;  /* the queue waits for xfd to become writable */
+	struct sockaddr_storage addr; /* the listen address (port: the request port) */
 	bool stopping;
 	unsigned pending_closes;
 	struct tftp_conn *conns; /* newest first */
@@ -60,19 +63,17 @@ struct bw_tftp_service {
 	struct tftp_conn *hash[TFTP_HASH];
 	struct bw_tftp_fcache fcache;
 	uint8_t rbuf[BW_TFTP_PKT_MAX + 1];
-	/* one recvmmsg per readiness of a transfer socket */
+	/* one recvmmsg per readiness of a transfer socket (scratch, used within a callback) */
 	struct mmsghdr rx_mm[TFTP_RX_SLOTS];
 	struct iovec rx_iov[TFTP_RX_SLOTS];
 	struct sockaddr_storage rx_from[TFTP_RX_SLOTS];
 	uint8_t rx_buf[TFTP_RX_SLOTS][BW_TFTP_PKT_MAX + 1];
 	uint8_t tbuf[1024]; /* small replies: ERROR, ACK */
-	/* DATA waiting for the next sendmmsg */
-	unsigned txq_n;
+	/* one sendmmsg of a transfer's blocks (scratch, filled and sent within one flush) */
 	struct tftp_txslot {
-		struct tftp_conn *c;
 		uint8_t hdr[BW_TFTP_HDR];
 		struct iovec iov[2];
-	} txq[TFTP_TXQ];
+	} txs[TFTP_TXQ];
 	struct mmsghdr tx_mm[TFTP_TXQ];
 };
 
@@ -82,12 +83,16 @@ struct tftp_conn {
 	struct tftp_conn *prev, *next;
 	struct tftp_conn *hnext; /* bucket chain */
 	uv_timer_t timer;
+	int fd;                    /* the transfer's own socket: its port is the server's TID */
+	uv_poll_t poll;
 	unsigned pending_closes;
 	bool closing;
+	bool tx_blocked;           /* blocks wait for fd to become writable */
+	uint64_t tx_next, tx_last; /* read: blocks still to send, in wbuf (none: next > last) */
 	struct sockaddr_storage peer;
 	struct {
 		_Alignas(struct cmsghdr) uint8_t buf[BW_SOCK_PKTINFO_SPACE];
-	} ctl;                         /* source address for each datagram (wildcard xfd) */
+	} ctl;  /* source address for each datagram, when fd had to be bound to a wildcard */
 	size_t ctl_len;
 	char peer_str[BW_ADDRSTRLEN];
 	char name[TFTP_PATH_MAX]; /* the normalised path, for logs and uploads */
@@ -114,7 +119,7 @@ struct tftp_conn {
 
 static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a);
 static void tftp_conn_close(struct tftp_conn *c);
-static void tftp_xpoll_cb(uv_poll_t *h, int status, int events);
+static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events);
 static void tftp_svc_maybe_free(struct bw_tftp_service *svc);
 
 /* Log lines about one client address and reason are rate-limited; the port is left out
@@ -178,62 +183,72 @@ static void tftp_conn_send(struct tftp_conn *c, const void *buf, size_t len)
 			    .msg_control = c->ctl_len ? c->ctl.buf : NULL,
 			    .msg_controllen = c->ctl_len};
 
-	sendmsg(c->svc->xfd, &mh, 0);
+	sendmsg(c->fd, &mh, 0);
 }
 
-/* Drops the queued DATA of c (its buffer is about to change, or it is closing). */
-static void tftp_tx_purge(struct bw_tftp_service *svc, struct tftp_conn *c)
+/* Drops the blocks c still has to send (its buffer is about to change, or it is closing). */
+static void tftp_tx_purge(struct tftp_conn *c)
 {
-	unsigned o = 0;
-
-	for (unsigned i = 0; i < svc->txq_n; i++)
-		if (svc->txq[i].c != c)
-			svc->txq[o++] = svc->txq[i];
-	svc->txq_n = o;
+	c->tx_next = 1;
+	c->tx_last = 0;
 }
 
-/* Sends what is queued: one sendmmsg per TFTP_TXQ datagrams. A full socket buffer keeps
- * the rest until the socket is writable; a datagram that cannot be sent at all (no route)
- * is dropped and the transfer's retransmission deals with it. */
-static void tftp_tx_flush(struct bw_tftp_service *svc)
+/* Fills the service's scratch batch with up to TFTP_TXQ of c's pending blocks; returns how
+ * many. */
+static unsigned tftp_tx_fill(struct tftp_conn *c)
 {
-	unsigned done = 0;
+	struct bw_tftp_service *svc = c->svc;
+	uint64_t left = c->tx_last - c->tx_next + 1;
+	unsigned n = left < TFTP_TXQ ? (unsigned)left : TFTP_TXQ;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t b = c->tx_next + i;
+		struct tftp_txslot *t = &svc->txs[i];
+		struct msghdr *mh = &svc->tx_mm[i].msg_hdr;
+		size_t hl;
+
+		bw_tftp_build_data_hdr(t->hdr, BW_TFTP_HDR, (uint16_t)b, &hl);
+		t->iov[0] = (struct iovec){.iov_base = t->hdr, .iov_len = BW_TFTP_HDR};
+		t->iov[1].iov_base = c->wbuf + (bw_tftp_block_offset(&c->x, b) - c->buf_off);
+		t->iov[1].iov_len = bw_tftp_block_len(&c->x, b);
+		*mh = (struct msghdr){.msg_name = &c->peer,
+				      .msg_namelen = bw_sock_len((struct sockaddr *)&c->peer),
+				      .msg_iov = t->iov, .msg_iovlen = 2,
+				      .msg_control = c->ctl_len ? c->ctl.buf : NULL,
+				      .msg_controllen = c->ctl_len};
+	}
+	return n;
+}
+
+/* Sends c's pending blocks on its own socket: one sendmmsg per TFTP_TXQ datagrams (a window
+ * is one batch). A full socket buffer keeps the rest until the socket is writable; a
+ * datagram that cannot be sent at all (no route) is dropped and the transfer's
+ * retransmission deals with it. */
+static void tftp_conn_flush(struct tftp_conn *c)
+{
 	bool blocked = false;
 
-	for (unsigned guard = 0; done < svc->txq_n && guard < 2 * TFTP_TXQ; guard++) {
-		unsigned n = svc->txq_n - done;
+	for (unsigned guard = 0; c->tx_next <= c->tx_last && guard < 2 * TFTP_TXQ; guard++) {
+		unsigned n = tftp_tx_fill(c);
+		struct mmsghdr *mm = c->svc->tx_mm;
 		int sent;
 
-		for (unsigned i = 0; i < n; i++) {
-			struct tftp_txslot *t = &svc->txq[done + i];
-			struct msghdr *mh = &svc->tx_mm[i].msg_hdr;
-
-			mh->msg_name = &t->c->peer;
-			mh->msg_namelen = bw_sock_len((struct sockaddr *)&t->c->peer);
-			mh->msg_iov = t->iov;
-			mh->msg_iovlen = 2;
-			mh->msg_control = t->c->ctl_len ? t->c->ctl.buf : NULL;
-			mh->msg_controllen = t->c->ctl_len;
-			mh->msg_flags = 0;
-		}
 		/* A sendmmsg of one datagram costs several times a sendmsg here (it
 		 * reschedules); batches gain from it. */
 		do {
-			sent = n == 1 ? (sendmsg(svc->xfd, &svc->tx_mm[0].msg_hdr, 0) < 0 ? -1 : 1)
-				      : sendmmsg(svc->xfd, svc->tx_mm, n, 0);
+			sent = n == 1 ? (sendmsg(c->fd, &mm[0].msg_hdr, 0) < 0 ? -1 : 1)
+				      : sendmmsg(c->fd, mm, n, 0);
 		} while (sent < 0 && errno == EINTR);
 		if (sent < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 			blocked = true;
 			break;
 		}
-		done += sent < 0 ? 1 : (unsigned)sent;
+		c->tx_next += sent < 0 ? 1 : (unsigned)sent;
 	}
-	memmove(svc->txq, svc->txq + done, (svc->txq_n - done) * sizeof(svc->txq[0]));
-	svc->txq_n -= done;
-	if (blocked != svc->tx_blocked && !svc->stopping) {
-		svc->tx_blocked = blocked;
-		uv_poll_start(&svc->xpoll, blocked ? UV_READABLE | UV_WRITABLE : UV_READABLE,
-			      tftp_xpoll_cb);
+	if (blocked != c->tx_blocked && !c->closing) {
+		c->tx_blocked = blocked;
+		uv_poll_start(&c->poll, blocked ? UV_READABLE | UV_WRITABLE : UV_READABLE,
+			      tftp_conn_poll_cb);
 	}
 }
 
@@ -262,6 +277,8 @@ static void tftp_conn_free(struct tftp_conn *c)
 	}
 	if (c->up_dirfd >= 0)
 		close(c->up_dirfd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->wbuf);
 	bw_config_unref(c->snap);
 	free(c);
@@ -295,10 +312,12 @@ static void tftp_conn_close(struct tftp_conn *c)
 	svc->n_conns--;
 	svc->conns_closing++;
 	tftp_unhash(c);
-	tftp_tx_purge(svc, c);
-	c->pending_closes = 1;
+	tftp_tx_purge(c);
+	c->pending_closes = 2;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, tftp_conn_close_cb);
+	uv_poll_stop(&c->poll);
+	uv_close((uv_handle_t *)&c->poll, tftp_conn_close_cb); /* fd is closed once freed */
 }
 
 /* ---- logging ---- */
@@ -368,29 +387,13 @@ static void tftp_log_end(struct tftp_conn *c, const struct bw_tftp_act *a)
 
 /* ---- read side: sending windows ---- */
 
-/* Queues blocks [first, last], whose data sits in wbuf, for the next flush. When the queue
- * stays full the rest is dropped: the window is resent on timeout. */
+/* Sends blocks [first, last], whose data sits in wbuf; what the socket cannot take now
+ * leaves once it is writable. */
 static void tftp_conn_queue_blocks(struct tftp_conn *c, uint64_t first, uint64_t last)
 {
-	struct bw_tftp_service *svc = c->svc;
-
-	for (uint64_t b = first; b <= last; b++) {
-		struct tftp_txslot *t;
-		size_t hl;
-
-		if (svc->txq_n == TFTP_TXQ) {
-			tftp_tx_flush(svc);
-			if (svc->txq_n == TFTP_TXQ)
-				return;
-		}
-		t = &svc->txq[svc->txq_n++];
-		t->c = c;
-		bw_tftp_build_data_hdr(t->hdr, BW_TFTP_HDR, (uint16_t)b, &hl);
-		t->iov[0].iov_base = t->hdr;
-		t->iov[0].iov_len = BW_TFTP_HDR;
-		t->iov[1].iov_base = c->wbuf + (bw_tftp_block_offset(&c->x, b) - c->buf_off);
-		t->iov[1].iov_len = bw_tftp_block_len(&c->x, b);
-	}
+	c->tx_next = first;
+	c->tx_last = last;
+	tftp_conn_flush(c);
 }
 
 /* Once a transfer makes progress its buffer grows to TFTP_READAHEAD, so lock-step
@@ -417,7 +420,7 @@ static int tftp_conn_send_blocks(struct tftp_conn *c, uint64_t first, uint64_t l
 	uint64_t end = bw_tftp_block_offset(&c->x, last) + bw_tftp_block_len(&c->x, last);
 	ssize_t n;
 
-	tftp_tx_purge(c->svc, c); /* a resend replaces what is still queued */
+	tftp_tx_purge(c); /* a resend replaces what is still queued */
 	tftp_conn_grow_buffer(c);
 	if (c->buf_len == 0 || off < c->buf_off || end > c->buf_off + c->buf_len) {
 		size_t want = c->wcap;
@@ -500,11 +503,8 @@ static void tftp_timer_cb(uv_timer_t *t)
 	struct tftp_conn *c = t->data;
 	struct bw_tftp_act a;
 
-	struct bw_tftp_service *svc = c->svc;
-
 	bw_tftp_xfer_on_timeout(&c->x, bw_now_ms(), &a);
 	tftp_conn_execute(c, &a);
-	tftp_tx_flush(svc);
 }
 
 static void tftp_conn_execute(struct tftp_conn *c, const struct bw_tftp_act *a)
@@ -609,14 +609,12 @@ illegal:
 	tftp_conn_fail_local(c, BW_TFTP_ERR_ILLEGAL_OP, "unexpected packet in this transfer");
 }
 
-/* A datagram on the transfer socket: a transfer's, or from a port no transfer knows
- * (ERROR 5, and every transfer goes on undisturbed). */
-static void tftp_x_rx(struct bw_tftp_service *svc, const struct sockaddr *from,
-		      const uint8_t *buf, size_t len)
+/* A datagram on c's socket: from its client, or from any other address or port (ERROR 5,
+ * RFC 1350's answer to a wrong TID; never data, and the transfer goes on undisturbed). */
+static void tftp_conn_rx(struct tftp_conn *c, const struct sockaddr *from, const uint8_t *buf,
+			 size_t len)
 {
-	struct tftp_conn *c = tftp_lookup(svc, from);
-
-	if (c) {
+	if (bw_sock_same(from, (struct sockaddr *)&c->peer)) {
 		tftp_conn_on_packet(c, buf, len);
 		return;
 	}
@@ -625,30 +623,31 @@ static void tftp_x_rx(struct bw_tftp_service *svc, const struct sockaddr *from,
 	if (bw_log_enabled(BW_LOG_DEBUG) && tftp_log_allowed(from, "unknown transfer ID")) {
 		char fs[BW_ADDRSTRLEN];
 		bw_log(BW_LOG_DEBUG, "tftp", bw_sock_addr_str(from, fs, sizeof(fs)),
-		       "packet for no transfer of ours: ERROR 5");
+		       "packet for the transfer of %s from another port: ERROR 5", c->peer_str);
 	}
-	tftp_send_error_fd(svc, svc->xfd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+	tftp_send_error_fd(c->svc, c->fd, from, BW_TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
 }
 
-static void tftp_xpoll_cb(uv_poll_t *h, int status, int events)
+static void tftp_conn_poll_cb(uv_poll_t *h, int status, int events)
 {
-	struct bw_tftp_service *svc = h->data;
+	struct tftp_conn *c = h->data;
+	struct bw_tftp_service *svc = c->svc;
 	int n = TFTP_RX_SLOTS;
 
 	if (events & UV_WRITABLE)
-		tftp_tx_flush(svc);
-	/* Read in batches until the queue is empty (a short batch), bounded per callback. */
+		tftp_conn_flush(c);
+	/* Read in batches until the queue is empty (a short batch), bounded per callback. A
+	 * packet may end the transfer: then the rest is left to the closing socket. */
 	for (unsigned round = 0; round < TFTP_RX_BATCH / TFTP_RX_SLOTS && n == TFTP_RX_SLOTS &&
-				 (events & UV_READABLE); round++) {
+				 (events & UV_READABLE) && !c->closing; round++) {
 		bw_sock_rx_batch_prepare(svc->rx_mm, svc->rx_iov, svc->rx_from,
 					 sizeof(svc->rx_from[0]), svc->rx_buf,
 					 sizeof(svc->rx_buf[0]), TFTP_RX_SLOTS);
-		n = recvmmsg(svc->xfd, svc->rx_mm, TFTP_RX_SLOTS, MSG_DONTWAIT, NULL);
-		for (int i = 0; i < n; i++)
-			tftp_x_rx(svc, (struct sockaddr *)&svc->rx_from[i], svc->rx_buf[i],
-				  svc->rx_mm[i].msg_len);
+		n = recvmmsg(c->fd, svc->rx_mm, TFTP_RX_SLOTS, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n && !c->closing; i++)
+			tftp_conn_rx(c, (struct sockaddr *)&svc->rx_from[i], svc->rx_buf[i],
+				     svc->rx_mm[i].msg_len);
 	}
-	tftp_tx_flush(svc);
 }
 
 /* ---- accepting requests ---- */
@@ -748,6 +747,38 @@ static int tftp_resolve_name(struct bw_tftp_service *svc, const struct bw_tftp_r
 	return 0;
 }
 
+/* The transfer's own socket: the address the request arrived on, a port the kernel picks
+ * (the TID). Should that address not be bindable (a request sent to a broadcast address),
+ * the listen address on a port of its own, with each datagram naming its source when that
+ * is a wildcard. */
+static int tftp_conn_open_socket(struct tftp_conn *c, const struct sockaddr *local)
+{
+	struct bw_tftp_service *svc = c->svc;
+	struct sockaddr_storage a;
+	int r;
+
+	memcpy(&a, local, bw_sock_len(local));
+	((struct sockaddr_in *)&a)->sin_port = 0; /* same offset as sin6_port */
+	c->fd = bw_sock_udp_bind((struct sockaddr *)&a, false);
+	if (c->fd < 0 && c->fd != -EMFILE && c->fd != -ENFILE) {
+		a = svc->addr;
+		((struct sockaddr_in *)&a)->sin_port = 0;
+		c->fd = bw_sock_udp_bind((struct sockaddr *)&a, false);
+		if (c->fd >= 0 && bw_sock_is_wildcard((struct sockaddr *)&a))
+			c->ctl_len = bw_sock_pktinfo_build(c->ctl.buf, local);
+	}
+	if (c->fd < 0)
+		return c->fd;
+	r = uv_poll_init(svc->loop, &c->poll, c->fd);
+	if (r < 0) {
+		close(c->fd);
+		return r;
+	}
+	c->poll.data = c;
+	uv_poll_start(&c->poll, UV_READABLE, tftp_conn_poll_cb);
+	return 0;
+}
+
 static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name)
 {
 	struct bw_tftp_service *svc = rq->svc;
@@ -757,11 +788,14 @@ static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name
 	if (!c)
 		return NULL;
 	c->svc = svc;
-	c->snap = svc->snap ? bw_config_ref(svc->snap) : NULL;
 	c->up_fd = c->up_dirfd = -1;
+	c->tx_next = 1; /* nothing to send */
+	if (tftp_conn_open_socket(c, rq->local) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->snap = svc->snap ? bw_config_ref(svc->snap) : NULL;
 	memcpy(&c->peer, rq->peer, bw_sock_len(rq->peer));
-	if (svc->x_wildcard)
-		c->ctl_len = bw_sock_pktinfo_build(c->ctl.buf, rq->local);
 	snprintf(c->peer_str, sizeof(c->peer_str), "%s", rq->peer_str);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->t_start_ms = bw_now_ms();
@@ -779,6 +813,18 @@ static struct tftp_conn *tftp_conn_new(struct tftp_req_ctx *rq, const char *name
 	return c;
 }
 
+/* A window must fit in the socket's buffers (for a read the send buffer, for a write the
+ * receive buffer), with room for the kernel's per-datagram overhead. */
+static void tftp_conn_size_buffers(struct tftp_conn *c)
+{
+	size_t per = (size_t)c->neg.blksize + 1024, want;
+
+	if (!bw_mul_size(per, 2 * (size_t)c->neg.windowsize, &want) || want > (8u << 20))
+		want = 8u << 20;
+	if (want > TFTP_SOCKBUF_MIN)
+		bw_sock_set_buffers(c->fd, (int)want, (int)want);
+}
+
 /* A request's options, decided before the file is opened so the window can be sized. */
 static void tftp_conn_negotiate(struct tftp_conn *c, const struct bw_tftp_service *svc,
 				const struct bw_tftp_req *req)
@@ -790,6 +836,7 @@ static void tftp_conn_negotiate(struct tftp_conn *c, const struct bw_tftp_servic
 	};
 
 	bw_tftp_negotiate(req, &lim, &c->neg);
+	tftp_conn_size_buffers(c);
 }
 
 static int tftp_conn_alloc_window(struct tftp_conn *c)
@@ -882,11 +929,9 @@ static void tftp_conn_size_cb(struct bw_tftp_src *src, int r, void *data)
 		return;
 	if (r < 0) {
 		tftp_conn_fail_local(c, BW_TFTP_ERR_UNDEF, "read error: the file changed");
-		tftp_tx_flush(c->svc);
 		return;
 	}
-	tftp_start(c, c->src.size > 0, c->src.size);
-	tftp_tx_flush(c->svc);
+	tftp_start(c, c->src.size > 0, c->src.size); /* sends on c's own socket */
 }
 
 static void tftp_handle_rrq(struct tftp_req_ctx *rq, const char *name, bool outside)
@@ -1109,25 +1154,6 @@ static void tftp_listener_cb(uv_poll_t *h, int status, int events)
 		tftp_listener_packet(svc, svc->rbuf, (size_t)n, (struct sockaddr *)&peer,
 				     (struct sockaddr *)&local);
 	}
-	tftp_tx_flush(svc);
-}
-
-/* The transfer socket: the listen address on an ephemeral port, big buffers (one socket
- * carries every transfer). */
-static int tftp_open_xfd(struct bw_tftp_service *svc, const struct sockaddr_storage *addr)
-{
-	struct sockaddr_storage xa = *addr;
-
-	((struct sockaddr_in *)&xa)->sin_port = 0; /* same offset as sin6_port */
-	svc->xfd = bw_sock_udp_bind((struct sockaddr *)&xa, false);
-	if (svc->xfd < 0)
-		return svc->xfd;
-	svc->x_wildcard = bw_sock_is_wildcard((struct sockaddr *)&xa);
-	bw_sock_set_buffers(svc->xfd, 8 << 20, 8 << 20);
-	uv_poll_init(svc->loop, &svc->xpoll, svc->xfd);
-	svc->xpoll.data = svc;
-	uv_poll_start(&svc->xpoll, UV_READABLE, tftp_xpoll_cb);
-	return 0;
 }
 
 int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg, const char *listen,
@@ -1163,12 +1189,7 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg, const
 		       bw_sock_addr_str((struct sockaddr *)&addr, as, sizeof(as)), strerror(-r));
 		goto out_root;
 	}
-	r = tftp_open_xfd(svc, &addr);
-	if (r < 0) {
-		bw_log(BW_LOG_ERROR, "tftp", NULL, "cannot open the transfer socket: %s",
-		       strerror(-r));
-		goto out_fd;
-	}
+	svc->addr = addr;
 	uv_poll_init(loop, &svc->poll, svc->fd);
 	svc->poll.data = svc;
 	uv_poll_start(&svc->poll, UV_READABLE, tftp_listener_cb);
@@ -1176,8 +1197,6 @@ int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg, const
 	       bw_sock_addr_str((struct sockaddr *)&addr, as, sizeof(as)), boot_root);
 	*ret = svc;
 	return 0;
-out_fd:
-	close(svc->fd);
 out_root:
 	close(svc->root_fd);
 out_free:
@@ -1199,12 +1218,8 @@ static void tftp_listener_close_cb(uv_handle_t *h)
 {
 	struct bw_tftp_service *svc = h->data;
 
-	if (h == (uv_handle_t *)&svc->poll) {
-		close(svc->fd);
-		close(svc->root_fd);
-	} else {
-		close(svc->xfd);
-	}
+	close(svc->fd);
+	close(svc->root_fd);
 	svc->pending_closes--;
 	tftp_svc_maybe_free(svc);
 }
@@ -1222,12 +1237,10 @@ void bw_tftp_service_stop(struct bw_tftp_service *svc)
 		if (c == svc->conns) /* already finished: close it directly */
 			tftp_conn_close(c);
 	}
-	tftp_tx_flush(svc); /* the ERRORs just queued are sent directly; DATA was purged */
-	svc->pending_closes = 2;
+	/* the ERRORs were sent directly on each transfer's socket; pending DATA was purged */
+	svc->pending_closes = 1;
 	uv_poll_stop(&svc->poll);
-	uv_poll_stop(&svc->xpoll);
 	uv_close((uv_handle_t *)&svc->poll, tftp_listener_close_cb);
-	uv_close((uv_handle_t *)&svc->xpoll, tftp_listener_close_cb);
 }
 
 void bw_tftp_service_reload(struct bw_tftp_service *svc, const struct bw_tftp_config *cfg,

@@ -1,6 +1,6 @@
-/* The TFTP service on the event loop: the listening socket, one transfer socket that every
- * transfer answers from (the server's TID, as docs/design.md tells), a timer per transfer,
- * limits, logging. */
+/* The TFTP service on the event loop: the listening socket, a socket per transfer on a port
+ * the kernel picks (the server's TID, RFC 1350, which a client learns only by receiving the
+ * first answer: docs/design.md tells why), a timer per transfer, limits, logging. */
 #ifndef BW_TFTP_IO_H
 #define BW_TFTP_IO_H
 
@@ -12,7 +12,8 @@
 struct bw_tftp_service;
 
 /* Binds the listening socket on listen (one of cfg's addresses: each address is a service
- * of its own, with its own transfer socket and limits) and starts serving. cfg, boot_root
+ * of its own, with its own limits; its transfers' sockets bind the address each request
+ * arrived on) and starts serving. cfg, boot_root
  * and vfs must outlive the service. */
 int bw_tftp_service_new(uv_loop_t *loop, const struct bw_tftp_config *cfg, const char *listen,
 			const char *boot_root, const struct bw_vfs *vfs,

@@ -1,5 +1,6 @@
 /* The TFTP row of the service table: one service instance per listen address (each with
- * its own transfer socket and limits), so one daemon can serve IPv4 and IPv6. */
+ * its own listening socket and limits; every transfer has a socket of its own), so one
+ * daemon can serve IPv4 and IPv6. */
 #include <errno.h>
 #include <stdlib.h>
 

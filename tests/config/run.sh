@@ -2,7 +2,8 @@
 # check-config on good and bad files:
 # - every bad-*.yaml fails; where bad-*.expected exists, stderr matches it exactly;
 # - every good-*.yaml loads, its --print output matches good-*.expected (with the absolute
-#   boot_root written as @ROOT@), and the printed config loads again and prints the same;
+#   boot_root written as @ROOT@, other paths in the copy as @DIR@/...), and the printed
+#   config loads again and prints the same;
 # - every key the printed config shows is documented in docs/config.md.
 # check-config also checks the files against this machine (the user `nobody` reading files
 # below root/, the interface lo), so the cases run in a copy of this directory that
@@ -47,7 +48,7 @@ for f in good-*.yaml; do
 		bad "$f rejected: $(cat "$tmp/err")"
 		continue
 	fi
-	sed "s|$tmp/cases/root|@ROOT@|" "$tmp/p1" >"$tmp/p1.norm"
+	sed -e "s|$tmp/cases/root|@ROOT@|" -e "s|$tmp/cases/|@DIR@/|g" "$tmp/p1" >"$tmp/p1.norm"
 	exp=${f%.yaml}.expected
 	if diff -u "$exp" "$tmp/p1.norm" >"$tmp/diff"; then ok "$f: effective config as expected"; else
 		bad "$f: effective config differs"; cat "$tmp/diff"; fi

@@ -4,7 +4,8 @@
  * moves; the rest is the packet. State carries over from input to input, like a real run.
  * Invariants (abort() when broken): a reply parses back as a BOOTREPLY with the request's
  * xid and chaddr, fits its buffer and the client's size limit, offers only addresses of a
- * configured subnet, and a lease to persist is for the MAC that asked. */
+ * configured subnet, a lease to persist is for the MAC that asked, and a reply to a relayed
+ * request goes back to the relay with its option 82 unchanged. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ static void fuzz_setup(void)
 		c->interfaces = fuzz_ifaces;
 		c->offer_timeout_ms = 2000;
 		c->decline_hold_s = 5;
+		c->decline_max_per_mac = 2;
+		c->decline_max_percent = 25;
 		c->rate_per_mac = 1000;
 		c->http_base = mode ? "http://10.0.0.1:8080/" : NULL;
 		c->boot_files = (struct bw_dhcp_boot_files_cfg){"undionly.kpxe", "ipxe.efi",
@@ -97,6 +100,21 @@ static void fuzz_check(const struct bw_dhcp_in *in, const struct bw_dhcp_out *ou
 		FUZZ_ASSERT(out->yiaddr == 0 && !out->persist); /* proxy: never an address */
 	if (out->dest == BW_DHCP_DEST_HW)
 		FUZZ_ASSERT(out->dest_addr == out->yiaddr && out->yiaddr);
+	/* through a relay (not on the PXE boot port): back to it, port 67 (RFC 2131 4.1), and a
+	 * DHCP reply with its option 82 as it came (RFC 3046 2.2; a BOOTP reply carries only
+	 * the RFC 1497 options: dhcp_build) */
+	if (m->hdr.giaddr && !in->boot_port) {
+		const struct bw_dhcp_opt *a = &m->opt[BW_DHCP_OPT_RELAY_AGENT];
+		const struct bw_dhcp_opt *b = &fuzz_r.opt[BW_DHCP_OPT_RELAY_AGENT];
+
+		FUZZ_ASSERT(out->dest == BW_DHCP_DEST_UNICAST && out->dest_port == 67);
+		FUZZ_ASSERT(out->dest_addr == ntohl(m->hdr.giaddr));
+		FUZZ_ASSERT(fuzz_r.hdr.giaddr == m->hdr.giaddr);
+		if (out->type == BW_DHCP_NONE)
+			return;
+		FUZZ_ASSERT(a->present == b->present);
+		FUZZ_ASSERT(!a->present || (a->len == b->len && memcmp(a->data, b->data, a->len) == 0));
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,13 +2,18 @@
  * bytes (header fields, option views inside the input or the scratch, message type), then
  * rebuilt with the builder from its header and every option, parsed again and compared; the
  * rebuilt packet must also fail cleanly with -EMSGSIZE one byte short of its size, by cap and
- * by limit. Every broken invariant abort()s.
+ * by limit, and wrapped in IPv4 and UDP headers (bw_dhcp_build_udp4, the raw-socket send)
+ * it must carry both checksums right. The parsed message then goes through the PXE policy
+ * (dhcp_pxe.c: classify, choose a boot file, quirks) as dhcp_server.c uses it. Every broken
+ * invariant abort()s.
  * Built with libFuzzer (BW_FUZZ=ON) and, with replay_main.c, as a corpus replay test. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "dhcp/dhcp_pxe.h"
 #include "dhcp/dhcp_wire.h"
 #include "fuzz_assert.h"
 
@@ -22,6 +27,7 @@
 static struct bw_dhcp_msg fuzz_m, fuzz_m2;
 static uint8_t fuzz_out[FUZZ_OUT_MAX];
 static uint8_t fuzz_out2[FUZZ_OUT_MAX + 1];
+static uint8_t fuzz_dgram[BW_DHCP_UDP4_HDR + FUZZ_OUT_MAX];
 
 static uint32_t fuzz_be32(const uint8_t *p)
 {
@@ -139,7 +145,13 @@ static int fuzz_build(const struct bw_dhcp_msg *m, uint8_t *buf, size_t cap, siz
 
 		if (!o->present || code == BW_DHCP_OPT_OVERLOAD)
 			continue;
-		r = bw_dhcp_build_opt(&b, (uint8_t)code, o->data, o->len);
+		/* the one- and four-byte helpers write the same bytes */
+		if (o->len == 1)
+			r = bw_dhcp_build_opt_u8(&b, (uint8_t)code, o->data[0]);
+		else if (o->len == 4)
+			r = bw_dhcp_build_opt_u32(&b, (uint8_t)code, fuzz_be32(o->data));
+		else
+			r = bw_dhcp_build_opt(&b, (uint8_t)code, o->data, o->len);
 		if (r < 0) {
 			FUZZ_ASSERT(r == -EMSGSIZE && b.len == before);
 			return r;
@@ -171,6 +183,35 @@ static void fuzz_same(const struct bw_dhcp_msg *a, const struct bw_dhcp_msg *b)
 			FUZZ_ASSERT(x->len == y->len &&
 			            (x->len == 0 || memcmp(x->data, y->data, x->len) == 0));
 	}
+}
+
+/* Checksums over the IPv4 header, and over the UDP pseudo-header, header and payload, fold
+ * to 0xffff when right (RFC 1071). */
+static void fuzz_check_udp4(const uint8_t *pkt, size_t len, const struct bw_dhcp_hdr *h)
+{
+	struct bw_dhcp_udp4 u = {.src = ntohl(h->siaddr), .dst = ntohl(h->yiaddr),
+				 .sport = 67, .dport = 68, .ip_id = (uint16_t)h->xid,
+				 .ttl = 64, .dont_fragment = h->xid & 1};
+	uint8_t pseudo[12];
+	size_t n = 0xdead, n2 = 0xdead;
+	uint32_t sum;
+
+	FUZZ_ASSERT(bw_dhcp_build_udp4(&u, pkt, len, fuzz_dgram, BW_DHCP_UDP4_HDR + len - 1, &n2) ==
+		    -EMSGSIZE && n2 == 0xdead);
+	FUZZ_ASSERT(bw_dhcp_build_udp4(&u, pkt, len, fuzz_dgram, sizeof(fuzz_dgram), &n) == 0);
+	FUZZ_ASSERT(n == BW_DHCP_UDP4_HDR + len);
+	FUZZ_ASSERT(fuzz_dgram[0] == 0x45 && fuzz_dgram[9] == 17);
+	FUZZ_ASSERT(((fuzz_dgram[2] << 8) | fuzz_dgram[3]) == (int)n);
+	FUZZ_ASSERT(bw_dhcp_csum_add(0, fuzz_dgram, 20) == 0xffff);
+	FUZZ_ASSERT(((fuzz_dgram[24] << 8) | fuzz_dgram[25]) == (int)(n - 20));
+	FUZZ_ASSERT(memcmp(fuzz_dgram + BW_DHCP_UDP4_HDR, pkt, len) == 0);
+	memcpy(pseudo, fuzz_dgram + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	pseudo[10] = fuzz_dgram[24];
+	pseudo[11] = fuzz_dgram[25];
+	sum = bw_dhcp_csum_add(0, pseudo, sizeof(pseudo));
+	FUZZ_ASSERT(bw_dhcp_csum_add(sum, fuzz_dgram + 20, n - 20) == 0xffff);
 }
 
 static void fuzz_rebuild(const struct bw_dhcp_msg *m)
@@ -207,6 +248,50 @@ static void fuzz_rebuild(const struct bw_dhcp_msg *m)
 		            -EMSGSIZE);
 		FUZZ_ASSERT(len2 == 0xdead);
 	}
+	fuzz_check_udp4(fuzz_out, len, &m->hdr);
+
+	/* a limit below the minimum reply (a client's tiny option 57) is raised to it */
+	struct bw_dhcp_builder b;
+	FUZZ_ASSERT(bw_dhcp_build_start(&b, fuzz_out2, sizeof(fuzz_out2), &m->hdr) == 0);
+	bw_dhcp_build_set_limit(&b, m->hdr.secs % BW_DHCP_MIN_REPLY);
+	FUZZ_ASSERT(b.limit == BW_DHCP_MIN_REPLY);
+}
+
+/* The PXE policy on any parsed request: a classification that agrees with the options, a
+ * boot file that is NUL-terminated, a URL exactly when it says so, one quirk row. */
+static void fuzz_check_pxe(const struct bw_dhcp_msg *m)
+{
+	static const struct bw_pxe_boot_files files = {"undionly.kpxe", "ipxe.efi",
+						       "ipxe-ia32.efi", "ipxe-arm64.efi",
+						       "boot.ipxe"};
+	const struct bw_dhcp_opt *arch = &m->opt[BW_DHCP_OPT_CLIENT_ARCH];
+	struct bw_pxe_client c;
+	struct bw_pxe_choice ch;
+	bool http;
+
+	memset(&c, 0xa5, sizeof(c));
+	bw_pxe_classify(m, &c);
+	FUZZ_ASSERT(memchr(c.vendor_class, 0, sizeof(c.vendor_class)) != NULL);
+	FUZZ_ASSERT(c.has_arch == (arch->present && arch->len >= 2 && arch->len % 2 == 0));
+	if (c.has_arch) {
+		FUZZ_ASSERT(c.arch_code == ((arch->data[0] << 8) | arch->data[1]));
+		FUZZ_ASSERT(c.arch == bw_pxe_arch_from_code(c.arch_code, &http));
+	}
+	if (c.has_uuid)
+		FUZZ_ASSERT(memcmp(c.uuid, m->opt[BW_DHCP_OPT_UUID].data + 1, 16) == 0);
+	FUZZ_ASSERT(!c.is_pxe || !c.is_http);
+	for (int with_http = 0; with_http < 2; with_http++) {
+		memset(&ch, 0xa5, sizeof(ch));
+		bw_pxe_choose(&c, &files, with_http ? "http://10.0.0.1:8080/" : NULL, &ch);
+		FUZZ_ASSERT(memchr(ch.file, 0, sizeof(ch.file)) != NULL);
+		FUZZ_ASSERT(ch.boot == (ch.file[0] != '\0'));
+		FUZZ_ASSERT(!ch.url || strncmp(ch.file, "http://", 7) == 0);
+		FUZZ_ASSERT(!ch.echo_http_client || (c.is_http && ch.url));
+		FUZZ_ASSERT(!ch.boot || c.is_ipxe || c.is_http || c.is_pxe);
+		if (c.is_ipxe && ch.boot)
+			FUZZ_ASSERT(strstr(ch.file, "boot.ipxe") != NULL); /* never iPXE again */
+	}
+	FUZZ_ASSERT(bw_pxe_quirks_for(&c) != NULL && bw_pxe_quirks_for(&c)->name != NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -228,5 +313,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r == 0);
 	fuzz_check_msg(&fuzz_m, data, size);
 	fuzz_rebuild(&fuzz_m);
+	fuzz_check_pxe(&fuzz_m);
 	return 0;
 }

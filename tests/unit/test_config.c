@@ -421,6 +421,32 @@ static void test_set(void)
 	bw_config_free(cfg);
 }
 
+/* ---- from a buffer ---- */
+
+/* bw_config_load_buf: the same load as a file, named as given; a value with control bytes
+ * is quoted in its message as \xNN, so every message stays one line. */
+static void test_load_buf(void)
+{
+	static const char ok[] = "boot_root: /srv\ntftp: {port: 6969}\n";
+	static const char bad[] = "boot_root: /srv\nmachines:\n  - { uuid: \"8f3e\\n\\rx\" }\n";
+	struct bw_config *cfg = NULL;
+	char err[1024];
+
+	CHECK_EQ_INT(bw_config_load_buf("/b.yaml", ok, sizeof(ok) - 1, 0, &cfg, err, sizeof(err)),
+		     0);
+	CHECK(cfg != NULL);
+	if (cfg)
+		CHECK_EQ_INT(((const struct bw_tftp_config *)bw_config_get(cfg, &bw_tftp_cfg_section))
+				 ->port,
+			     6969);
+	bw_config_free(cfg);
+	cfg = NULL;
+	CHECK(bw_config_load_buf("/b.yaml", bad, sizeof(bad) - 1, 0, &cfg, err, sizeof(err)) < 0);
+	CHECK(cfg == NULL);
+	CHECK_EQ_STR(err, "/b.yaml:3: machines.uuid: '8f3e\\x0a\\x0dx' is not a UUID like "
+			  "8f3e0f1c-9a4b-4c5d-8e6f-0123456789ab\n");
+}
+
 int main(void)
 {
 	snprintf(tc_dir, sizeof(tc_dir), "/tmp/bw-config-test-XXXXXX");
@@ -438,6 +464,7 @@ int main(void)
 	test_after_errors();
 	test_check_flags();
 	test_set();
+	test_load_buf();
 	rmdir(tc_dir);
 	return check_summary();
 }

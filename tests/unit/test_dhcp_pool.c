@@ -90,6 +90,41 @@ static void test_offers_expire(void)
 	bw_dhcp_pool_done(&p);
 }
 
+/* Issue 11: an address offered to A is not granted to B while the offer stands; A's
+ * REQUEST gets it. Only an offer that took over another (the pool was full) can be lost. */
+static void test_offer_stands(void)
+{
+	struct bw_dhcp_pool p;
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0};
+	uint32_t a, x;
+	uint64_t now = 1000;
+
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 11), 5000, 60000);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now, &a), 0);
+	CHECK(!bw_dhcp_pool_slot(&p, a)->taken_over);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, B, a, now + 1, 60000), -EBUSY);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, a)->state, BW_DHCP_SLOT_OFFERED);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, B, a, now + 4999, 60000), -EBUSY);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, a, now + 4999, 60000), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, A, now + 5000, &x, NULL), 0);
+	CHECK_EQ_U64(x, a);
+	/* once the offer timed out the address is anybody's */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, 0, now, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, D, x, now + 5000, 60000), 0);
+	bw_dhcp_pool_done(&p);
+	/* a full pool: the flood's take-over offers go to whoever REQUESTs first */
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 11), 5000, 60000);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now, &a), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now, &x), 0);
+	mac[5] = 1;
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, mac, 0, now + 1, &x), 0); /* takes A's */
+	CHECK_EQ_U64(x, a);
+	CHECK(bw_dhcp_pool_slot(&p, a)->taken_over);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, a, now + 2, 60000), 0);
+	CHECK(!bw_dhcp_pool_slot(&p, a)->taken_over);
+	bw_dhcp_pool_done(&p);
+}
+
 static void test_release_and_decline(void)
 {
 	struct bw_dhcp_pool p;
@@ -108,14 +143,119 @@ static void test_release_and_decline(void)
 	bw_dhcp_pool_offer(&p, A, a, now, &x);
 	CHECK_EQ_U64(x, a);
 	bw_dhcp_pool_bind(&p, A, x, now, 600000);
-	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, B, x, now), -EACCES);
-	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, A, x, now), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, B, x, now, NULL), -EACCES);
+	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, A, x, now, NULL), 0);
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, a, now + 1, &x), 0);
 	CHECK(x != a); /* quarantined: the client gets another address */
 	bw_dhcp_pool_bind(&p, A, x, now + 1, 600000);
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, a, now + 1, &x), -ENOSPC);
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, a, now + 30000, &x), 0);
 	CHECK_EQ_U64(x, a); /* back after the quarantine */
+	bw_dhcp_pool_done(&p);
+}
+
+/* bind + DECLINE of a new address by mac at now; what the DECLINE released early. */
+static struct bw_dhcp_trim bind_decline(struct bw_dhcp_pool *p, const uint8_t *mac, uint64_t now,
+					uint32_t *ret_addr)
+{
+	struct bw_dhcp_trim t = {0};
+	uint32_t x = 0;
+
+	CHECK_EQ_INT(bw_dhcp_pool_offer(p, mac, 0, now, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(p, mac, x, now, 600000), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_decline(p, mac, x, now, &t), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(p, x)->state, BW_DHCP_SLOT_DECLINED);
+	if (ret_addr)
+		*ret_addr = x;
+	return t;
+}
+
+static size_t quarantined(const struct bw_dhcp_pool *p, uint64_t now)
+{
+	size_t n = 0;
+
+	for (uint32_t a = p->first; a <= p->last; a++) {
+		const struct bw_dhcp_slot *s = bw_dhcp_pool_slot(p, a);
+
+		n += s->state == BW_DHCP_SLOT_DECLINED && s->expires_ms > now;
+	}
+	return n;
+}
+
+/* Issue 11: 40 DECLINEs quarantined the whole 20-address pool. One client holds at most
+ * decline_per_mac quarantined addresses, the pool at most decline_percent of its addresses;
+ * past a cap the oldest quarantine is released. Only the client bound to an address can
+ * DECLINE it. */
+static void test_decline_caps(void)
+{
+	struct bw_dhcp_pool p;
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 0};
+	struct bw_dhcp_trim t;
+	uint32_t first = 0, x = 0, y;
+	uint64_t now = 1000000;
+	unsigned worst = 0;
+
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 100), IP(10, 0, 0, 119), 5000, 600000);
+	bw_dhcp_pool_set_decline_caps(&p, 2, 25); /* 5 of 20 */
+	/* an offer is no binding; another client's binding is not A's */
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, A, 0, now, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, A, x, now, &t), -EACCES);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, A, x, now, 600000), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_decline(&p, B, x, now, &t), -EACCES);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_BOUND);
+	CHECK_EQ_INT(bw_dhcp_pool_release(&p, A, x), 0);
+	/* one client, 5 DECLINEs: its 2 newest stay quarantined */
+	t = bind_decline(&p, A, now, &first);
+	CHECK_EQ_INT(t.by_client + t.by_pool, 0);
+	CHECK_EQ_INT(t.held, 1);
+	bind_decline(&p, A, now + 1, NULL);
+	t = bind_decline(&p, A, now + 2, &x);
+	CHECK_EQ_INT(t.by_client, 1);
+	CHECK_EQ_INT(t.by_pool, 0);
+	CHECK_EQ_U64(t.first, first); /* the oldest */
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, first)->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_DECLINED); /* the newest */
+	bind_decline(&p, A, now + 3, NULL);
+	bind_decline(&p, A, now + 4, NULL);
+	CHECK_EQ_U64(quarantined(&p, now + 5), 2);
+	/* 40 clients, one DECLINE each: never more than 5 quarantined, 15 addresses usable */
+	for (int i = 0; i < 40; i++) {
+		mac[5] = (uint8_t)i;
+		t = bind_decline(&p, mac, now + 10 + (uint64_t)i, &y);
+		if (t.held > worst)
+			worst = t.held;
+		CHECK_EQ_U64(quarantined(&p, now + 10 + (uint64_t)i), t.held);
+	}
+	CHECK_EQ_INT(worst, 5);
+	CHECK_EQ_INT(t.held, 5);
+	CHECK_EQ_INT(t.by_pool, 1);
+	CHECK_EQ_INT(t.pool_cap, 5);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, y)->state, BW_DHCP_SLOT_DECLINED); /* the newest stays */
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now + 100), 15);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now + 100, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_bind(&p, B, x, now + 100, 600000), 0);
+	/* a lowered cap (a reload) applies at the next trim: 10% of 20 is 2 */
+	bw_dhcp_pool_set_decline_caps(&p, 2, 10);
+	CHECK_EQ_INT(bw_dhcp_pool_trim_quarantine(&p, now + 100, &t), 0);
+	CHECK_EQ_INT(t.by_pool, 3);
+	CHECK_EQ_INT(t.held, 2);
+	CHECK_EQ_U64(quarantined(&p, now + 100), 2);
+	bw_dhcp_pool_done(&p);
+
+	/* rows restored from the store: trimmed oldest first; a tiny pool still allows one */
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 12), 5000, 600000);
+	bw_dhcp_pool_set_decline_caps(&p, 2, 25); /* 25% of 3: still one */
+	for (int i = 0; i < 3; i++) {
+		mac[5] = (uint8_t)(100 + i);
+		CHECK_EQ_INT(bw_dhcp_pool_restore(&p, mac, IP(10, 0, 0, 10) + (uint32_t)i,
+						  BW_DHCP_SLOT_DECLINED, now + 3000 - (uint64_t)i,
+						  now), 0);
+	}
+	CHECK_EQ_INT(bw_dhcp_pool_trim_quarantine(&p, now, &t), 0);
+	CHECK_EQ_INT(t.by_pool, 2);
+	CHECK_EQ_INT(t.held, 1);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 10))->state, BW_DHCP_SLOT_DECLINED);
+	CHECK_EQ_U64(bw_dhcp_pool_free_count(&p, now), 2);
 	bw_dhcp_pool_done(&p);
 }
 
@@ -247,16 +387,26 @@ static void test_unbind(void)
 	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 42))->state, BW_DHCP_SLOT_BOUND);
 	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u2), 0); /* back to B's first binding */
 	CHECK_EQ_U64(bw_dhcp_pool_slot(&p, IP(10, 0, 0, 42))->expires_ms, now + 60000);
-	/* an address taken from another client's offer goes back to free, not to that offer */
+	/* another client's standing offer is not bound at all: nothing to undo */
 	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, IP(10, 0, 0, 45), now, &x), 0);
 	CHECK_EQ_U64(x, IP(10, 0, 0, 45));
-	CHECK_EQ_INT(bind_undoable(&p, D, x, now, 60000, &u), 0);
-	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
-	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bind_undoable(&p, D, x, now, 60000, &u), -EBUSY);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_OFFERED);
 	CHECK_EQ_INT(bw_dhcp_pool_find(&p, D, now, &x, NULL), -ENOENT);
 	/* nothing to undo outside the pool */
 	memset(&u, 0, sizeof(u));
 	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), -ERANGE);
+	bw_dhcp_pool_done(&p);
+	/* an address taken from another client's take-over offer (a full pool) goes back to
+	 * free, not to that offer */
+	bw_dhcp_pool_init(&p, IP(10, 0, 0, 10), IP(10, 0, 0, 10), 5000, 60000);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, C, 0, now, &x), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_offer(&p, B, 0, now + 1, &x), 0); /* takes C's */
+	CHECK_EQ_INT(bind_undoable(&p, D, x, now + 2, 60000, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_unbind(&p, &u), 0);
+	CHECK_EQ_INT(bw_dhcp_pool_slot(&p, x)->state, BW_DHCP_SLOT_FREE);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, D, now + 2, &x, NULL), -ENOENT);
+	CHECK_EQ_INT(bw_dhcp_pool_find(&p, B, now + 2, &x, NULL), -ENOENT);
 	bw_dhcp_pool_done(&p);
 }
 
@@ -267,7 +417,9 @@ int main(void)
 	test_reserve_restore();
 	test_offer_and_bind();
 	test_offers_expire();
+	test_offer_stands();
 	test_release_and_decline();
 	test_unbind();
+	test_decline_caps();
 	return check_summary();
 }

@@ -3,7 +3,10 @@
 #include "check.h"
 #include "dhcp/dhcp_pxe.h"
 
+/* The message the tests decide on, and the bytes it views: a parsed message points into its
+ * buffer (dhcp_wire.h), so the buffer make() builds into lives as long as msg does. */
 static struct bw_dhcp_msg msg;
+static uint8_t msg_buf[1024];
 
 struct req {
 	const char *vendor;  /* option 60 or NULL */
@@ -17,13 +20,12 @@ struct req {
 
 static void make(const struct req *r)
 {
-	uint8_t buf[1024];
 	struct bw_dhcp_builder b;
 	struct bw_dhcp_hdr h = {.op = 1, .htype = 1, .hlen = 6, .xid = 1,
 				.chaddr = {0x52, 0x54, 0, 0x12, 0x34, 0x56}};
 	size_t len;
 
-	bw_dhcp_build_start(&b, buf, sizeof(buf), &h);
+	bw_dhcp_build_start(&b, msg_buf, sizeof(msg_buf), &h);
 	bw_dhcp_build_opt_u8(&b, BW_DHCP_OPT_MSG_TYPE, BW_DHCP_DISCOVER);
 	if (r->vendor)
 		bw_dhcp_build_opt(&b, BW_DHCP_OPT_VENDOR_CLASS, r->vendor, strlen(r->vendor));
@@ -38,7 +40,7 @@ static void make(const struct req *r)
 	if (r->uuid)
 		bw_dhcp_build_opt(&b, BW_DHCP_OPT_UUID, r->uuid, r->uuid_len);
 	bw_dhcp_build_finish(&b, &len);
-	CHECK_EQ_INT(bw_dhcp_parse(buf, len, &msg), 0);
+	CHECK_EQ_INT(bw_dhcp_parse(msg_buf, len, &msg), 0);
 }
 
 static void choose(const struct req *r, struct bw_pxe_client *c, struct bw_pxe_choice *ch)

@@ -44,6 +44,8 @@ static void setup_cfg(int mode)
 	cfg.interfaces = ifaces;
 	cfg.offer_timeout_ms = 10000;
 	cfg.decline_hold_s = 600;
+	cfg.decline_max_per_mac = 2;
+	cfg.decline_max_percent = 25;
 	cfg.rate_per_mac = 20;
 	cfg.boot_files = (struct bw_dhcp_boot_files_cfg){"undionly.kpxe", "ipxe.efi", "ipxe-ia32.efi",
 							 "ipxe-arm64.efi", "boot.ipxe"};
@@ -241,6 +243,113 @@ static void dora_release_decline(struct bw_dhcp_server *s, uint32_t yi)
 	CHECK(out.persist);
 	CHECK_EQ_INT(out.lease.state, BW_LEASE_DECLINED);
 	CHECK_EQ_U64(out.lease.expires_ms, NOW + 600000);
+}
+
+/* Issue 11: while A's offer stands, B's REQUEST for that address is NAKed (INIT-REBOOT and
+ * SELECTING alike) and A's REQUEST gets the ACK. */
+static void test_offer_held(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	uint32_t yi;
+
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_A, .arch = -1});
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	yi = ntohl(reply.hdr.yiaddr);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1, .req_ip = yi},
+		false, NOW + 100);
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	CHECK(!out.persist);
+	CHECK_EQ_STR(out.verdict, "NAK: address offered to another client");
+	CHECK_EQ_MEM(reply.opt[BW_DHCP_OPT_MESSAGE].data, reply.opt[BW_DHCP_OPT_MESSAGE].len,
+		     "NAK: address offered to another client", 38);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1, .req_ip = yi,
+				.server_id = SERVER}, false, NOW + 200);
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1, .req_ip = yi,
+				.server_id = SERVER}, false, NOW + 300);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	CHECK_EQ_U64(ntohl(reply.hdr.yiaddr), yi);
+	CHECK(out.persist);
+	CHECK_EQ_MEM(out.lease.mac, 6, MAC_A, 6);
+	/* B then DISCOVERs and gets an address of its own */
+	step_at(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1}, false,
+		NOW + 400);
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	CHECK(ntohl(reply.hdr.yiaddr) != yi);
+	/* an offer that timed out binds nobody: B's INIT-REBOOT for C's lapsed offer is ACKed */
+	step_at(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_C, .arch = -1}, false,
+		NOW + 500);
+	yi = ntohl(reply.hdr.yiaddr);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1, .req_ip = yi},
+		false, NOW + 500 + 10000);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	bw_dhcp_server_free(s);
+}
+
+/* DORA for mac at now; returns the address ACKed. */
+static uint32_t bind_at(struct bw_dhcp_server *s, const uint8_t *mac, uint64_t now)
+{
+	uint32_t yi;
+
+	step_at(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = mac, .arch = -1}, false, now);
+	CHECK_EQ_INT(out.type, BW_DHCP_OFFER);
+	yi = ntohl(reply.hdr.yiaddr);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = mac, .arch = -1, .req_ip = yi,
+				.server_id = SERVER}, false, now);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	return yi;
+}
+
+/* Issue 11: a DECLINE is taken only from the client bound to the address, with our server
+ * identifier and option 50; the quarantine is capped (4 addresses, 25%: one). */
+static void test_decline_checks(void)
+{
+	struct bw_dhcp_server *s = new_server(BW_DHCP_MODE_SERVER);
+	uint32_t x = bind_at(s, MAC_A, NOW), y;
+	char want[200];
+
+	step(s, &(struct rq){.type = BW_DHCP_DECLINE, .mac = MAC_B, .arch = -1, .req_ip = x,
+			     .server_id = SERVER});
+	CHECK(!out.persist);
+	CHECK_EQ_STR(out.verdict, "ignoring DECLINE of 10.0.0.100: not this client's address");
+	step(s, &(struct rq){.type = BW_DHCP_DECLINE, .mac = MAC_A, .arch = -1, .req_ip = x,
+			     .server_id = IP(10, 0, 0, 2)});
+	CHECK(!out.persist);
+	CHECK_EQ_STR(out.verdict, "ignoring DECLINE: not addressed to this server");
+	step(s, &(struct rq){.type = BW_DHCP_DECLINE, .mac = MAC_A, .arch = -1, .ciaddr = x,
+			     .server_id = SERVER});
+	CHECK(!out.persist);
+	CHECK_EQ_STR(out.verdict, "ignoring DECLINE: no requested address (option 50)");
+	step(s, &(struct rq){.type = BW_DHCP_DISCOVER, .mac = MAC_B, .arch = -1});
+	y = ntohl(reply.hdr.yiaddr);
+	step(s, &(struct rq){.type = BW_DHCP_DECLINE, .mac = MAC_B, .arch = -1, .req_ip = y,
+			     .server_id = SERVER});
+	CHECK(!out.persist); /* only offered */
+	/* A's own DECLINE: quarantined, persisted */
+	step(s, &(struct rq){.type = BW_DHCP_DECLINE, .mac = MAC_A, .arch = -1, .req_ip = x,
+			     .server_id = SERVER});
+	CHECK(out.persist);
+	CHECK_EQ_INT(out.dest, BW_DHCP_DEST_NONE);
+	CHECK_EQ_INT(out.lease.state, BW_LEASE_DECLINED);
+	CHECK_EQ_STR(out.verdict, "DECLINE 10.0.0.100: quarantined");
+	CHECK_EQ_STR(out.warn, "");
+	/* C's DECLINE: the pool's one quarantine slot goes to C's, A's .100 comes back */
+	y = bind_at(s, MAC_C, NOW + 1);
+	step_at(s, &(struct rq){.type = BW_DHCP_DECLINE, .mac = MAC_C, .arch = -1, .req_ip = y,
+				.server_id = SERVER}, false, NOW + 2);
+	CHECK(out.persist);
+	CHECK_EQ_STR(out.warn, "quarantine cap reached: 1 of the pool's 4 addresses are "
+		     "quarantined (dhcp.decline_max_percent 25): 10.0.0.100 released early");
+	snprintf(want, sizeof(want), "DECLINE %u.%u.%u.%u: quarantined; %s", y >> 24,
+		 (y >> 16) & 255, (y >> 8) & 255, y & 255, out.warn);
+	CHECK_EQ_STR(out.verdict, want);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_B, .arch = -1,
+				.req_ip = IP(10, 0, 0, 100)}, false, NOW + 3);
+	CHECK_EQ_INT(out.type, BW_DHCP_ACK);
+	step_at(s, &(struct rq){.type = BW_DHCP_REQUEST, .mac = MAC_A, .arch = -1, .req_ip = y},
+		false, NOW + 3);
+	CHECK_EQ_INT(out.type, BW_DHCP_NAK); /* quarantined */
+	bw_dhcp_server_free(s);
 }
 
 static void test_dora(void)
@@ -837,6 +946,8 @@ static void test_unbind_failed_commit(void)
 int main(void)
 {
 	test_dora();
+	test_offer_held();
+	test_decline_checks();
 	test_inform_bootp_relay();
 	test_reservation_and_limits();
 	test_reconfigure_mode();

@@ -15,6 +15,8 @@ static void test_rx_batch(void)
 	struct iovec iov[SLOTS];
 	struct sockaddr_storage from[SLOTS];
 	uint8_t bufs[SLOTS][BUF];
+	static const char long_dgram[] =
+		"a datagram longer than a slot's sixty-four bytes, which the kernel truncates";
 	int sv[2];
 	int n;
 
@@ -23,8 +25,8 @@ static void test_rx_batch(void)
 	for (int round = 0; round < 2; round++) {
 		CHECK_EQ_INT(send(sv[1], "one", 3, 0), 3);
 		CHECK_EQ_INT(send(sv[1], "second", 6, 0), 6);
-		CHECK_EQ_INT(send(sv[1], "a datagram longer than a slot's sixty-four bytes, which the "
-					 "kernel truncates", 95, 0), 95);
+		CHECK_EQ_INT(send(sv[1], long_dgram, sizeof(long_dgram) - 1, 0),
+			     (int)sizeof(long_dgram) - 1);
 		memset(bufs, 0xee, sizeof(bufs));
 		bw_sock_rx_batch_prepare(mm, iov, from, sizeof(from[0]), bufs, sizeof(bufs[0]),
 					 SLOTS);
