@@ -37,6 +37,8 @@
  * 16 KiB), so its answer is tracked: how much of it arrived is logged if it is cut short.
  * Smaller ones are taken whole by the kernel in the write that starts them. */
 #define HTTP_TRACK_MIN (8u * 1024)
+/* Attempts at a consistent read of a socket's written bytes (bw_http_tcp_written). */
+#define HTTP_WRITTEN_TRIES 16
 /* How much of a large file one read takes (the answer's own buffer, one per answer). */
 #define HTTP_READ_BLOCK (256u * 1024)
 
@@ -85,15 +87,22 @@ static uint64_t http_head_len(unsigned status, struct MHD_Response *resp, uint64
 	return len;
 }
 
+/* The socket's TCP_INFO, with tcpi_bytes_acked (Linux 4.1). */
+static bool http_tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0 &&
+	       len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti->tcpi_bytes_acked);
+}
+
 /* Bytes of this connection the client's TCP has acknowledged; false when the kernel does not
  * say (tcpi_bytes_acked: Linux 4.1). */
 static bool http_tcp_acked(int fd, uint64_t *ret)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+	if (fd < 0 || !http_tcp_info(fd, &ti))
 		return false;
 	*ret = ti.tcpi_bytes_acked;
 	return true;
@@ -117,19 +126,26 @@ static bool http_tcp_fin_queued(uint8_t state)
 bool bw_http_tcp_written(int fd, uint64_t *ret)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int outq;
+	int outq, outq2;
 
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked) ||
-	    ioctl(fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+	if (fd < 0)
 		return false;
-	if (ti.tcpi_state == 7 /* TCP_CLOSE */)
-		return false;
-	*ret = ti.tcpi_bytes_acked + (uint64_t)outq;
-	if (http_tcp_fin_queued(ti.tcpi_state) && *ret > 0)
-		(*ret)--;
-	return true;
+	/* The two counts come from two calls, and ACKs arriving in between move bytes from one
+	 * to the other (a preempted closer missed 2.9 MB of them so): only a TCP_INFO read
+	 * between two equal SIOCOUTQ reads is used (snd_una did not move; write_seq cannot). */
+	for (int i = 0; i < HTTP_WRITTEN_TRIES; i++) {
+		if (ioctl(fd, SIOCOUTQ, &outq) < 0 || !http_tcp_info(fd, &ti) ||
+		    ioctl(fd, SIOCOUTQ, &outq2) < 0 || outq < 0 ||
+		    ti.tcpi_state == 7 /* TCP_CLOSE */)
+			return false;
+		if (outq != outq2)
+			continue;
+		*ret = ti.tcpi_bytes_acked + (uint64_t)outq;
+		if (http_tcp_fin_queued(ti.tcpi_state) && *ret > 0)
+			(*ret)--;
+		return true;
+	}
+	return false;
 }
 
 /* Whether the body of an answer of len bytes is tracked: it may need more than one write. */
