@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -172,4 +173,73 @@ int bw_fspath_open(int root_fd, const char *root_path, const char *rel, bool cas
 	if (fd == -EACCES && root_path && !(flags & O_CREAT))
 		fd = path_open_resolved(root_fd, root_path, rel, flags, mode);
 	return fd;
+}
+
+/* -EISDIR for a directory, -ENODEV for anything else that is not a regular file. */
+static int path_check_type(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return 0;
+	return S_ISDIR(mode) ? -EISDIR : -ENODEV;
+}
+
+/* The type of what fd (O_PATH or open) is, as path_check_type; its fstat in *st. */
+static int path_fd_type(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : path_check_type(st->st_mode);
+}
+
+/* The O_PATH check: resolves rel beneath the root (as bw_fspath_open) without opening it and
+ * checks its type; its fstat in *st. */
+static int path_check_beneath(int root_fd, const char *root_path, const char *rel,
+			      bool case_insensitive, struct stat *st)
+{
+	int pfd = bw_fspath_open(root_fd, root_path, rel, case_insensitive, O_PATH, 0);
+	int r;
+
+	if (pfd < 0)
+		return pfd;
+	r = path_fd_type(pfd, st);
+	close(pfd);
+	return r;
+}
+
+int bw_fspath_open_checked(int root_fd, const char *root_path, const char *rel,
+			   bool case_insensitive, const struct stat *checked, struct stat *ret_st)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = bw_fspath_open(root_fd, root_path, rel, case_insensitive,
+			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	r = path_fd_type(fd, &st);
+	if (r == 0 && (st.st_dev != checked->st_dev || st.st_ino != checked->st_ino))
+		r = -ESTALE; /* a regular file too, but not the one checked */
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (ret_st)
+		*ret_st = st;
+	return fd;
+}
+
+int bw_fspath_open_regular(int root_fd, const char *root_path, const char *rel,
+			   bool case_insensitive, struct stat *ret_st)
+{
+	struct stat st;
+	int r;
+
+	/* The common case, a regular file, is told by one fstatat (no descriptor to make and
+	 * close). fstatat follows symlinks out of the root, so it only decides whether an open
+	 * is tried; the open resolves beneath the root and must find the same inode. Anything
+	 * else takes the O_PATH way, for its errors. */
+	if (fstatat(root_fd, rel, &st, AT_NO_AUTOMOUNT) < 0 || !S_ISREG(st.st_mode)) {
+		r = path_check_beneath(root_fd, root_path, rel, case_insensitive, &st);
+		if (r < 0)
+			return r;
+	}
+	return bw_fspath_open_checked(root_fd, root_path, rel, case_insensitive, &st, ret_st);
 }

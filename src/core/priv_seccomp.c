@@ -83,8 +83,10 @@ static const int seccomp_families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 static const int seccomp_prctls[] = {PR_SET_NAME, PR_GET_NAME, PR_GET_NO_NEW_PRIVS,
 				     PR_GET_DUMPABLE};
 /* ioctl() requests allowed: libuv's non-blocking and close-on-exec switches, its readable
- * byte count, stdio asking whether stderr is a terminal */
-static const unsigned long seccomp_ioctls[] = {FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, TCGETS};
+ * byte count, stdio asking whether stderr is a terminal, and a socket's unacknowledged
+ * byte count (SIOCOUTQ, which is TIOCOUTQ: HTTP counts what a cut-short answer sent) */
+static const unsigned long seccomp_ioctls[] = {FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, TCGETS,
+					       TIOCOUTQ};
 
 static const char *seccomp_names[SECCOMP_NR_MAX]; /* read by the SIGSYS handler */
 static atomic_bool seccomp_json;

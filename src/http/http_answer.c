@@ -6,18 +6,22 @@
  * with the headers (MHD writes a buffer answer's headers and body together); small settled
  * files are kept in the thread's cache with their ready 200 answer. Larger: with sendfile(2)
  * (MHD pushes the headers alone, then sends the body from the page cache in 128 KiB calls),
- * or pread + GnuTLS with HTTPS. */
+ * watched by http_io.c's closer for a file that shrinks while sent; with HTTPS, read by our
+ * callback (pread, 256 KiB blocks) into GnuTLS, which finds a shrunken file itself. */
 #include "http/http_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,6 +37,10 @@
  * 16 KiB), so its answer is tracked: how much of it arrived is logged if it is cut short.
  * Smaller ones are taken whole by the kernel in the write that starts them. */
 #define HTTP_TRACK_MIN (8u * 1024)
+/* Attempts at a consistent read of a socket's written bytes (bw_http_tcp_written). */
+#define HTTP_WRITTEN_TRIES 16
+/* How much of a large file one read takes (the answer's own buffer, one per answer). */
+#define HTTP_READ_BLOCK (256u * 1024)
 
 static const struct {
 	unsigned status;
@@ -79,18 +87,65 @@ static uint64_t http_head_len(unsigned status, struct MHD_Response *resp, uint64
 	return len;
 }
 
+/* The socket's TCP_INFO, with tcpi_bytes_acked (Linux 4.1). */
+static bool http_tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0 &&
+	       len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti->tcpi_bytes_acked);
+}
+
 /* Bytes of this connection the client's TCP has acknowledged; false when the kernel does not
  * say (tcpi_bytes_acked: Linux 4.1). */
 static bool http_tcp_acked(int fd, uint64_t *ret)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+	if (fd < 0 || !http_tcp_info(fd, &ti))
 		return false;
 	*ret = ti.tcpi_bytes_acked;
 	return true;
+}
+
+/* TCP states (the kernel's include/net/tcp_states.h, which <netinet/tcp.h> also has but
+ * clashes with <linux/tcp.h>) in which our FIN is queued or sent: it then takes one number of
+ * the send sequence. */
+static bool http_tcp_fin_queued(uint8_t state)
+{
+	enum { FIN_WAIT1 = 4, FIN_WAIT2 = 5, TIME_WAIT = 6, LAST_ACK = 9, CLOSING = 11 };
+
+	return state == FIN_WAIT1 || state == FIN_WAIT2 || state == TIME_WAIT ||
+	       state == LAST_ACK || state == CLOSING;
+}
+
+/* The acknowledged bytes (tcpi_bytes_acked) plus those still in the send queue (SIOCOUTQ:
+ * write_seq - snd_una), less the FIN once it is queued. In TCP_CLOSE (a reset, or the peer's
+ * FIN after ours was acknowledged, which turns the socket into a time-wait one) the queue's
+ * fate is unknown: false. */
+bool bw_http_tcp_written(int fd, uint64_t *ret)
+{
+	struct tcp_info ti;
+	int outq, outq2;
+
+	if (fd < 0)
+		return false;
+	/* The two counts come from two calls, and ACKs arriving in between move bytes from one
+	 * to the other (a preempted closer missed 2.9 MB of them so): only a TCP_INFO read
+	 * between two equal SIOCOUTQ reads is used (snd_una did not move; write_seq cannot). */
+	for (int i = 0; i < HTTP_WRITTEN_TRIES; i++) {
+		if (ioctl(fd, SIOCOUTQ, &outq) < 0 || !http_tcp_info(fd, &ti) ||
+		    ioctl(fd, SIOCOUTQ, &outq2) < 0 || outq < 0 ||
+		    ti.tcpi_state == 7 /* TCP_CLOSE */)
+			return false;
+		if (outq != outq2)
+			continue;
+		*ret = ti.tcpi_bytes_acked + (uint64_t)outq;
+		if (http_tcp_fin_queued(ti.tcpi_state) && *ret > 0)
+			(*ret)--;
+		return true;
+	}
+	return false;
 }
 
 /* Whether the body of an answer of len bytes is tracked: it may need more than one write. */
@@ -122,6 +177,18 @@ uint64_t bw_http_answer_delivered(const struct bw_http_conn *c)
 	return got < c->bytes ? got : c->bytes;
 }
 
+uint64_t bw_http_answer_written(const struct bw_http_conn *c, uint64_t written)
+{
+	uint64_t got;
+
+	if (!c->tracked)
+		return bw_http_answer_delivered(c);
+	if (written < c->acked0 || written - c->acked0 <= c->head_len)
+		return 0;
+	got = written - c->acked0 - c->head_len;
+	return got < c->bytes ? got : c->bytes;
+}
+
 /* Queues resp (our reference is dropped) with a body of body bytes. */
 static enum MHD_Result http_queue(struct bw_http_conn *c, struct MHD_Connection *mc,
                                   unsigned status, struct MHD_Response *resp, uint64_t body)
@@ -137,8 +204,24 @@ static enum MHD_Result http_queue(struct bw_http_conn *c, struct MHD_Connection 
 	return r;
 }
 
+static enum MHD_Result http_answer_text(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                        unsigned status, const char *note, bool close);
+
 enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connection *mc,
                                      unsigned status, const char *note)
+{
+	return http_answer_text(c, mc, status, note, false);
+}
+
+enum MHD_Result bw_http_answer_refuse(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                      const char *note)
+{
+	return http_answer_text(c, mc, 400, note, true);
+}
+
+/* A short text answer; close: with "Connection: close" (MHD then closes the connection). */
+static enum MHD_Result http_answer_text(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                        unsigned status, const char *note, bool close)
 {
 	const char *text = "500 Internal Server Error\n";
 	struct MHD_Response *resp;
@@ -152,7 +235,8 @@ enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connecti
 		return MHD_NO;
 	if (!http_add(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") ||
 	    (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-	     !http_add(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD"))) {
+	     !http_add(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD")) ||
+	    (close && !http_add(resp, MHD_HTTP_HEADER_CONNECTION, "close"))) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
@@ -377,7 +461,7 @@ static enum MHD_Result http_send_full(struct bw_http_conn *c, struct MHD_Connect
 	return r;
 }
 
-/* A small file's body from memory (f is in cache, fd is closed here). */
+/* A small file's body from memory (f is in cache, fd is closed here; -1: none opened). */
 static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connection *mc,
                                        struct bw_http_cache *cache, struct bw_http_file *f, int fd,
                                        const struct http_rep *rep, const struct bw_http_plan *plan)
@@ -387,7 +471,8 @@ static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connec
 	int err = 0;
 
 	blob = http_file_body(cache, f, fd, &err);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!blob)
 		return bw_http_answer_error(
 		    c, mc, 500, err == -ENOMEM ? "out of memory" : "file changed while read");
@@ -402,53 +487,124 @@ static enum MHD_Result http_send_small(struct bw_http_conn *c, struct MHD_Connec
 	return http_send_plan(c, mc, plan, rep, resp);
 }
 
-/* A large body with sendfile (MHD owns fd from here; closed with the answer). The socket
- * keeps the kernel's autotuned send buffer, as nginx does: a fixed one (bootwire gave 2 MiB to
- * bodies of 1 MiB or more) only moved sending work from the loopback client's ACKs into the
- * server's own sendfile() calls (bench/README.md). */
-static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
-                                       const struct http_rep *rep, const struct bw_http_plan *plan)
-{
-	struct MHD_Response *resp;
+/* A large body read from fd by a callback (HTTPS, where MHD would pread into GnuTLS anyway,
+ * and plain HTTP when the file cannot be watched): how far the answer is, and where it comes
+ * from. */
+struct http_file_body {
+	struct bw_http_conn *c; /* outlives the answer's reads (they stop when the request ends) */
+	int fd;
+	uint64_t first; /* the file offset of the body's first byte */
+};
 
-	resp = MHD_create_response_from_fd_at_offset64(plan->len, fd, plan->first);
+static void http_file_body_free(void *cls)
+{
+	struct http_file_body *b = cls;
+
+	close(b->fd);
+	free(b);
+}
+
+/* MHD asks for body bytes [pos, pos + max) of a body it knows the length of, so a read that
+ * finds the end of the file first means the file shrank while being sent: the answer can never
+ * be completed, and the connection is aborted at once (MHD closes it; the log line says how
+ * many bytes left: pos, all of which MHD had written to the socket). MHD 0.9.75's own pread
+ * reader would end the answer as if it were complete. */
+static ssize_t http_file_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_file_body *b = cls;
+	ssize_t n;
+
+	if (max > SSIZE_MAX)
+		max = SSIZE_MAX;
+	do
+		n = pread(b->fd, buf, max, (off_t)(b->first + pos));
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	b->c->short_read = true;
+	b->c->short_at = pos; /* MHD asks for more only once it has written all before pos */
+	b->c->note = n == 0 ? "file shrank while sent" : "file read failed while sent";
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* A large body read by http_file_read (fd is owned by the answer from here; closed with it). */
+static enum MHD_Result http_send_read(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
+                                      const struct http_rep *rep, const struct bw_http_plan *plan)
+{
+	struct http_file_body *b = malloc(sizeof(*b));
+	struct MHD_Response *resp = NULL;
+
+	if (b) {
+		*b = (struct http_file_body){.c = c, .fd = fd, .first = plan->first};
+		resp = MHD_create_response_from_callback(plan->len, HTTP_READ_BLOCK, http_file_read,
+		                                         b, http_file_body_free);
+	}
 	if (!resp) {
+		free(b);
 		close(fd);
 		return bw_http_answer_error(c, mc, 500, "out of memory");
 	}
 	return http_send_plan(c, mc, plan, rep, resp);
 }
 
-/* Opens rel below boot_root: a regular file, never a directory or a FIFO. Returns the fd,
- * or answers the request itself (*ret_answer) and returns -1. */
+/* A large body with sendfile (MHD owns fd from here; closed with the answer), plain HTTP.
+ * MHD 0.9.75's sendfile path cannot tell a file that shrank (sendfile returns 0 and MHD
+ * waits for the socket to become writable again, until the idle timeout), so the answer is
+ * watched (bw_http_file_watch) through a descriptor of our own, which stays the file's as
+ * long as the watch does whenever MHD closes its own. Without one (EMFILE), or for HEAD
+ * (no body), the body is read by the callback instead. The socket keeps the kernel's
+ * autotuned send buffer, as nginx does (bench/README.md). */
+static enum MHD_Result http_send_large(struct bw_http_conn *c, struct MHD_Connection *mc, int fd,
+                                       const struct http_rep *rep, const struct bw_http_plan *plan)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	int wfd;
+
+	if (c->svc->tls || c->head)
+		return http_send_read(c, mc, fd, rep, plan);
+	wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (wfd < 0)
+		return http_send_read(c, mc, fd, rep, plan);
+	resp = MHD_create_response_from_fd_at_offset64(plan->len, fd, (int64_t)plan->first);
+	if (!resp) {
+		close(wfd);
+		close(fd);
+		return bw_http_answer_error(c, mc, 500, "out of memory");
+	}
+	r = http_send_plan(c, mc, plan, rep, resp);
+	if (r == MHD_YES && c->status == plan->status)
+		bw_http_file_watch(c, wfd, plan->first + plan->len);
+	else
+		close(wfd);
+	return r;
+}
+
+/* Opens rel below boot_root if it is a regular file: nothing else is ever opened
+ * (bw_fspath_open_regular; with checked, *st is an fstatat that found rel a regular file:
+ * bw_fspath_open_checked). Returns the fd (and its fstat in *st), or answers the request
+ * itself (*ret_answer) and returns -1. A device node, FIFO or socket gets 403: it exists but
+ * is refused by policy, as TFTP refuses it (ERROR 2, access violation); a directory gets 404
+ * (no listings, like the root). */
 static int http_open_file(struct bw_http_conn *c, struct MHD_Connection *mc, const char *rel,
-                          struct stat *st, enum MHD_Result *ret_answer)
+                          struct stat *st, bool checked, enum MHD_Result *ret_answer)
 {
 	struct bw_http_service *svc = c->svc;
-	int fd;
+	int fd = checked ? bw_fspath_open_checked(svc->root_fd, svc->root, rel, false, st, st)
+	                 : bw_fspath_open_regular(svc->root_fd, svc->root, rel, false, st);
 
-	/* O_NONBLOCK: opening a FIFO must not hang the thread (it is refused below). */
-	fd = bw_fspath_open(svc->root_fd, svc->root, rel, false, O_RDONLY | O_NOCTTY | O_NONBLOCK,
-	                    0);
-	if (fd < 0) {
-		*ret_answer = http_open_error(c, mc, fd);
-		return -1;
-	}
-	if (fstat(fd, st) < 0) {
-		int r = -errno;
-
-		close(fd);
-		*ret_answer = bw_http_answer_error(c, mc, 500, strerror(-r));
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
+	if (fd >= 0)
+		return fd;
+	if (fd == -EISDIR)
+		*ret_answer = bw_http_answer_error(c, mc, 404, "a directory (no listings)");
+	else if (fd == -ENODEV)
 		*ret_answer = bw_http_answer_error(
-		    c, mc, 404,
-		    S_ISDIR(st->st_mode) ? "a directory (no listings)" : "not a regular file");
-		return -1;
-	}
-	return fd;
+		    c, mc, 403, "refused: not a regular file (device, FIFO or socket)");
+	else if (fd == -ESTALE)
+		*ret_answer = bw_http_answer_error(c, mc, 500, "file replaced while opened");
+	else
+		*ret_answer = http_open_error(c, mc, fd);
+	return -1;
 }
 
 /* What a file is without a cache (out of memory when the thread started). */
@@ -464,24 +620,44 @@ static void http_describe_uncached(struct bw_http_file *f, const char *rel, cons
 	f->type = bw_http_content_type(rel);
 }
 
+/* The cache's entry for rel when it holds the content of the regular file rel names now, so
+ * that it is answered without being opened; NULL otherwise. One fstatat: it follows
+ * symlinks even out of boot_root, but an entry matches only the device and inode the cache
+ * read through a descriptor opened beneath boot_root, at the same size and modification
+ * time, so what is answered is what was served before. */
+static struct bw_http_file *http_cache_known(const struct bw_http_service *svc,
+                                             struct bw_http_cache *cache, const char *rel,
+                                             struct stat *st, bool *ret_regular)
+{
+	*ret_regular =
+	    cache && fstatat(svc->root_fd, rel, st, AT_NO_AUTOMOUNT) == 0 && S_ISREG(st->st_mode);
+	return *ret_regular ? bw_http_cache_find_body(cache, rel, st) : NULL;
+}
+
 /* Serves rel below boot_root. */
 static enum MHD_Result http_send_file(struct bw_http_conn *c, struct MHD_Connection *mc,
                                       const char *rel)
 {
 	struct bw_http_cache *cache = http_thread_cache(c->svc);
-	struct bw_http_file own, *f = &own;
+	struct bw_http_file own, *f;
 	struct bw_http_req_hdrs h;
 	struct bw_http_plan plan;
 	enum MHD_Result answer;
 	struct stat st;
-	int fd = http_open_file(c, mc, rel, &st, &answer);
+	bool regular;
+	int fd = -1;
 
-	if (fd < 0)
-		return answer;
-	if (cache)
-		f = bw_http_cache_lookup(cache, rel, &st, (int64_t)time(NULL));
-	else
-		http_describe_uncached(&own, rel, &st);
+	f = http_cache_known(c->svc, cache, rel, &st, &regular);
+	if (!f) {
+		fd = http_open_file(c, mc, rel, &st, regular, &answer);
+		if (fd < 0)
+			return answer;
+		f = &own;
+		if (cache)
+			f = bw_http_cache_lookup(cache, rel, &st, (int64_t)time(NULL));
+		else
+			http_describe_uncached(&own, rel, &st);
+	}
 
 	struct bw_http_entity e = {
 	    .size = f->size, .etag = f->etag, .has_mtime = true, .mtime = f->mtime_s};
@@ -490,7 +666,8 @@ static enum MHD_Result http_send_file(struct bw_http_conn *c, struct MHD_Connect
 	http_req_hdrs(mc, c->head, &h);
 	bw_http_plan(&h, &e, &plan);
 	if ((plan.status != 200 && plan.status != 206) || plan.len == 0) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		struct MHD_Response *resp = http_empty_response();
 
 		if (!resp)

@@ -82,7 +82,21 @@ struct bw_http_file *bw_http_cache_lookup(struct bw_http_cache *cache, const cha
 	f = &cache->slot[http_cache_hash(rel)];
 	if (!http_cache_matches(f, rel, st))
 		http_cache_fill(f, rel, st, now, true);
+	else if (!f->keep_body && f->size <= BW_HTTP_INLINE_MAX &&
+	         now - f->mtime_s >= BW_HTTP_CACHE_SETTLED_S)
+		f->keep_body = true; /* filled while the file was fresh: it has settled since */
 	return f;
+}
+
+struct bw_http_file *bw_http_cache_find_body(struct bw_http_cache *cache, const char *rel,
+                                             const struct stat *st)
+{
+	struct bw_http_file *f;
+
+	if (strlen(rel) >= BW_HTTP_CACHE_NAME_MAX)
+		return NULL;
+	f = &cache->slot[http_cache_hash(rel)];
+	return f->body && http_cache_matches(f, rel, st) ? f : NULL;
 }
 
 void bw_http_cache_keep_body(struct bw_http_file *f, struct bw_blob *body)

@@ -1,7 +1,7 @@
 /* What the HTTP service remembers about the files it answers, one cache per HTTP thread (no
  * locks): what depends only on a file's version and name (ETag, Last-Modified, Content-Type)
  * and, for small files, the content and a ready 200 answer, so that a repeated request costs
- * an open, an fstat and a close and no formatting, allocation or read.
+ * one fstatat (http_answer.c) and no open, formatting, allocation or read.
  *
  * An entry is found by the name the client asked for (normalised, below boot_root) and is
  * used only while the file's device, inode, size and modification time (to the nanosecond)
@@ -53,6 +53,11 @@ void bw_http_cache_free(struct bw_http_cache *cache);
  * next call. Never NULL; the entry belongs to the cache. */
 struct bw_http_file *bw_http_cache_lookup(struct bw_http_cache *cache, const char *rel,
                                           const struct stat *st, int64_t now);
+
+/* The entry of rel when it holds the content of the file version st describes (device,
+ * inode, size, modification time), else NULL. Nothing is refilled. */
+struct bw_http_file *bw_http_cache_find_body(struct bw_http_cache *cache, const char *rel,
+                                             const struct stat *st);
 
 /* Keeps a reference to body (the file's whole content) in f when f may keep one. */
 void bw_http_cache_keep_body(struct bw_http_file *f, struct bw_blob *body);

@@ -81,11 +81,23 @@ static const struct bw_cfg_key http_cfg_keys[] = {
 	{.name = "tls_key", .type = BW_CFG_STR, .off = HTTP_CFG(tls_key),
 	 .doc = "PEM private key of tls_cert."},
 	{.name = "max_connections", .type = BW_CFG_UINT, .off = HTTP_CFG(max_connections),
-	 .min = 1, .max = 100000, .def = "1024", .doc = "Concurrent connections."},
+	 .min = 1, .max = 100000, .def = "1024",
+	 .doc = "Concurrent connections. At the limit, a new connection closes the one idle "
+		"longest (kept alive after an answer, or that has not sent a request line); when "
+		"every connection is busy it is refused. Both are logged (rate-limited)."},
 	{.name = "max_per_client", .type = BW_CFG_UINT, .off = HTTP_CFG(max_per_client), .min = 1,
-	 .max = 100000, .def = "32", .doc = "Concurrent connections per client IP address."},
+	 .max = 100000, .def = "32",
+	 .doc = "Concurrent connections per client IP address; one more is refused and logged "
+		"(rate-limited)."},
 	{.name = "timeout_s", .type = BW_CFG_UINT, .off = HTTP_CFG(timeout_s), .min = 1,
 	 .max = 3600, .def = "30", .doc = "A connection idle this long is closed."},
+	{.name = "head_timeout_ms", .type = BW_CFG_UINT, .off = HTTP_CFG(head_timeout_ms),
+	 .min = 100, .max = 600000, .def = "10000",
+	 .doc = "A request head (request line and headers) must be complete this long after "
+		"the connection was accepted, or after its request line arrived, or, on a kept-alive "
+		"connection, after timeout_s plus this long since the last answer; else the "
+		"connection is closed (slowloris). Counted apart from timeout_s, which a byte "
+		"resets."},
 	{.name = "threads", .type = BW_CFG_UINT, .off = HTTP_CFG(threads), .max = 256,
 	 .def = "0", .doc = "HTTP threads; 0: one per CPU the process may run on."},
 };

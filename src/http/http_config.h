@@ -18,6 +18,7 @@ struct bw_http_config {
 	uint32_t max_connections;     /* default 1024 */
 	uint32_t max_per_client;      /* default 32 */
 	uint32_t timeout_s;           /* idle connection timeout, default 30 */
+	uint32_t head_timeout_ms;     /* a request head must be complete within, default 10000 */
 	uint32_t threads;             /* 0 (default): one per CPU the process may run on */
 };
 

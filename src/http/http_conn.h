@@ -15,6 +15,7 @@
 #include "core/sock.h"
 #include "core/vfs.h"
 #include "http/http_config.h"
+#include "http/http_conns.h"
 
 #define BW_HTTP_URI_MAX 4096 /* longer request-targets get 414 */
 
@@ -32,6 +33,16 @@ struct bw_http_service {
 	atomic_bool
 	    running; /* MHD started: its messages are runtime warnings, not start-up errors */
 	char *pem_cert, *pem_key;
+	/* The connection table (http_conns.h) and the thread that closes connections whose
+	 * head is late, all under lock; the table's slots live in struct bw_http_conn. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t closer;
+	bool have_closer;
+	bool closer_stop;
+	int64_t closer_at; /* when the closer wakes next (INT64_MAX: when told) */
+	struct bw_http_conns conns;
+	unsigned mhd_limit; /* libmicrohttpd's own connection limit (above ours) */
 	char listen_str[BW_ADDRSTRLEN];
 };
 
@@ -39,6 +50,10 @@ struct bw_http_service {
  * MHD thread that owns the connection (requests on a connection come one at a time), so it
  * needs no lock. */
 struct bw_http_conn {
+	struct bw_http_slot slot; /* in svc->conns, under svc->lock */
+	const char *close_why;    /* set under svc->lock with slot.closing: why we closed it */
+	bool have_shut_written;   /* ... and, for a file that shrank, what had been written */
+	uint64_t shut_written;    /* to the socket by then (bw_http_tcp_written) */
 	struct bw_http_service *svc;
 	struct sockaddr_storage peer;
 	struct sockaddr_storage local; /* getsockname: the address the client connected to */
@@ -62,6 +77,9 @@ struct bw_http_conn {
 	uint64_t acked0;
 	uint64_t head_len;
 	const char *note;
+	bool refused;    /* its head was refused (http_head.h): 400, connection closed */
+	bool short_read; /* the file ended before its answer did (it shrank): aborted */
+	uint64_t short_at; /* ... after this many body bytes had been written to the socket */
 	char method[16];
 	char range[96];
 	char agent[160];
@@ -73,8 +91,23 @@ enum MHD_Result bw_http_answer(struct bw_http_conn *c, struct MHD_Connection *mc
 /* A short text answer: "404 Not Found\n". note says why, for the log line. */
 enum MHD_Result bw_http_answer_error(struct bw_http_conn *c, struct MHD_Connection *mc,
                                      unsigned status, const char *note);
+/* 400 with "Connection: close": a head whose framing is refused (http_head.h). */
+enum MHD_Result bw_http_answer_refuse(struct bw_http_conn *c, struct MHD_Connection *mc,
+                                      const char *note);
 /* The number of body bytes that reached the client of the answer in progress on c, read
  * from the socket's TCP_INFO, when c->tracked; otherwise c->bytes. */
 uint64_t bw_http_answer_delivered(const struct bw_http_conn *c);
+/* The number of bytes ever written to the TCP socket fd, read once no more can be written
+ * (right after a shutdown): the client gets all of them unless the connection is reset.
+ * False when the kernel does not say (TCP_INFO, SIOCOUTQ) or the connection is closed. */
+bool bw_http_tcp_written(int fd, uint64_t *ret);
+/* How many of written (bw_http_tcp_written) bytes on c's socket are body bytes of the answer
+ * in progress; when c->tracked is not set, what was delivered. */
+uint64_t bw_http_answer_written(const struct bw_http_conn *c, uint64_t written);
+/* A file answer sent with sendfile is in progress on c: its connection is shut down when the
+ * file becomes shorter than end, the file offset where its body ends (http_io.c's closer).
+ * Takes ownership of file_fd, a descriptor of the file of its own (closed when the answer
+ * ends). */
+void bw_http_file_watch(struct bw_http_conn *c, int file_fd, uint64_t end);
 
 #endif

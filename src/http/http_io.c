@@ -17,7 +17,17 @@
  *   - the vfs, from several threads at once: providers only read state that does not change
  *     while services run (the profile set is immutable), and blob references are atomic
  *     (core/vfs.h);
- *   - libmicrohttpd's own shared state (the per-client connection counts) under its locks;
+ *   - the connection table (svc->conns, http_conns.h: each connection's state, head
+ *     deadline and address) under svc->lock, from MHD's threads (connection notifications,
+ *     the URI callback, the handler, the completion callback, and the accept policy, which
+ *     enforces max_connections and max_per_client) and from the closer thread, which sleeps
+ *     until the next head deadline (and, while files are sent with sendfile, fstat(2)s each
+ *     one every HTTP_FILE_TICK_MS through the table's own descriptor of the file, closed
+ *     only after the answer's slot gives it back); connections are closed by shutdown(2) on
+ *     their socket under the lock (MHD sends the close notification, which takes the slot
+ *     out, before it closes the socket, so the fd is still the connection's), and MHD ends
+ *     them on its own thread;
+ *   - libmicrohttpd's own shared state under its locks;
  *     an answer kept in one thread's cache is used by that thread's connections only;
  *   - the log: each line is formatted on the stack and written with one fwrite, which stdio
  *     serialises; the rate-limit table has its own mutex (core/log.c).
@@ -35,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -52,12 +63,19 @@
 #include "core/util.h"
 #include "http/http_cache.h"
 #include "http/http_conn.h"
+#include "http/http_head.h"
 
 #define HTTP_PEM_MAX (1u << 20) /* certificate chains and keys */
 /* MHD's memory per connection: the request's headers, then the answer's. MHD clears all of
  * it for every request on a kept-alive connection, so its default of 32 KiB cost about 6% of
  * a 4 KiB answer; 16 KiB still holds a request-target of BW_HTTP_URI_MAX and its headers. */
 #define HTTP_POOL_SIZE (16u * 1024)
+/* Connections asked to close that libmicrohttpd may still count (see http_mhd_limit). */
+#define HTTP_CLOSING_SLACK 64u
+/* While files are sent with sendfile, the closer looks at their sizes at least this often
+ * (http_closer_files): a file that shrinks while sent has its connection shut down within
+ * this many milliseconds (plus the closer's scheduling delay). */
+#define HTTP_FILE_TICK_MS 100
 
 /* Copies a header value (or "") into out, bounded. */
 static void http_copy_hdr(struct MHD_Connection *mc, const char *name, char *out, size_t cap)
@@ -67,6 +85,24 @@ static void http_copy_hdr(struct MHD_Connection *mc, const char *name, char *out
 
 	memcpy(out, v ? v : "", n);
 	out[n] = '\0';
+}
+
+static enum MHD_Result http_scan_hdr(void *cls, enum MHD_ValueKind kind, const char *key,
+				     size_t key_size, const char *value, size_t value_size)
+{
+	bw_http_head_scan_add(cls, key, key_size, value ? value : "", value ? value_size : 0);
+	return MHD_YES;
+}
+
+/* Why the head of the request on mc is refused (http_head.h), or NULL. */
+static const char *http_head_refused(struct MHD_Connection *mc, const char *method)
+{
+	struct bw_http_head_scan scan;
+	const char *why = NULL;
+
+	bw_http_head_scan_init(&scan);
+	MHD_get_connection_values_n(mc, MHD_HEADER_KIND, http_scan_hdr, &scan);
+	return bw_http_head_verdict(&scan, method, &why) < 0 ? why : NULL;
 }
 
 static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const char *url,
@@ -90,11 +126,22 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const 
 		return MHD_YES; /* not called again once answered; harmless if it were */
 	if (!c->headers_seen) {
 		c->headers_seen = true;
+		pthread_mutex_lock(&c->svc->lock);
+		bw_http_conns_busy(&c->svc->conns, &c->slot, (int64_t)bw_now_ms());
+		pthread_mutex_unlock(&c->svc->lock);
 		snprintf(c->method, sizeof(c->method), "%s", method);
 		c->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 		c->http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 		http_copy_hdr(mc, MHD_HTTP_HEADER_RANGE, c->range, sizeof(c->range));
 		http_copy_hdr(mc, MHD_HTTP_HEADER_USER_AGENT, c->agent, sizeof(c->agent));
+		/* A head whose framing is ambiguous: 400, and the connection is closed so that
+		 * nothing after the head is read as a next request (request smuggling). */
+		const char *why = http_head_refused(mc, method);
+		if (why) {
+			c->answered = true;
+			c->refused = true;
+			return bw_http_answer_refuse(c, mc, why);
+		}
 		/* Other methods are refused at once, before any body is read: MHD then closes
 		 * the connection after the 405, which is what an unwanted upload deserves. */
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
@@ -115,6 +162,8 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const 
 	return bw_http_answer(c, mc);
 }
 
+static void http_closer_poke(struct bw_http_service *svc, int64_t deadline);
+
 /* ---- MHD callbacks around the handler ------------------------------------------------------- */
 
 static void http_conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
@@ -125,7 +174,17 @@ static void http_conn_notify(void *cls, struct MHD_Connection *mc, void **socket
 	socklen_t sl;
 
 	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
-		free(*socket_context);
+		/* called before MHD closes the socket: the closer never sees a reused fd */
+		c = *socket_context;
+		if (c) {
+			pthread_mutex_lock(&c->svc->lock);
+			int ffd = bw_http_conns_file_end(&c->svc->conns, &c->slot);
+			bw_http_conns_remove(&c->svc->conns, &c->slot);
+			pthread_mutex_unlock(&c->svc->lock);
+			if (ffd >= 0)
+				close(ffd);
+		}
+		free(c);
 		*socket_context = NULL;
 		return;
 	}
@@ -143,6 +202,13 @@ static void http_conn_notify(void *cls, struct MHD_Connection *mc, void **socket
 	sl = sizeof(c->local);
 	if (c->fd >= 0 && getsockname(c->fd, (struct sockaddr *)&c->local, &sl) == 0)
 		c->have_local = true;
+	c->slot.addr = c->peer;
+	c->slot.fd = c->fd;
+	pthread_mutex_lock(&c->svc->lock);
+	bw_http_conns_add(&c->svc->conns, &c->slot, (int64_t)bw_now_ms(),
+			  c->svc->cfg->head_timeout_ms);
+	http_closer_poke(c->svc, c->slot.deadline);
+	pthread_mutex_unlock(&c->svc->lock);
 	*socket_context = c;
 }
 
@@ -157,6 +223,11 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	if (!c)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	pthread_mutex_lock(&c->svc->lock);
+	bw_http_conns_head(&c->svc->conns, &c->slot, (int64_t)bw_now_ms(),
+			   c->svc->cfg->head_timeout_ms);
+	http_closer_poke(c->svc, c->slot.deadline);
+	pthread_mutex_unlock(&c->svc->lock);
 	c->active = true;
 	c->headers_seen = false;
 	c->answered = false;
@@ -166,6 +237,8 @@ static void *http_uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->status = 0;
 	c->bytes = 0;
 	c->note = NULL;
+	c->short_read = false;
+	c->refused = false;
 	c->method[0] = c->range[0] = c->agent[0] = '\0';
 	n = uri ? strlen(uri) : 0;
 	c->uri_too_long = n >= sizeof(c->uri);
@@ -196,15 +269,25 @@ static const char *http_toe_str(enum MHD_RequestTerminationCode toe)
 	}
 }
 
+/* close_why of a connection whose file answer can no longer be completed (http_closer_files) */
+static const char http_why_shrank[] = "file shrank while sent";
+
 /* The body bytes and the message of the log line of an answer that ended as toe says. */
 static uint64_t http_sent(const struct bw_http_conn *c, enum MHD_RequestTerminationCode toe,
 			  char *msg, size_t cap)
 {
 	uint64_t sent = c->bytes;
 
-	snprintf(msg, cap, "%s", c->note ? c->note : "served");
+	snprintf(msg, cap, "%s%s", c->refused ? "refused, connection closed: " : "",
+		 c->note ? c->note : "served");
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || c->bytes == 0)
 		return sent;
+	if (c->short_read) {
+		/* written to the socket before the end: the kernel still delivers them */
+		snprintf(msg, cap, "aborted: %s: %" PRIu64 " of %" PRIu64 " bytes sent", c->note,
+			 c->short_at, c->bytes);
+		return c->short_at;
+	}
 	sent = bw_http_answer_delivered(c);
 	if (sent < c->bytes)
 		snprintf(msg, cap, "cut short: %" PRIu64 " of %" PRIu64 " bytes", sent, c->bytes);
@@ -221,12 +304,38 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	double secs;
 	uint64_t sent;
 
+	const char *closed_why;
+	bool have_written;
+	uint64_t written;
+	int ffd;
+
 	if (!c || !c->active)
 		return;
 	c->active = false;
 	*req_cls = NULL;
-	if (!bw_log_enabled(BW_LOG_INFO))
-		return;
+	pthread_mutex_lock(&c->svc->lock);
+	closed_why = c->slot.closing ? c->close_why : NULL;
+	have_written = c->have_shut_written;
+	written = c->shut_written;
+	c->have_shut_written = false;
+	ffd = bw_http_conns_file_end(&c->svc->conns, &c->slot);
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		bw_http_conns_idle(&c->svc->conns, &c->slot, (int64_t)bw_now_ms(),
+				   (int64_t)c->svc->cfg->timeout_s * 1000,
+				   c->svc->cfg->head_timeout_ms);
+	pthread_mutex_unlock(&c->svc->lock);
+	if (ffd >= 0)
+		close(ffd);
+	if (closed_why == http_why_shrank && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		/* the closer found the file shorter than the answer and shut the socket down:
+		 * the client gets what had been written to it before, and no more */
+		c->short_read = true;
+		c->short_at = have_written ? bw_http_answer_written(c, written)
+					   : bw_http_answer_delivered(c);
+		c->note = http_why_shrank;
+	}
+	if (!bw_log_enabled(BW_LOG_INFO) || (!c->answered && closed_why))
+		return; /* we closed it before its head was complete, and said so then */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - c->t0.tv_sec) + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e9;
 	bw_escape(c->uri, strlen(c->uri), path, sizeof(path));
@@ -250,6 +359,234 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		BW_LF_S("mac", mac ? mac : "-"), /* learnt from DHCP or a script request */
 	};
 	bw_log_f(BW_LOG_INFO, "http", c->peer_str, f, sizeof(f) / sizeof(f[0]), "%s", msg);
+}
+
+/* ---- the connection table: late heads and the connection limits ---------------------------- */
+
+/* The connection whose slot s is. */
+static struct bw_http_conn *http_slot_conn(struct bw_http_slot *s)
+{
+	return (struct bw_http_conn *)((char *)s - offsetof(struct bw_http_conn, slot));
+}
+
+/* Asks the connection of slot s to close (under svc->lock): shutdown(2) wakes MHD on its
+ * own thread, which reads the end and closes it. The fd is still MHD's: the table holds the
+ * slot until the close notification, which MHD sends before it closes the socket. */
+static void http_close_slot(struct bw_http_service *svc, struct bw_http_slot *s, const char *why)
+{
+	struct bw_http_conn *c = http_slot_conn(s);
+
+	bw_http_conns_closing(&svc->conns, s);
+	c->close_why = why;
+	if (s->fd >= 0)
+		shutdown(s->fd, SHUT_RDWR);
+}
+
+static const char *http_slot_state_str(enum bw_http_slot_state st)
+{
+	switch (st) {
+	case BW_HTTP_SLOT_NEW: return "no request line";
+	case BW_HTTP_SLOT_HEAD: return "headers incomplete";
+	case BW_HTTP_SLOT_IDLE: return "idle after an answer";
+	default: return "busy";
+	}
+}
+
+/* Wakes the closer when it sleeps until told (an empty table), under svc->lock. Otherwise it
+ * wakes by itself at least every tick (http_closer_tick), so a deadline is met within a tick:
+ * waking it for each earlier deadline would wake it for every request (a request line's
+ * deadline comes before those of the connections kept alive). */
+static void http_closer_poke(struct bw_http_service *svc, int64_t deadline)
+{
+	if (svc->closer_at == INT64_MAX && deadline != INT64_MAX) {
+		svc->closer_at = deadline;
+		pthread_cond_signal(&svc->wake);
+	}
+}
+
+/* How late the closer may be: a quarter of head_timeout_ms, between 25 ms and 1 s. */
+static int64_t http_closer_tick(const struct bw_http_config *cfg)
+{
+	int64_t t = cfg->head_timeout_ms / 4;
+
+	return t < 25 ? 25 : t > 1000 ? 1000 : t;
+}
+
+/* Closes every connection past its deadline at now (under svc->lock). */
+static void http_closer_sweep(struct bw_http_service *svc, int64_t now)
+{
+	struct bw_http_slot *s;
+	char peer[BW_ADDRSTRLEN];
+
+	while ((s = bw_http_conns_expired(&svc->conns, now))) {
+		bw_sock_addr_str((struct sockaddr *)&s->addr, peer, sizeof(peer));
+		if (bw_log_ratelimit(peer, "http-head-timeout", (uint64_t)now))
+			bw_log(BW_LOG_INFO, "http", peer,
+			       "request head not complete within %u ms (%s, %.1f s in it), closing",
+			       svc->cfg->head_timeout_ms, http_slot_state_str(s->state),
+			       (double)(now - s->since) / 1000.0);
+		http_close_slot(svc, s, "head timeout");
+	}
+}
+
+/* Shuts down every connection whose file answer can no longer be completed: its file is now
+ * shorter than the answer's end (under svc->lock). MHD 0.9.75's sendfile path gets 0 at the
+ * new end of the file and waits for the socket to become writable, which it then stays,
+ * until the idle timeout: the shutdown ends that at once. One fstat(2) per file answer. */
+static void http_closer_files(struct bw_http_service *svc)
+{
+	struct bw_http_slot *s = NULL;
+	struct bw_http_conn *c;
+	struct stat st;
+
+	while ((s = bw_http_conns_next_file(&svc->conns, s))) {
+		if (fstat(s->file_fd, &st) < 0 || !bw_http_slot_file_shrank(s, (uint64_t)st.st_size))
+			continue;
+		c = http_slot_conn(s);
+		http_close_slot(svc, s, http_why_shrank);
+		/* after the shutdown nothing more can be written: what has been is final, and
+		 * read now, before the client's FIN could turn the socket to TCP_CLOSE */
+		c->have_shut_written = bw_http_tcp_written(s->fd, &c->shut_written);
+	}
+}
+
+void bw_http_file_watch(struct bw_http_conn *c, int file_fd, uint64_t end)
+{
+	struct bw_http_service *svc = c->svc;
+	int64_t at = (int64_t)bw_now_ms() + HTTP_FILE_TICK_MS;
+	int old;
+
+	pthread_mutex_lock(&svc->lock);
+	old = bw_http_conns_file_end(&svc->conns, &c->slot); /* -1: the last one ended */
+	bw_http_conns_file_start(&svc->conns, &c->slot, file_fd, end);
+	if (svc->closer_at > at) {
+		svc->closer_at = at; /* it sleeps longer than a file tick: wake it */
+		pthread_cond_signal(&svc->wake);
+	}
+	pthread_mutex_unlock(&svc->lock);
+	if (old >= 0)
+		close(old);
+}
+
+/* The closer thread: sleeps until the next head deadline, closes what is late; while files
+ * are sent, it also wakes every HTTP_FILE_TICK_MS to look at their sizes. */
+static void *http_closer_main(void *arg)
+{
+	struct bw_http_service *svc = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&svc->lock);
+	while (!svc->closer_stop) {
+		int64_t now = (int64_t)bw_now_ms(), next;
+
+		http_closer_sweep(svc, now);
+		http_closer_files(svc);
+		next = bw_http_conns_next_deadline(&svc->conns);
+		if (bw_http_conns_files(&svc->conns) && next > now + HTTP_FILE_TICK_MS)
+			next = now + HTTP_FILE_TICK_MS;
+		if (next == INT64_MAX) {
+			svc->closer_at = INT64_MAX;
+			pthread_cond_wait(&svc->wake, &svc->lock);
+			continue;
+		}
+		if (next > now + http_closer_tick(svc->cfg))
+			next = now + http_closer_tick(svc->cfg);
+		svc->closer_at = next;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (next - now) / 1000;
+		ts.tv_nsec += (long)((next - now) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&svc->wake, &svc->lock, &ts);
+	}
+	pthread_mutex_unlock(&svc->lock);
+	return NULL;
+}
+
+/* The log line of an accept decision (after the lock is released). */
+static void http_admit_log(struct bw_http_service *svc, enum bw_http_admit a, const char *peer,
+			   const char *victim, double idle_s)
+{
+	uint64_t now = bw_now_ms();
+	const struct bw_http_config *cfg = svc->cfg;
+
+	if (a == BW_HTTP_ADMIT_EVICT && bw_log_ratelimit(NULL, "http-evict", now))
+		bw_log(BW_LOG_INFO, "http", peer,
+		       "at the connection limit (%u): closing the connection idle longest (%s, "
+		       "idle %.1f s) to let this one in", cfg->max_connections, victim, idle_s);
+	else if (a == BW_HTTP_REFUSE_FULL && bw_log_ratelimit(NULL, "http-full", now))
+		bw_log(BW_LOG_WARN, "http", peer,
+		       "at the connection limit (%u) and every connection is busy: refusing "
+		       "the connection", cfg->max_connections);
+	else if (a == BW_HTTP_REFUSE_CLIENT && bw_log_ratelimit(peer, "http-per-client", now))
+		bw_log(BW_LOG_WARN, "http", peer,
+		       "at the per-client connection limit (%u): refusing the connection",
+		       cfg->max_per_client);
+}
+
+/* libmicrohttpd's accept policy, called on the accepting thread before the connection is
+ * made: the per-client and total limits are ours (MHD's own limit is set above them, since
+ * at its limit MHD stops accepting and leaves clients waiting in the backlog, unlogged). */
+static enum MHD_Result http_accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct bw_http_service *svc = cls;
+	struct bw_http_slot *victim;
+	char peer[BW_ADDRSTRLEN], vpeer[BW_ADDRSTRLEN] = "";
+	double idle_s = 0;
+	enum bw_http_admit a;
+	unsigned live, from;
+
+	(void)len;
+	pthread_mutex_lock(&svc->lock);
+	live = bw_http_conns_live(&svc->conns);
+	from = bw_http_conns_from(&svc->conns, addr);
+	victim = live >= svc->cfg->max_connections ? bw_http_conns_victim(&svc->conns) : NULL;
+	a = bw_http_conns_admit(live, from, victim != NULL, svc->cfg->max_connections,
+				svc->cfg->max_per_client);
+	if (a == BW_HTTP_ADMIT_EVICT) {
+		bw_sock_addr_str((struct sockaddr *)&victim->addr, vpeer, sizeof(vpeer));
+		idle_s = (double)((int64_t)bw_now_ms() - victim->since) / 1000.0;
+		http_close_slot(svc, victim, "evicted");
+	}
+	pthread_mutex_unlock(&svc->lock);
+	if (a != BW_HTTP_ADMIT) {
+		bw_sock_addr_str(addr, peer, sizeof(peer));
+		http_admit_log(svc, a, peer, vpeer, idle_s);
+	}
+	return a == BW_HTTP_ADMIT || a == BW_HTTP_ADMIT_EVICT ? MHD_YES : MHD_NO;
+}
+
+static int http_closer_start(struct bw_http_service *svc)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	bw_http_conns_init(&svc->conns);
+	svc->closer_at = INT64_MAX;
+	pthread_mutex_init(&svc->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&svc->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	r = pthread_create(&svc->closer, NULL, http_closer_main, svc);
+	svc->have_closer = r == 0;
+	return -r;
+}
+
+static void http_closer_stop(struct bw_http_service *svc)
+{
+	if (svc->have_closer) {
+		pthread_mutex_lock(&svc->lock);
+		svc->closer_stop = true;
+		pthread_cond_signal(&svc->wake);
+		pthread_mutex_unlock(&svc->lock);
+		pthread_join(svc->closer, NULL);
+		svc->have_closer = false;
+	}
+	pthread_cond_destroy(&svc->wake);
+	pthread_mutex_destroy(&svc->lock);
 }
 
 /* MHD's own messages: errors while starting, warnings (rate-limited) while running. */
@@ -385,6 +722,18 @@ static unsigned http_threads(const struct bw_http_config *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/* libmicrohttpd's own connection limit. At it, MHD stops accepting and leaves clients in
+ * the backlog, unlogged, so ours (http_accept_policy) must decide first: MHD shares its limit
+ * out between its threads and the kernel may hand one thread most connections, so each
+ * thread's share holds all of ours, plus room for the connections we asked to close and MHD
+ * has not closed yet. */
+static unsigned http_mhd_limit(const struct bw_http_config *cfg, unsigned threads)
+{
+	uint64_t n = ((uint64_t)cfg->max_connections + HTTP_CLOSING_SLACK) * threads;
+
+	return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (unsigned)n;
+}
+
 static void http_cache_destroy(void *cache)
 {
 	bw_http_cache_free(cache);
@@ -397,12 +746,11 @@ static int http_start_mhd(struct bw_http_service *svc, int lfd)
 			 MHD_USE_ERROR_LOG | (svc->tls ? MHD_USE_TLS : 0);
 	struct MHD_OptionItem opts[10] = {
 		{MHD_OPTION_LISTEN_SOCKET, lfd, NULL},
-		{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
-		{MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_per_client, NULL},
+		{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)svc->mhd_limit, NULL},
 		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->timeout_s, NULL},
 		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_POOL_SIZE, NULL},
 	};
-	unsigned n = 5;
+	unsigned n = 4;
 
 	if (svc->threads > 1)
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
@@ -414,7 +762,7 @@ static int http_start_mhd(struct bw_http_service *svc, int lfd)
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	svc->have_cache_key = pthread_key_create(&svc->cache_key, http_cache_destroy) == 0;
 
-	svc->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, svc,
+	svc->mhd = MHD_start_daemon(flags, 0, http_accept_policy, svc, http_handler, svc,
 				    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, svc,
 				    MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, svc,
 				    MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, svc,
@@ -469,22 +817,31 @@ int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const
 		       strerror(-r));
 		goto out_pem;
 	}
+	svc->mhd_limit = http_mhd_limit(cfg, svc->threads);
+	r = http_closer_start(svc);
+	if (r < 0) {
+		bw_log(BW_LOG_ERROR, "http", NULL, "cannot start a thread: %s", strerror(-r));
+		close(lfd);
+		goto out_closer;
+	}
 	r = http_start_mhd(svc, lfd);
 	if (r < 0) {
 		bw_log(BW_LOG_ERROR, "http", NULL, "cannot start libmicrohttpd on %s",
 		       svc->listen_str);
 		close(lfd);
-		goto out_pem;
+		goto out_closer;
 	}
 	atomic_store(&svc->running, true);
 	bw_log(BW_LOG_INFO, "http", NULL,
 	       "listening on %s (%s), serving %s; %u thread%s, at most %u connections, %u per "
-	       "client, idle timeout %u s",
+	       "client, idle timeout %u s, head timeout %u ms",
 	       svc->listen_str, svc->tls ? "https" : "http", boot_root, svc->threads,
 	       svc->threads == 1 ? "" : "s", cfg->max_connections, cfg->max_per_client,
-	       cfg->timeout_s);
+	       cfg->timeout_s, cfg->head_timeout_ms);
 	*ret = svc;
 	return 0;
+out_closer:
+	http_closer_stop(svc);
 out_pem:
 	http_free_pem(&svc->pem_cert);
 	http_free_pem(&svc->pem_key);
@@ -502,6 +859,7 @@ void bw_http_service_stop(struct bw_http_service *svc)
 	 * end=shutdown) and joins MHD's thread. */
 	MHD_stop_daemon(svc->mhd);
 	svc->mhd = NULL;
+	http_closer_stop(svc); /* after MHD: its threads no longer touch the table */
 	if (svc->have_cache_key)
 		pthread_key_delete(svc->cache_key);
 	http_free_pem(&svc->pem_cert);

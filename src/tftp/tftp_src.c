@@ -367,41 +367,15 @@ int bw_tftp_src_open_fd(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int
 	return r;
 }
 
-/* -EISDIR for a directory, -ENODEV for anything else that is not a regular file. */
-static int src_check_type(mode_t mode)
-{
-	if (S_ISREG(mode))
-		return 0;
-	return S_ISDIR(mode) ? -EISDIR : -ENODEV;
-}
-
-/* The name is resolved once with O_PATH, which opens nothing (no device open, no FIFO wait),
- * and its type checked on that. Only then is it opened for reading, by name again (O_PATH
- * cannot be reopened without /proc): O_NONBLOCK keeps a FIFO swapped in meanwhile from
- * blocking, and the opened file must be the one checked. */
+/* The type is checked before anything is opened (bw_fspath_open_regular). */
 int bw_tftp_src_open_path(struct bw_tftp_src *s, struct bw_tftp_fcache *cache, int root_fd,
 			  const char *root, const char *name, bool case_insensitive,
 			  bool netascii)
 {
-	struct stat st, st2;
-	int pfd, fd, r;
+	int fd = bw_fspath_open_regular(root_fd, root, name, case_insensitive, NULL);
 
-	pfd = bw_fspath_open(root_fd, root, name, case_insensitive, O_PATH, 0);
-	if (pfd < 0)
-		return pfd;
-	r = fstat(pfd, &st) < 0 ? -errno : src_check_type(st.st_mode);
-	close(pfd);
-	if (r < 0)
-		return r;
-	fd = bw_fspath_open(root_fd, root, name, case_insensitive,
-			    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
-		r = fstat(fd, &st2) < 0 ? -errno : src_check_type(st2.st_mode);
-		close(fd);
-		return r < 0 ? r : -ESTALE; /* replaced between the check and the open */
-	}
 	return bw_tftp_src_open_fd(s, cache, fd, netascii);
 }
 

@@ -93,6 +93,16 @@ static void test_keep_body(void)
 	bw_http_cache_keep_body(f, blob);
 	CHECK(f->body == NULL);
 	CHECK_EQ_INT(blob->refs, 1);
+	/* the same version asked for once it has settled: its body may be kept now */
+	f = bw_http_cache_lookup(cache, "young.bin", &st, NOW + 1);
+	CHECK(f->keep_body);
+	CHECK(bw_http_cache_find_body(cache, "young.bin", &st) == NULL); /* not read yet */
+	bw_http_cache_keep_body(f, blob);
+	CHECK(bw_http_cache_find_body(cache, "young.bin", &st) == f);
+	CHECK_EQ_INT(blob->refs, 2);
+	st = st_of(9, 4, NOW - 60, 0); /* another inode under that name */
+	CHECK(bw_http_cache_find_body(cache, "young.bin", &st) == NULL);
+	CHECK(bw_http_cache_find_body(cache, "other.bin", &st) == NULL);
 	st = st_of(2, 4, NOW + 100, 0); /* modified "in the future": the clock moved */
 	CHECK(!bw_http_cache_lookup(cache, "future.bin", &st, NOW)->keep_body);
 	st = st_of(3, BW_HTTP_INLINE_MAX + 1, NOW - 60, 0);
@@ -102,7 +112,7 @@ static void test_keep_body(void)
 	CHECK(f->keep_body);
 	bw_http_cache_keep_body(f, blob);
 	bw_http_cache_keep_body(f, blob); /* already kept: no second reference */
-	CHECK_EQ_INT(blob->refs, 2);
+	CHECK_EQ_INT(blob->refs, 3);
 	bw_http_cache_free(cache);
 	CHECK_EQ_INT(blob->refs, 1);
 	bw_blob_unref(blob);
