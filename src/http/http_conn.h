@@ -16,6 +16,7 @@
 #include "core/vfs.h"
 #include "http/http_config.h"
 #include "http/http_conns.h"
+#include "http/http_raw.h"
 
 #define BW_HTTP_URI_MAX 4096 /* longer request-targets get 414 */
 
@@ -78,6 +79,8 @@ struct bw_http_conn {
 	uint64_t head_len;
 	const char *note;
 	bool refused;    /* its head was refused (http_head.h): 400, connection closed */
+	bool raw_on;     /* raw is fed what MHD reads (plain HTTP: http_recv.h) */
+	struct bw_http_raw raw;
 	bool short_read; /* the file ended before its answer did (it shrank): aborted */
 	uint64_t short_at; /* ... after this many body bytes had been written to the socket */
 	char method[16];

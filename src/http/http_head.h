@@ -12,7 +12,7 @@
  * the header before it. So these checks see, of those three: a folded line that holds
  * anything but token characters (it makes the name a non-token: caught), a fold before the
  * first header (its name starts with a space: caught); not a bare LF, a NUL inside a value,
- * or a fold of one bare token. */
+ * or a fold of one bare token: those are found in the raw bytes (http_raw.h). */
 #ifndef BW_HTTP_HEAD_H
 #define BW_HTTP_HEAD_H
 

@@ -64,6 +64,7 @@
 #include "http/http_cache.h"
 #include "http/http_conn.h"
 #include "http/http_head.h"
+#include "http/http_recv.h"
 
 #define HTTP_PEM_MAX (1u << 20) /* certificate chains and keys */
 /* MHD's memory per connection: the request's headers, then the answer's. MHD clears all of
@@ -137,6 +138,8 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *mc, const 
 		/* A head whose framing is ambiguous: 400, and the connection is closed so that
 		 * nothing after the head is read as a next request (request smuggling). */
 		const char *why = http_head_refused(mc, method);
+		if (!why && c->raw_on)
+			why = c->raw.why; /* what MHD normalised away (http_raw.h) */
 		if (why) {
 			c->answered = true;
 			c->refused = true;
@@ -177,6 +180,8 @@ static void http_conn_notify(void *cls, struct MHD_Connection *mc, void **socket
 		/* called before MHD closes the socket: the closer never sees a reused fd */
 		c = *socket_context;
 		if (c) {
+			if (c->raw_on)
+				bw_http_recv_unwatch(c->fd);
 			pthread_mutex_lock(&c->svc->lock);
 			int ffd = bw_http_conns_file_end(&c->svc->conns, &c->slot);
 			bw_http_conns_remove(&c->svc->conns, &c->slot);
@@ -202,6 +207,8 @@ static void http_conn_notify(void *cls, struct MHD_Connection *mc, void **socket
 	sl = sizeof(c->local);
 	if (c->fd >= 0 && getsockname(c->fd, (struct sockaddr *)&c->local, &sl) == 0)
 		c->have_local = true;
+	if (!c->svc->tls)
+		c->raw_on = bw_http_recv_watch(c->fd, &c->raw);
 	c->slot.addr = c->peer;
 	c->slot.fd = c->fd;
 	pthread_mutex_lock(&c->svc->lock);
@@ -818,6 +825,9 @@ int bw_http_service_new(uv_loop_t *loop, const struct bw_http_config *cfg, const
 		goto out_pem;
 	}
 	svc->mhd_limit = http_mhd_limit(cfg, svc->threads);
+	if (!svc->tls && bw_http_recv_init() < 0)
+		bw_log(BW_LOG_WARN, "http", NULL, "out of memory: request heads are checked only "
+		       "as libmicrohttpd parsed them (a bare LF, a NUL or an obs-fold passes)");
 	r = http_closer_start(svc);
 	if (r < 0) {
 		bw_log(BW_LOG_ERROR, "http", NULL, "cannot start a thread: %s", strerror(-r));

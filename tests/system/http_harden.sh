@@ -183,9 +183,9 @@ cases = {
     "fold_first": b"GET /small.bin HTTP/1.1\r\n Host: x\r\n\r\n" + hidden,
     "cr_value": head + b"X-A: a\rb\r\n\r\n" + hidden,
     "nul_name": head + b"X\x00A: ab\r\n\r\n" + hidden,
-    "bare_lf": b"GET /small.bin HTTP/1.1\nHost: x\nX-A: a\n\n",
-    "nul_value": head + b"X-A: a\x00b\r\n\r\n",
-    "fold_token": head + b"X-A: one\r\n two\r\n\r\n",
+    "bare_lf": b"GET /small.bin HTTP/1.1\nHost: x\nX-A: a\n\n" + hidden,
+    "nul_value": head + b"X-A: a\x00b\r\n\r\n" + hidden,
+    "fold_token": head + b"X-A: one\r\n two\r\n\r\n" + hidden,
 }
 port = int(sys.argv[1])
 for name in sys.argv[2:]:
@@ -213,7 +213,8 @@ PY
 http_harden_smuggling()
 {
 	local name line
-	for name in clen te te_clen two_clen fold_te fold_first cr_value nul_name; do
+	for name in clen te te_clen two_clen fold_te fold_first cr_value nul_name bare_lf nul_value \
+		fold_token; do
 		line=$(timeout 20 python3 "$BW_WORK/raw.py" "$PORT" "$name" 2>&1) || true
 		if [[ $line == "$name statuses=400 closed=1" ]]; then
 			bw_pass "smuggling $name: 400, connection closed, hidden request not served"
@@ -223,15 +224,19 @@ http_harden_smuggling()
 	done
 	local n
 	n=$(bw_jcount "$LOG" '.status == 400 and (.msg | test("^refused, connection closed: "))')
-	if [[ $n -ge 7 ]]; then # nul_name: MHD itself answers 400 (no colon before the NUL)
+	if [[ $n -ge 10 ]]; then # nul_name: MHD itself answers 400 (no colon before the NUL)
 		bw_pass "smuggling: $n refusals logged with their reason"
 	else
-		bw_fail "smuggling: $n refusals logged, want 7" "$(bw_log_tail "$LOG")"
+		bw_fail "smuggling: $n refusals logged, want 10" "$(bw_log_tail "$LOG")"
 	fi
+	# the shapes MHD normalises are seen in the bytes it reads (src/http/http_raw.h)
+	local -A shape=([bare_lf]="bare LF" [nul_value]="NUL byte" [fold_token]="obs-fold")
 	for name in bare_lf nul_value fold_token; do
-		line=$(timeout 20 python3 "$BW_WORK/raw.py" "$PORT" "$name" 2>&1) || true
-		bw_skip_check "smuggling $name ($line)" \
-			"libmicrohttpd 0.9.75 normalises it before bootwire sees the head"
+		if bw_jhas "$LOG" '.status == 400 and (.msg | contains($w))' --arg w "${shape[$name]}"; then
+			bw_pass "smuggling $name: the log names the shape"
+		else
+			bw_fail "smuggling $name: no refusal naming it" "$(bw_log_tail "$LOG")"
+		fi
 	done
 	http_harden_curl_ok "after smuggling"
 }
