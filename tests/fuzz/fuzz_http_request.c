@@ -2,7 +2,8 @@
  * callbacks and bw_http_answer() (http_answer.c) take it: the raw request-target kept
  * (cut to 200 bytes past BW_HTTP_URI_MAX: 414), the method (GET and HEAD only: 405), the
  * target decoded (http_url: 400, 414) and normalised (core/fspath: 403, 404, 414), the
- * virtual files asked with the path and the raw query (the profile provider, as the daemon
+ * head checked for ambiguous framing (http_head on the headers, http_raw on the bytes: 400),
+ * the virtual files asked with the path and the raw query (the profile provider, as the daemon
  * registers it), the conditional and Range headers planned against the answer
  * (http_range), and the request's JSON log line written by core/log with the fields
  * http_completed() gives it.
@@ -31,6 +32,8 @@
 #include "core/util.h"
 #include "core/vfs.h"
 #include "http/http_conn.h"
+#include "http/http_head.h"
+#include "http/http_raw.h"
 #include "http/http_range.h"
 #include "http/http_url.h"
 #include "profile/profile_config.h"
@@ -47,6 +50,7 @@ struct fuzz_req {
 };
 
 static char fuzz_buf[FUZZ_HEAD_MAX + 1];
+static const char *fuzz_raw_why; /* the raw scanner's verdict on the input's bytes */
 
 /* ---- a small profile set, as the daemon registers it for HTTP ---- */
 
@@ -251,6 +255,18 @@ static bool fuzz_accept(struct bw_http_conn *c, const struct fuzz_req *rq)
 	fuzz_copy(c->range, sizeof(c->range), v);
 	v = fuzz_hdr(rq, "User-Agent");
 	fuzz_copy(c->agent, sizeof(c->agent), v);
+	/* http_head_refused, then what the raw bytes showed (http_recv.c): 400 */
+	struct bw_http_hdr h[FUZZ_HDRS_MAX];
+	const char *why = NULL;
+	for (unsigned i = 0; i < rq->n; i++)
+		h[i] = (struct bw_http_hdr){rq->name[i], strlen(rq->name[i]), rq->value[i],
+					    strlen(rq->value[i])};
+	if (bw_http_head_check(rq->method, h, rq->n, &why) < 0 || (why = fuzz_raw_why)) {
+		FUZZ_ASSERT(why && *why);
+		c->status = 400;
+		c->note = why;
+		return false;
+	}
 	if (strcmp(rq->method, "GET") != 0 && !c->head) {
 		c->status = 405;
 		c->note = "only GET and HEAD";
@@ -362,6 +378,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > FUZZ_HEAD_MAX)
 		return 0;
+	struct bw_http_raw raw;
+	bw_http_raw_init(&raw);
+	bw_http_raw_feed(&raw, data, size);
+	fuzz_raw_why = raw.why;
+	/* what has no CR, LF or NUL at all is never refused by the raw scanner */
+	if (!memchr(data, '\r', size) && !memchr(data, '\n', size) && !memchr(data, 0, size))
+		FUZZ_ASSERT(raw.why == NULL);
 	memcpy(fuzz_buf, data, size);
 	fuzz_buf[size] = '\0';
 	if (!fuzz_split(fuzz_buf, &rq))
