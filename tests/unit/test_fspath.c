@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "core/fspath.h"
+#include "fs_nodes.h"
 
 /* A listening-free AF_UNIX socket file at path (bound, then closed: the node stays). */
 static bool make_socket_node(const char *path)
@@ -34,46 +35,48 @@ static bool make_socket_node(const char *path)
 	return ok;
 }
 
-static void test_open_regular(void)
+/* The test's tree: top/secret and top/outfifo outside the root, reached by symlinks
+ * root/out and root/out-fifo; in the root the nodes of fs_nodes.h, file-link -> file and a
+ * socket "sock". Returns the root's fd (or -1), its real path in real. */
+struct fspath_tree {
+	char top[32], real[PATH_MAX];
+	bool have_dev, have_sock;
+};
+
+static int fspath_make_tree(struct fspath_tree *t)
 {
-	char tmpl[] = "/tmp/bw-fspath-XXXXXX", top[32], dir[64], p[256], real[PATH_MAX];
+	char tmpl[] = "/tmp/bw-fspath-XXXXXX", dir[64], p[256];
 	char *topdir = mkdtemp(tmpl);
-	struct stat st;
-	int root, fd;
 
 	if (!CHECK(topdir != NULL))
-		return;
-	/* outside the root: a regular file and a FIFO, reached by symlinks from inside */
-	snprintf(top, sizeof(top), "%.22s", topdir);
-	snprintf(p, sizeof(p), "%s/secret", top);
+		return -1;
+	snprintf(t->top, sizeof(t->top), "%.22s", topdir);
+	snprintf(p, sizeof(p), "%s/secret", t->top);
 	close(open(p, O_CREAT | O_WRONLY, 0644));
-	snprintf(p, sizeof(p), "%s/outfifo", top);
+	snprintf(p, sizeof(p), "%s/outfifo", t->top);
 	CHECK_EQ_INT(mkfifo(p, 0644), 0);
-	snprintf(dir, sizeof(dir), "%.22s/root", top);
+	snprintf(dir, sizeof(dir), "%.22s/root", t->top);
 	CHECK_EQ_INT(mkdir(dir, 0755), 0);
-	if (!CHECK(realpath(dir, real) != NULL))
-		return;
+	if (!CHECK(realpath(dir, t->real) != NULL))
+		return -1;
 	snprintf(p, sizeof(p), "%s/out", dir);
 	CHECK_EQ_INT(symlink("../secret", p), 0);
 	snprintf(p, sizeof(p), "%s/out-fifo", dir);
 	CHECK_EQ_INT(symlink("../outfifo", p), 0);
-	snprintf(p, sizeof(p), "%s/file", dir);
-	fd = open(p, O_WRONLY | O_CREAT, 0644);
-	CHECK_EQ_INT(write(fd, "hello", 5), 5);
-	close(fd);
-	snprintf(p, sizeof(p), "%s/fifo", dir);
-	CHECK_EQ_INT(mkfifo(p, 0644), 0);
-	snprintf(p, sizeof(p), "%s/sub", dir);
-	CHECK_EQ_INT(mkdir(p, 0755), 0);
-	snprintf(p, sizeof(p), "%s/fifo-link", dir);
-	CHECK_EQ_INT(symlink("fifo", p), 0);
+	t->have_dev = fs_nodes_make(dir, "hello");
 	snprintf(p, sizeof(p), "%s/file-link", dir);
 	CHECK_EQ_INT(symlink("file", p), 0);
-	snprintf(p, sizeof(p), "%s/tty", dir);
-	bool have_dev = mknod(p, S_IFCHR | 0666, makedev(5, 0)) == 0; /* root only */
 	snprintf(p, sizeof(p), "%s/sock", dir);
-	bool have_sock = make_socket_node(p);
-	root = open(dir, O_RDONLY | O_DIRECTORY);
+	t->have_sock = make_socket_node(p);
+	return open(dir, O_RDONLY | O_DIRECTORY);
+}
+
+/* A regular file, directly, case-insensitively and through a symlink: opened read-only,
+ * close-on-exec, with its stat. */
+static void fspath_check_opened(int root, const char *real)
+{
+	struct stat st;
+	int fd;
 
 	memset(&st, 0, sizeof(st));
 	fd = bw_fspath_open_regular(root, real, "file", false, &st);
@@ -92,6 +95,13 @@ static void test_open_regular(void)
 	CHECK(fd >= 0);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Everything else is refused, by type before any open. */
+static void fspath_check_refused(int root, const struct fspath_tree *t)
+{
+	const char *real = t->real;
+
 	/* a FIFO without a writer: refused at once, never opened (an open would block or, with
 	 * O_NONBLOCK, succeed) */
 	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "fifo", false, NULL), -ENODEV);
@@ -105,17 +115,31 @@ static void test_open_regular(void)
 	CHECK_EQ_INT(bw_fspath_open_regular(root, real, "out-fifo", false, NULL), -EACCES);
 	/* /dev/tty (5,0): opening it without a controlling terminal fails with ENXIO, so a
 	 * -ENODEV here shows it was refused before any open */
-	if (have_dev)
+	if (t->have_dev)
 		CHECK_EQ_INT(bw_fspath_open_regular(root, real, "tty", false, NULL), -ENODEV);
 	else
 		fprintf(stderr, "test_open_regular: no device node (not root): skipped\n");
-	if (have_sock)
+	if (t->have_sock)
 		CHECK_EQ_INT(bw_fspath_open_regular(root, real, "sock", false, NULL), -ENODEV);
 	else
 		fprintf(stderr, "test_open_regular: no socket node: skipped\n");
-	close(root);
-	snprintf(p, sizeof(p), "rm -rf '%s'", top);
-	CHECK_EQ_INT(system(p), 0);
+}
+
+static void test_open_regular(void)
+{
+	struct fspath_tree t = {0};
+	char p[64];
+	int root = fspath_make_tree(&t);
+
+	if (root >= 0) {
+		fspath_check_opened(root, t.real);
+		fspath_check_refused(root, &t);
+		close(root);
+	}
+	if (t.top[0]) {
+		snprintf(p, sizeof(p), "rm -rf '%s'", t.top);
+		CHECK_EQ_INT(system(p), 0);
+	}
 }
 
 int main(void)

@@ -571,99 +571,134 @@ static void test_dropped_option(void)
 	check_context = NULL;
 }
 
-static void test_captured_requests(void)
+/* Loads a captured request, parses it and negotiates it against the default limits (neg
+ * poisoned first, so nothing is left unset). Returns the buffer m points into (the caller
+ * frees it), or NULL when the fixture is missing or does not parse. */
+static uint8_t *captured_negotiate(const char *fixture, struct bw_tftp_msg *m,
+                                   struct bw_tftp_neg *neg)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (check_load_fixture(fixture, &buf, &len) != 0)
+		return NULL;
+	memset(m, 0, sizeof(*m));
+	if (!CHECK_EQ_INT(bw_tftp_parse(buf, len, m), 0)) {
+		free(buf);
+		return NULL;
+	}
+	memset(neg, 0xa5, sizeof(*neg));
+	bw_tftp_negotiate(&m->req, &lim_default, neg);
+	return buf;
+}
+
+/* atftp: blksize 1468 windowsize 16; atftpd answered the same two. */
+static void test_captured_atftp_windowsize(void)
 {
 	struct bw_tftp_msg m;
 	struct bw_tftp_neg neg;
-	uint8_t *buf, *oack_buf, out[512];
-	size_t len, oack_len, out_len;
+	uint8_t *buf = captured_negotiate("tftp/rrq-atftp-windowsize-16.bin", &m, &neg);
+	uint8_t *oack_buf, out[512];
+	size_t oack_len, out_len;
 
-	/* atftp: blksize 1468 windowsize 16; atftpd answered the same two. */
-	if (check_load_fixture("tftp/rrq-atftp-windowsize-16.bin", &buf, &len) == 0) {
-		memset(&m, 0, sizeof(m));
-		if (CHECK_EQ_INT(bw_tftp_parse(buf, len, &m), 0)) {
-			memset(&neg, 0xa5, sizeof(neg));
-			bw_tftp_negotiate(&m.req, &lim_default, &neg);
-			CHECK_EQ_INT(neg.blksize, 1468);
-			CHECK_EQ_INT(neg.windowsize, 16);
-			CHECK(!neg.tsize_ok);
-			CHECK(!neg.timeout_ok);
-			CHECK_EQ_INT(neg.n_ignored, 0);
-			if (check_load_fixture("tftp/oack-atftpd-blksize-windowsize.bin", &oack_buf,
-			                       &oack_len) == 0) {
-				if (CHECK_EQ_INT(bw_tftp_neg_build_oack(&neg, true, 1024, out,
-				                                        sizeof(out), &out_len),
-				                 0)) {
-					static const char *const want[] = {
-					    "blksize", "1468", "windowsize", "16", NULL};
-					check_oack_set(out, out_len, want);
-					check_oack_set(oack_buf, oack_len, want);
-				}
-				free(oack_buf);
-			}
+	if (!buf)
+		return;
+	CHECK_EQ_INT(neg.blksize, 1468);
+	CHECK_EQ_INT(neg.windowsize, 16);
+	CHECK(!neg.tsize_ok);
+	CHECK(!neg.timeout_ok);
+	CHECK_EQ_INT(neg.n_ignored, 0);
+	if (check_load_fixture("tftp/oack-atftpd-blksize-windowsize.bin", &oack_buf, &oack_len) ==
+	    0) {
+		if (CHECK_EQ_INT(bw_tftp_neg_build_oack(&neg, true, 1024, out, sizeof(out), &out_len),
+		                 0)) {
+			static const char *const want[] = {"blksize", "1468", "windowsize", "16", NULL};
+			check_oack_set(out, out_len, want);
+			check_oack_set(oack_buf, oack_len, want);
 		}
-		free(buf);
+		free(oack_buf);
 	}
+	free(buf);
+}
 
-	/* atftp: tsize 0 blksize 1468 for a 100000-byte file. */
-	if (check_load_fixture("tftp/rrq-atftp-tsize.bin", &buf, &len) == 0) {
-		memset(&m, 0, sizeof(m));
-		if (CHECK_EQ_INT(bw_tftp_parse(buf, len, &m), 0)) {
-			bw_tftp_negotiate(&m.req, &lim_default, &neg);
-			CHECK(neg.tsize_ok);
-			CHECK_EQ_U64(neg.tsize_req, 0);
-			if (CHECK_EQ_INT(bw_tftp_neg_build_oack(&neg, true, 100000, out,
-			                                        sizeof(out), &out_len),
-			                 0)) {
-				static const char *const want[] = {"tsize", "100000", "blksize",
-				                                   "1468", NULL};
-				check_oack_set(out, out_len, want);
-			}
-		}
-		free(buf);
-	}
+/* atftp: tsize 0 blksize 1468 for a 100000-byte file. */
+static void test_captured_atftp_tsize(void)
+{
+	struct bw_tftp_msg m;
+	struct bw_tftp_neg neg;
+	uint8_t *buf = captured_negotiate("tftp/rrq-atftp-tsize.bin", &m, &neg);
+	uint8_t out[512];
+	size_t out_len;
 
-	/* curl: tsize 0 blksize 1468 timeout 6. */
-	if (check_load_fixture("tftp/rrq-curl-blksize-1468.bin", &buf, &len) == 0) {
-		memset(&m, 0, sizeof(m));
-		if (CHECK_EQ_INT(bw_tftp_parse(buf, len, &m), 0)) {
-			bw_tftp_negotiate(&m.req, &lim_default, &neg);
-			CHECK(neg.blksize_ok);
-			CHECK_EQ_INT(neg.blksize, 1468);
-			CHECK(neg.timeout_ok);
-			CHECK_EQ_INT(neg.timeout_s, 6);
-			CHECK(neg.tsize_ok);
-			CHECK(!neg.windowsize_ok);
-			CHECK_EQ_INT(neg.n_ignored, 0);
-		}
-		free(buf);
+	if (!buf)
+		return;
+	CHECK(neg.tsize_ok);
+	CHECK_EQ_U64(neg.tsize_req, 0);
+	if (CHECK_EQ_INT(bw_tftp_neg_build_oack(&neg, true, 100000, out, sizeof(out), &out_len),
+	                 0)) {
+		static const char *const want[] = {"tsize", "100000", "blksize", "1468", NULL};
+		check_oack_set(out, out_len, want);
 	}
+	free(buf);
+}
 
-	/* curl upload: tsize 6 is the upload's size; blksize 512 asked explicitly. */
-	if (check_load_fixture("tftp/wrq-curl-tsize-6.bin", &buf, &len) == 0) {
-		memset(&m, 0, sizeof(m));
-		if (CHECK_EQ_INT(bw_tftp_parse(buf, len, &m), 0)) {
-			bw_tftp_negotiate(&m.req, &lim_default, &neg);
-			CHECK(neg.tsize_ok);
-			CHECK_EQ_U64(neg.tsize_req, 6);
-			CHECK(neg.blksize_ok);
-			CHECK_EQ_INT(neg.blksize, 512);
-			CHECK_EQ_INT(neg.timeout_s, 6);
-			CHECK(bw_tftp_neg_wants_oack(&neg, false));
-		}
-		free(buf);
-	}
+/* curl: tsize 0 blksize 1468 timeout 6. */
+static void test_captured_curl(void)
+{
+	struct bw_tftp_msg m;
+	struct bw_tftp_neg neg;
+	uint8_t *buf = captured_negotiate("tftp/rrq-curl-blksize-1468.bin", &m, &neg);
 
-	/* tftp-hpa sends no options: no OACK. */
-	if (check_load_fixture("tftp/rrq-tftp-hpa.bin", &buf, &len) == 0) {
-		memset(&m, 0, sizeof(m));
-		if (CHECK_EQ_INT(bw_tftp_parse(buf, len, &m), 0)) {
-			memset(&neg, 0xa5, sizeof(neg));
-			bw_tftp_negotiate(&m.req, &lim_default, &neg);
-			check_nothing_accepted(&neg, 0);
-		}
-		free(buf);
-	}
+	if (!buf)
+		return;
+	CHECK(neg.blksize_ok);
+	CHECK_EQ_INT(neg.blksize, 1468);
+	CHECK(neg.timeout_ok);
+	CHECK_EQ_INT(neg.timeout_s, 6);
+	CHECK(neg.tsize_ok);
+	CHECK(!neg.windowsize_ok);
+	CHECK_EQ_INT(neg.n_ignored, 0);
+	free(buf);
+}
+
+/* curl upload: tsize 6 is the upload's size; blksize 512 asked explicitly. */
+static void test_captured_curl_upload(void)
+{
+	struct bw_tftp_msg m;
+	struct bw_tftp_neg neg;
+	uint8_t *buf = captured_negotiate("tftp/wrq-curl-tsize-6.bin", &m, &neg);
+
+	if (!buf)
+		return;
+	CHECK(neg.tsize_ok);
+	CHECK_EQ_U64(neg.tsize_req, 6);
+	CHECK(neg.blksize_ok);
+	CHECK_EQ_INT(neg.blksize, 512);
+	CHECK_EQ_INT(neg.timeout_s, 6);
+	CHECK(bw_tftp_neg_wants_oack(&neg, false));
+	free(buf);
+}
+
+/* tftp-hpa sends no options: no OACK. */
+static void test_captured_tftp_hpa(void)
+{
+	struct bw_tftp_msg m;
+	struct bw_tftp_neg neg;
+	uint8_t *buf = captured_negotiate("tftp/rrq-tftp-hpa.bin", &m, &neg);
+
+	if (!buf)
+		return;
+	check_nothing_accepted(&neg, 0);
+	free(buf);
+}
+
+static void test_captured_requests(void)
+{
+	test_captured_atftp_windowsize();
+	test_captured_atftp_tsize();
+	test_captured_curl();
+	test_captured_curl_upload();
+	test_captured_tftp_hpa();
 }
 
 int main(void)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fs_nodes.h"
 #include "core/vfs.h"
 #include "tftp/tftp_src.h"
 
@@ -105,22 +106,11 @@ static void test_open_path_types(void)
 	char dir[] = "/tmp/bw-src-types-XXXXXX", p[256];
 	struct bw_tftp_fcache cache;
 	struct bw_tftp_src s;
-	int root_fd, fd;
+	int root_fd;
 
 	if (!CHECK(mkdtemp(dir) != NULL))
 		return;
-	snprintf(p, sizeof(p), "%s/file", dir);
-	fd = open(p, O_WRONLY | O_CREAT, 0644);
-	CHECK_EQ_INT(write(fd, "a\nb", 3), 3);
-	close(fd);
-	snprintf(p, sizeof(p), "%s/fifo", dir);
-	CHECK_EQ_INT(mkfifo(p, 0644), 0);
-	snprintf(p, sizeof(p), "%s/sub", dir);
-	CHECK_EQ_INT(mkdir(p, 0755), 0);
-	snprintf(p, sizeof(p), "%s/fifo-link", dir);
-	CHECK_EQ_INT(symlink("fifo", p), 0);
-	snprintf(p, sizeof(p), "%s/tty", dir);
-	bool have_dev = mknod(p, S_IFCHR | 0666, makedev(5, 0)) == 0; /* root only */
+	bool have_dev = fs_nodes_make(dir, "a\nb"); /* the device node: root only */
 	root_fd = open(dir, O_RDONLY | O_DIRECTORY);
 	bw_tftp_fcache_init(&cache);
 	if (CHECK_EQ_INT(bw_tftp_src_open_path(&s, &cache, root_fd, dir, "file", false, false), 0)) {

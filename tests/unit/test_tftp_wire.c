@@ -139,58 +139,59 @@ static void test_fixture_requests(void)
 	check_context = NULL;
 }
 
-static void test_fixture_others(void)
+/* Captured ACKs and DATA: opcode, block and payload (in place in the packet). */
+static void test_fixture_blocks(void)
 {
+	static const struct {
+		const char *file;
+		uint16_t op, block;
+		size_t data_len; /* DATA only */
+	} want[] = {
+	    {"tftp/ack-atftp-block-0.bin", BW_TFTP_OP_ACK, 0, 0},
+	    {"tftp/ack-atftp-block-1.bin", BW_TFTP_OP_ACK, 1, 0},
+	    {"tftp/data-atftpd-block-1-512.bin", BW_TFTP_OP_DATA, 1, 512},
+	    {"tftp/data-atftpd-block-1-1468.bin", BW_TFTP_OP_DATA, 1, 1468},
+	    {"tftp/data-atftpd-block-3-empty.bin", BW_TFTP_OP_DATA, 3, 0},
+	};
 	struct bw_tftp_msg m;
 	uint8_t *buf;
 	size_t len;
 
-	check_context = "tftp/ack-atftp-block-0.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
-		if (CHECK_EQ_INT(parse(buf, len, &m), 0)) {
-			CHECK_EQ_INT(m.op, BW_TFTP_OP_ACK);
-			CHECK_EQ_INT(m.ack.block, 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		check_context = want[i].file;
+		if (check_load_fixture(check_context, &buf, &len) != 0)
+			continue;
+		if (CHECK_EQ_INT(parse(buf, len, &m), 0) && CHECK_EQ_INT(m.op, want[i].op)) {
+			if (want[i].op == BW_TFTP_OP_ACK) {
+				CHECK_EQ_INT(m.ack.block, want[i].block);
+			} else {
+				CHECK_EQ_INT(m.data.block, want[i].block);
+				CHECK_EQ_U64(m.data.len, want[i].data_len);
+				if (want[i].data_len) {
+					CHECK(m.data.data == g_pkt + 4);
+					CHECK_EQ_MEM(m.data.data, m.data.len, buf + 4, len - 4);
+				}
+			}
 		}
 		free(buf);
 	}
-	check_context = "tftp/ack-atftp-block-1.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
-		if (CHECK_EQ_INT(parse(buf, len, &m), 0)) {
-			CHECK_EQ_INT(m.op, BW_TFTP_OP_ACK);
-			CHECK_EQ_INT(m.ack.block, 1);
-		}
-		free(buf);
-	}
-	check_context = "tftp/data-atftpd-block-1-512.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
-		if (CHECK_EQ_INT(parse(buf, len, &m), 0)) {
-			CHECK_EQ_INT(m.op, BW_TFTP_OP_DATA);
-			CHECK_EQ_INT(m.data.block, 1);
-			CHECK_EQ_U64(m.data.len, 512);
-			CHECK(m.data.data == g_pkt + 4);
-		}
-		free(buf);
-	}
-	check_context = "tftp/data-atftpd-block-1-1468.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
-		if (CHECK_EQ_INT(parse(buf, len, &m), 0)) {
-			CHECK_EQ_INT(m.op, BW_TFTP_OP_DATA);
-			CHECK_EQ_INT(m.data.block, 1);
-			CHECK_EQ_U64(m.data.len, 1468);
-			CHECK(m.data.data == g_pkt + 4);
-			CHECK_EQ_MEM(m.data.data, m.data.len, buf + 4, len - 4);
-		}
-		free(buf);
-	}
-	check_context = "tftp/data-atftpd-block-3-empty.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
-		if (CHECK_EQ_INT(parse(buf, len, &m), 0)) {
-			CHECK_EQ_INT(m.op, BW_TFTP_OP_DATA);
-			CHECK_EQ_INT(m.data.block, 3);
-			CHECK_EQ_U64(m.data.len, 0);
-		}
-		free(buf);
-	}
+	check_context = NULL;
+}
+
+/* Captured ERROR and OACKs. */
+static void test_fixture_replies(void)
+{
+	static const struct {
+		const char *file;
+		const char *opts[2][2];
+	} oacks[] = {
+	    {"tftp/oack-atftpd-blksize-windowsize.bin", {{"blksize", "1468"}, {"windowsize", "16"}}},
+	    {"tftp/oack-atftpd-tsize-blksize.bin", {{"tsize", "100000"}, {"blksize", "1468"}}},
+	};
+	struct bw_tftp_msg m;
+	uint8_t *buf;
+	size_t len;
+
 	check_context = "tftp/error-atftpd-file-not-found.bin";
 	if (check_load_fixture(check_context, &buf, &len) == 0) {
 		if (CHECK_EQ_INT(parse(buf, len, &m), 0)) {
@@ -200,29 +201,26 @@ static void test_fixture_others(void)
 		}
 		free(buf);
 	}
-	check_context = "tftp/oack-atftpd-blksize-windowsize.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
+	for (size_t i = 0; i < sizeof(oacks) / sizeof(oacks[0]); i++) {
+		check_context = oacks[i].file;
+		if (check_load_fixture(check_context, &buf, &len) != 0)
+			continue;
 		if (CHECK_EQ_INT(parse(buf, len, &m), 0) && CHECK_EQ_INT(m.op, BW_TFTP_OP_OACK) &&
 		    CHECK_EQ_INT(m.oack.n_opts, 2)) {
-			CHECK_EQ_STR(m.oack.opts[0].name, "blksize");
-			CHECK_EQ_STR(m.oack.opts[0].value, "1468");
-			CHECK_EQ_STR(m.oack.opts[1].name, "windowsize");
-			CHECK_EQ_STR(m.oack.opts[1].value, "16");
-		}
-		free(buf);
-	}
-	check_context = "tftp/oack-atftpd-tsize-blksize.bin";
-	if (check_load_fixture(check_context, &buf, &len) == 0) {
-		if (CHECK_EQ_INT(parse(buf, len, &m), 0) && CHECK_EQ_INT(m.op, BW_TFTP_OP_OACK) &&
-		    CHECK_EQ_INT(m.oack.n_opts, 2)) {
-			CHECK_EQ_STR(m.oack.opts[0].name, "tsize");
-			CHECK_EQ_STR(m.oack.opts[0].value, "100000");
-			CHECK_EQ_STR(m.oack.opts[1].name, "blksize");
-			CHECK_EQ_STR(m.oack.opts[1].value, "1468");
+			for (size_t j = 0; j < 2; j++) {
+				CHECK_EQ_STR(m.oack.opts[j].name, oacks[i].opts[j][0]);
+				CHECK_EQ_STR(m.oack.opts[j].value, oacks[i].opts[j][1]);
+			}
 		}
 		free(buf);
 	}
 	check_context = NULL;
+}
+
+static void test_fixture_others(void)
+{
+	test_fixture_blocks();
+	test_fixture_replies();
 }
 
 /* ---- valid hand-made packets ---- */
