@@ -63,7 +63,7 @@ static const char *const seccomp_allowed[] = {
 	"epoll_pwait2", "poll", "ppoll", "select", "pselect6", "eventfd2", "pipe", "pipe2",
 	/* signals: libuv's signal pipe, SIGHUP/SIGTERM, this file's SIGSYS return (tgkill, for
 	 * abort() and pthread_kill, is allowed below for this process only) */
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "getpid",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall", "sigaltstack", "getpid",
 	"gettid",
 	/* threads: HTTP's, the store's thread pool (clone with CLONE_THREAD only, below) */
 	"futex", "set_robust_list", "get_robust_list", "rseq",
