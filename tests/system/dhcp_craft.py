@@ -34,6 +34,7 @@ import random
 import socket
 import struct
 import sys
+import threading
 import time
 
 from scapy.all import (BOOTP, DHCP, IP, UDP, AsyncSniffer, Ether, Raw, conf,  # noqa: E402
@@ -296,10 +297,14 @@ class Wire:
         self.iface = iface
         self.replies = {}  # xid -> parsed reply (the last one)
         self.sock = conf.L2socket(iface=iface)
+        ready = threading.Event()
         self.sniffer = AsyncSniffer(iface=iface, store=False, prn=self._on_pkt,
-                                    lfilter=lambda p: UDP in p and p[UDP].sport == 67)
+                                    lfilter=lambda p: UDP in p and p[UDP].sport == 67,
+                                    started_callback=ready.set)
         self.sniffer.start()
-        time.sleep(0.5)  # the sniffer's socket is open
+        # the first request must not go out before the sniffer's socket is open: a fixed
+        # 0.5 s was not always enough on a loaded machine (no reply seen from anyone)
+        ready.wait(10)
 
     def _on_pkt(self, p):
         r = parse_reply(bytes(p[UDP].payload))
